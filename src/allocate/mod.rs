@@ -1,0 +1,11 @@
+//! Allocation: how worked time and money are shared exactly between the people supported.
+//!
+//! Time is shared in ticks, integer fractions of a minute fine enough that `1/k` of any minute is
+//! whole for every allowed `k` (rules.md S4). Money is shared in whole pence by the largest
+//! remainder method with ties to the lowest id in byte order (rules.md K2, P2).
+
+pub mod shares;
+pub mod shift;
+
+pub use shares::{TICKS_PER_MINUTE, largest_remainder, ticks_for};
+pub use shift::{PEOPLE_PER_SEGMENT_MAX, SEGMENT_MINUTES_MAX, SHIFT_SEGMENTS_MAX, SegmentDraft, ShiftDraft};

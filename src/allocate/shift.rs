@@ -1,0 +1,48 @@
+//! A validated shift ready for the engine: segments in time order, people in byte order.
+
+use crate::domain::{Interval, PersonId, ServiceCode, ShiftRef, WorkerId};
+
+/// Most people one worker may support at once in one segment.
+pub const PEOPLE_PER_SEGMENT_MAX: usize = 12;
+/// Most segments in one shift.
+pub const SHIFT_SEGMENTS_MAX: usize = 96;
+/// Longest segment: 26 hours, enough for a 24-hour live-in day across a clock change.
+pub const SEGMENT_MINUTES_MAX: i64 = 26 * 60;
+
+/// One segment of a shift (rules.md S1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SegmentDraft {
+    pub interval: Interval,
+    pub service: ServiceCode,
+    /// The people supported, unique and in byte order; empty for unallocated work.
+    pub people: Vec<PersonId>,
+}
+
+/// One worker's shift, checked against rules.md T1–T4 and S1–S4.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShiftDraft {
+    pub worker_id: WorkerId,
+    pub shift_ref: ShiftRef,
+    /// Segments in start order, not overlapping.
+    pub segments: Vec<SegmentDraft>,
+}
+
+impl ShiftDraft {
+    /// Checks the structural invariants capture guarantees; a failure is a programming error.
+    pub fn assert_valid(&self) {
+        assert!(!self.segments.is_empty() && self.segments.len() <= SHIFT_SEGMENTS_MAX);
+        for pair in self.segments.windows(2) {
+            assert!(pair[0].interval.end <= pair[1].interval.start, "segments are ordered and disjoint");
+        }
+        for segment in &self.segments {
+            assert!(segment.people.len() <= PEOPLE_PER_SEGMENT_MAX);
+            assert!(segment.people.windows(2).all(|p| p[0] < p[1]), "people are unique and sorted");
+            assert!(segment.interval.minutes() <= SEGMENT_MINUTES_MAX);
+        }
+    }
+
+    /// Total worked minutes: the sum of segment lengths (gaps are unpaid breaks).
+    pub fn worked_minutes(&self) -> i64 {
+        self.segments.iter().map(|s| s.interval.minutes()).sum()
+    }
+}

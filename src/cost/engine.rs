@@ -1,0 +1,276 @@
+//! The engine: one validated shift in, exact allocation rows out (rules.md B1, C1–C5, K1–K2).
+//!
+//! Each segment is split into runs of one local date and one band. Every run becomes one row per
+//! person supported (or one unallocated row), carrying the person's time share in ticks, their
+//! share of the pay and what C2 charges them. The rows are fine enough that summing them gives
+//! every invoice line of C5 exactly, and they are checked to add up before they leave.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::allocate::{ShiftDraft, TICKS_PER_MINUTE, largest_remainder, ticks_for};
+use crate::calendar::{BandRules, BandRun, BankHolidays, CalendarError, band_runs};
+use crate::domain::money::div_round_half_away;
+use crate::domain::{Band, CostCentreId, LocalZone, PayElement, PayerId, Pence, PersonId, Rate, ServiceCode, Unit};
+
+use super::pay::PayRules;
+use super::rate_card::RateCard;
+
+/// Everything the engine needs to know besides the shift: zone, calendar, services and money rules.
+#[derive(Clone, Debug, Default)]
+pub struct RatingContext {
+    pub zone: LocalZone,
+    pub bands: BandRules,
+    pub holidays: BankHolidays,
+    /// How each service is paid; a service known only from the rate card is paid as contact time.
+    pub pay_elements: HashMap<ServiceCode, PayElement>,
+    pub rate_card: RateCard,
+    pub pay_rules: PayRules,
+    /// People with exactly one payer whose arrangement is `full`: that payer's card applies (C2).
+    pub full_payers: HashMap<PersonId, PayerId>,
+}
+
+/// What the engine needs to know about the worker.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorkerTerms {
+    pub base_rate: Rate,
+    pub cost_centre: CostCentreId,
+}
+
+/// Why a shift cannot be costed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Calendar(#[from] CalendarError),
+}
+
+/// What a row charges its person.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Charge {
+    /// Unallocated time: nobody is charged.
+    Nobody,
+    /// No rate applies (C2): reported, never charged at zero.
+    Unpriced,
+    /// Charged per minute of the row.
+    Hour { entry_rate: Rate, divisor: u32 },
+    /// Charged once per shift, person and service: `units` is 1 on the row of the first minute
+    /// and 0 on the rest of the night (C4).
+    Night { entry_rate: Rate, divisor: u32, units: i64 },
+    /// Fixed-price service: charged by one-off records, not by time (C4).
+    Fixed,
+}
+
+impl Charge {
+    /// The unit word stored with the row, if any.
+    pub fn unit(&self) -> Option<Unit> {
+        match self {
+            Charge::Hour { .. } => Some(Unit::Hour),
+            Charge::Night { .. } => Some(Unit::Night),
+            Charge::Fixed => Some(Unit::Fixed),
+            Charge::Nobody | Charge::Unpriced => None,
+        }
+    }
+}
+
+/// One interval of one segment, for one person or unallocated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AllocationRow {
+    /// Position of the segment in the shift, from 0.
+    pub segment_no: u32,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub local_date: NaiveDate,
+    pub band: Band,
+    pub service: ServiceCode,
+    /// The person, or `None` for unallocated work (charged to nobody, costed to the cost centre).
+    pub person_id: Option<PersonId>,
+    /// People sharing the segment (`k`); 0 for unallocated work.
+    pub ratio: u32,
+    /// Real minutes of the interval.
+    pub minutes: i64,
+    /// This person's share of the time in ticks (`minutes × TICKS_PER_MINUTE ÷ k`), or all of it.
+    pub allocated_ticks: i64,
+    /// This person's share of the pay (K2), in pence.
+    pub pay: Pence,
+    pub charge: Charge,
+}
+
+/// A costed shift: its rows and the totals they were checked against.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CostedShift {
+    pub rows: Vec<AllocationRow>,
+    pub worked_minutes: i64,
+    pub paid_minutes: i64,
+    pub unallocated_minutes: i64,
+    pub pay: Pence,
+}
+
+/// Allocates, rates and costs one shift.
+pub fn cost_shift(ctx: &RatingContext, shift: &ShiftDraft, worker: &WorkerTerms) -> Result<CostedShift, EngineError> {
+    shift.assert_valid();
+    let mut rows: Vec<AllocationRow> = Vec::with_capacity(shift.segments.len() * 2);
+    let mut pay_total = Pence::ZERO;
+    let mut paid_minutes = 0;
+    let mut unallocated_minutes = 0;
+    let mut nights_charged: HashSet<(PersonId, ServiceCode)> = HashSet::new();
+    let mut allowances_paid: HashSet<ServiceCode> = HashSet::new();
+
+    for (segment_no, segment) in shift.segments.iter().enumerate() {
+        let segment_no = u32::try_from(segment_no).expect("segments are limited");
+        let runs = band_runs(segment.interval, ctx.zone, &ctx.bands, &ctx.holidays)?;
+        let element = ctx.pay_elements.get(&segment.service).copied().unwrap_or(PayElement::Contact);
+        let k = segment.people.len();
+        if element != PayElement::Unpaid {
+            paid_minutes += segment.interval.minutes();
+        }
+        if k == 0 {
+            unallocated_minutes += segment.interval.minutes();
+        }
+        let first_row = rows.len();
+
+        for piece in runs.chunk_by(|a, b| a.local_date == b.local_date) {
+            let piece_pay = piece_pay(ctx, element, worker.base_rate, piece);
+            pay_total = pay_total.checked_add(piece_pay).expect("pay fits in i64");
+            let shares = share_between(piece_pay, k);
+            for (run_no, run) in piece.iter().enumerate() {
+                push_run_rows(ctx, &mut rows, &mut nights_charged, segment_no, segment, run, |j| {
+                    if run_no == 0 { shares[j] } else { Pence::ZERO }
+                });
+            }
+        }
+
+        if element == PayElement::SleepIn && allowances_paid.insert(segment.service.clone()) {
+            let first = &rows[first_row];
+            let allowance = ctx.pay_rules.sleep_in_allowance(first.band, first.local_date);
+            pay_total = pay_total.checked_add(allowance).expect("pay fits in i64");
+            let shares = share_between(allowance, k);
+            for (j, share) in shares.into_iter().enumerate() {
+                let row = &mut rows[first_row + j];
+                row.pay = row.pay.checked_add(share).expect("pay fits in i64");
+            }
+        }
+    }
+
+    let costed = CostedShift { rows, worked_minutes: shift.worked_minutes(), paid_minutes, unallocated_minutes, pay: pay_total };
+    assert_balanced(&costed);
+    Ok(costed)
+}
+
+/// Pay for one piece of a segment (a segment split at local midnight), computed exactly over its
+/// band runs and rounded once to pence (K1).
+fn piece_pay(ctx: &RatingContext, element: PayElement, base_rate: Rate, piece: &[BandRun]) -> Pence {
+    if !element.is_paid_by_the_minute() {
+        return Pence::ZERO;
+    }
+    let centipence_minutes: i128 = piece
+        .iter()
+        .map(|run| {
+            let hourly = ctx.pay_rules.hourly_pay(base_rate, run.band, run.local_date);
+            i128::from(hourly.centipence()) * i128::from(run.minutes())
+        })
+        .sum();
+    let pence = div_round_half_away(centipence_minutes, 60 * 100);
+    Pence::new(i64::try_from(pence).expect("pay fits in i64"))
+}
+
+/// Splits pence 1/k between people in byte order (they are sorted), or keeps it whole.
+fn share_between(amount: Pence, k: usize) -> Vec<Pence> {
+    let weights = vec![1; k.max(1)];
+    largest_remainder(amount.get(), &weights).into_iter().map(Pence::new).collect()
+}
+
+/// Appends one row per person (or one unallocated row) for a band run.
+fn push_run_rows(
+    ctx: &RatingContext,
+    rows: &mut Vec<AllocationRow>,
+    nights_charged: &mut HashSet<(PersonId, ServiceCode)>,
+    segment_no: u32,
+    segment: &crate::allocate::SegmentDraft,
+    run: &BandRun,
+    pay_share: impl Fn(usize) -> Pence,
+) {
+    let k = segment.people.len();
+    let row = |person_id: Option<PersonId>, pay: Pence, charge: Charge| AllocationRow {
+        segment_no,
+        start: run.start,
+        end: run.end,
+        local_date: run.local_date,
+        band: run.band,
+        service: segment.service.clone(),
+        person_id,
+        ratio: k as u32,
+        minutes: run.minutes(),
+        allocated_ticks: ticks_for(run.minutes(), k),
+        pay,
+        charge,
+    };
+    if k == 0 {
+        rows.push(row(None, pay_share(0), Charge::Nobody));
+        return;
+    }
+    for (j, person) in segment.people.iter().enumerate() {
+        let payer = ctx.full_payers.get(person);
+        let choice = ctx.rate_card.lookup(&segment.service, run.band, k as u32, run.local_date, payer);
+        let charge = match choice {
+            None => Charge::Unpriced,
+            Some(c) => match c.unit {
+                Unit::Hour => Charge::Hour { entry_rate: c.entry_rate, divisor: c.divisor },
+                Unit::Fixed => Charge::Fixed,
+                Unit::Night => {
+                    let first = nights_charged.insert((person.clone(), segment.service.clone()));
+                    Charge::Night { entry_rate: c.entry_rate, divisor: c.divisor, units: i64::from(first) }
+                }
+            },
+        };
+        rows.push(row(Some(person.clone()), pay_share(j), charge));
+    }
+}
+
+/// Checks the invariants of rules.md S4 and K2 on a costed shift.
+fn assert_balanced(costed: &CostedShift) {
+    let ticks: i64 = costed.rows.iter().map(|r| r.allocated_ticks).sum();
+    assert_eq!(ticks, costed.worked_minutes * TICKS_PER_MINUTE, "allocated + unallocated = worked");
+    let unallocated_ticks: i64 = costed.rows.iter().filter(|r| r.person_id.is_none()).map(|r| r.allocated_ticks).sum();
+    assert_eq!(unallocated_ticks, costed.unallocated_minutes * TICKS_PER_MINUTE, "unallocated time is accounted");
+    let pay: Pence = costed.rows.iter().map(|r| r.pay).sum();
+    assert_eq!(pay, costed.pay, "allocated pence = pay");
+    assert!(costed.paid_minutes <= costed.worked_minutes);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::allocate::SegmentDraft;
+    use crate::domain::{Interval, ShiftRef, WorkerId};
+
+    fn ctx() -> RatingContext {
+        RatingContext {
+            holidays: BankHolidays::new("t", [(NaiveDate::from_ymd_opt(2026, 12, 28).unwrap(), "Boxing Day".to_owned())]),
+            ..RatingContext::default()
+        }
+    }
+
+    fn segment(from: &str, to: &str, people: &[&str]) -> SegmentDraft {
+        let z = LocalZone::default();
+        SegmentDraft {
+            interval: Interval::new(z.parse_instant(from).unwrap(), z.parse_instant(to).unwrap()).unwrap(),
+            service: ServiceCode::parse("PC").unwrap(),
+            people: people.iter().map(|p| PersonId::parse(p).unwrap()).collect(),
+        }
+    }
+
+    #[test]
+    fn pay_shares_give_odd_pence_to_the_lowest_id() {
+        let shift = ShiftDraft {
+            worker_id: WorkerId::parse("W1").unwrap(),
+            shift_ref: ShiftRef::parse("S1").unwrap(),
+            segments: vec![segment("2026-12-01T09:00", "2026-12-01T09:10", &["P9", "P10", "P11"].iter().copied().collect::<std::collections::BTreeSet<_>>().into_iter().collect::<Vec<_>>())],
+        };
+        let worker = WorkerTerms { base_rate: Rate::parse_pounds("12.00").unwrap(), cost_centre: CostCentreId::parse("CC").unwrap() };
+        let costed = cost_shift(&ctx(), &shift, &worker).unwrap();
+        let pay: Vec<(String, i64)> = costed.rows.iter().map(|r| (r.person_id.clone().unwrap().to_string(), r.pay.get())).collect();
+        assert_eq!(pay, vec![("P10".into(), 67), ("P11".into(), 67), ("P9".into(), 66)]);
+        assert!(costed.rows.iter().all(|r| r.charge == Charge::Unpriced), "no rate card, so unpriced, never zero");
+    }
+}

@@ -1,0 +1,12 @@
+//! Costing: rates and pay turn allocated time into charges (what payers owe) and pay shares (what
+//! the provider spends), per person, exactly (rules.md C1–C5, K1–K2).
+
+pub mod engine;
+pub mod lines;
+pub mod pay;
+pub mod rate_card;
+
+pub use engine::{AllocationRow, Charge, CostedShift, EngineError, RatingContext, WorkerTerms, cost_shift};
+pub use lines::{ChargeKey, ChargeLine, line_amount};
+pub use pay::{Enhancement, PayRules, SleepInAllowance};
+pub use rate_card::{RateCard, RateChoice, RateEntry};

@@ -1,0 +1,15 @@
+//! Domain vocabulary: ids, money, instants and the reference records every layer shares. No I/O.
+
+pub mod band;
+pub mod ids;
+pub mod money;
+pub mod reference;
+pub mod time;
+
+pub use band::Band;
+pub use ids::{CostCentreId, PayerId, PersonId, ServiceCode, ShiftRef, WorkerId};
+pub use money::{Pence, Rate};
+pub use reference::{
+    Arrangement, ArrangementKind, DocumentFormat, PayElement, Person, Service, Unit, Worker,
+};
+pub use time::{Interval, LocalZone};

@@ -1,0 +1,140 @@
+//! Reference records: services, workers, people, rate-card units and payer arrangements.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::NaiveDate;
+
+use super::ids::{CostCentreId, PayerId, PersonId, ServiceCode, WorkerId};
+use super::money::{Pence, Rate};
+
+/// A value outside a closed list of words, with the list.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{value}' is not one of: {allowed}")]
+pub struct WordError {
+    pub value: String,
+    pub allowed: &'static str,
+}
+
+macro_rules! word_enum {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident => $word:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALLOWED: &'static str = concat!($($word, " "),+);
+
+            /// The word used in files and the database.
+            pub const fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $word),+ }
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = WordError;
+            fn from_str(raw: &str) -> Result<Self, WordError> {
+                match raw.trim() {
+                    $($word => Ok($name::$variant),)+
+                    other => Err(WordError { value: other.to_owned(), allowed: Self::ALLOWED.trim_end() }),
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+word_enum!(
+    /// How a service's time is paid to the worker (interchange.md services).
+    PayElement {
+        Contact => "contact",
+        Travel => "travel",
+        SleepIn => "sleep_in",
+        Awake => "awake",
+        WakingNight => "waking_night",
+        Admin => "admin",
+        Unpaid => "unpaid",
+    }
+);
+
+impl PayElement {
+    /// True when the worker is paid per minute for this time (K1); a sleep-in pays a flat
+    /// allowance instead and unpaid time pays nothing.
+    pub fn is_paid_by_the_minute(self) -> bool {
+        !matches!(self, PayElement::SleepIn | PayElement::Unpaid)
+    }
+}
+
+word_enum!(
+    /// How a rate-card entry charges (rules.md C1).
+    Unit {
+        Hour => "hour",
+        Night => "night",
+        Fixed => "fixed",
+    }
+);
+
+word_enum!(
+    /// The format a person's documents are produced in.
+    DocumentFormat {
+        Standard => "standard",
+        LargePrint => "large_print",
+        EasyRead => "easy_read",
+    }
+);
+
+word_enum!(
+    /// How a payer shares a person's charges (rules.md P2).
+    ArrangementKind {
+        Full => "full",
+        Percentage => "percentage",
+        Contribution => "contribution",
+    }
+);
+
+/// A service on the menu.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Service {
+    pub code: ServiceCode,
+    pub name: String,
+    pub pay_element: PayElement,
+}
+
+/// A support worker as the engine needs them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Worker {
+    pub worker_id: WorkerId,
+    pub name: String,
+    pub payroll_number: String,
+    pub cost_centre: CostCentreId,
+    pub base_rate: Rate,
+    pub date_of_birth: Option<NaiveDate>,
+}
+
+/// A person supported.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Person {
+    pub person_id: PersonId,
+    pub name: String,
+    pub cost_centre: CostCentreId,
+    pub document_format: DocumentFormat,
+    pub contact_name: String,
+    pub contact_email: String,
+}
+
+/// One payer's share of a person's charges.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Arrangement {
+    pub person_id: PersonId,
+    pub payer_id: PayerId,
+    pub kind: ArrangementKind,
+    /// Percentage share in hundredths of a percent (`percentage` only): 33.33% is 3333.
+    pub share_basis_points: Option<i64>,
+    /// Fixed weekly contribution (`contribution` only).
+    pub weekly_amount: Option<Pence>,
+}
