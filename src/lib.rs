@@ -16,5 +16,11 @@
 
 pub mod allocate;
 pub mod calendar;
+pub mod capture;
+pub mod cli;
+pub mod config;
 pub mod cost;
 pub mod domain;
+pub mod ledger;
+pub mod report;
+pub mod store;

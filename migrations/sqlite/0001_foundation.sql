@@ -1,0 +1,267 @@
+-- Foundation schema: reference data, shifts and their segments, the allocation ledger, imports.
+-- Money is integer pence (rates: centipence, 1/100 p); instants are UTC text (RFC 3339) and
+-- local dates are 'YYYY-MM-DD'. Business keys are unique constraints, so a retried write that
+-- would duplicate something fails instead of doubling it.
+
+create table cost_centre (
+    cost_centre_id text primary key,
+    name text not null,
+    region text not null default '',
+    manager_email text not null default ''
+);
+
+create table service (
+    service_code text primary key,
+    name text not null,
+    pay_element text not null check (pay_element in ('contact','travel','sleep_in','awake','waking_night','admin','unpaid'))
+);
+
+create table worker (
+    worker_id text primary key,
+    name text not null,
+    payroll_number text not null,
+    cost_centre_id text not null references cost_centre (cost_centre_id),
+    base_rate_centipence integer not null check (base_rate_centipence >= 0),
+    date_of_birth text
+);
+
+create table person (
+    person_id text primary key,
+    name text not null,
+    cost_centre_id text not null references cost_centre (cost_centre_id),
+    document_format text not null check (document_format in ('standard','large_print','easy_read')),
+    contact_name text not null,
+    contact_email text not null
+);
+
+create table payer (
+    payer_id text primary key,
+    name text not null,
+    kind text not null check (kind in ('local_authority','person','representative','nhs','other')),
+    email text not null default '',
+    address text not null default ''
+);
+
+create table arrangement (
+    person_id text not null references person (person_id),
+    payer_id text not null references payer (payer_id),
+    kind text not null check (kind in ('full','percentage','contribution')),
+    share_basis_points integer,
+    weekly_amount_pence integer,
+    primary key (person_id, payer_id)
+);
+
+-- payer_id '' is the default card, so the key is unique without NULL tricks.
+create table rate_card_entry (
+    service_code text not null,
+    band text not null check (band in ('day','night','weekend','bank_holiday')),
+    ratio integer not null check (ratio >= 1),
+    payer_id text not null default '',
+    effective_from text not null,
+    effective_to text,
+    unit text not null check (unit in ('hour','night','fixed')),
+    rate_centipence integer not null check (rate_centipence >= 0),
+    primary key (service_code, band, ratio, payer_id, effective_from)
+);
+
+create table pay_enhancement (
+    band text not null check (band in ('day','night','weekend','bank_holiday')),
+    effective_from text not null,
+    effective_to text,
+    rate_centipence integer not null,
+    primary key (band, effective_from)
+);
+
+-- band '' applies to any band without its own allowance.
+create table sleep_in_allowance (
+    band text not null default '',
+    effective_from text not null,
+    effective_to text,
+    amount_pence integer not null check (amount_pence >= 0),
+    primary key (band, effective_from)
+);
+
+create table budget (
+    person_id text not null references person (person_id),
+    period_start text not null,
+    period_end text not null,
+    amount_pence integer not null,
+    management_costs_pence integer not null default 0,
+    contingency_pence integer not null default 0,
+    primary key (person_id, period_start),
+    check (period_end >= period_start)
+);
+
+create table bank_holiday (
+    calendar text not null,
+    holiday_date text not null,
+    name text not null,
+    primary key (calendar, holiday_date)
+);
+
+create table one_off (
+    person_id text not null references person (person_id),
+    service_code text not null,
+    charge_date text not null,
+    description text not null default '',
+    primary key (person_id, service_code, charge_date)
+);
+
+-- Every insert or change of a reference row, with the row before and after (JSON).
+create table reference_audit (
+    reference_audit_id integer primary key,
+    kind text not null,
+    record_key text not null,
+    action text not null check (action in ('insert','update','delete')),
+    before_json text,
+    after_json text,
+    source_file text not null,
+    changed_at text not null
+);
+
+-- One row per distinct file content per kind: importing the same bytes again reuses it.
+create table import_file (
+    import_file_id integer primary key,
+    kind text not null,
+    file_name text not null,
+    sha256 text not null,
+    rows_read integer not null default 0,
+    shifts_new integer not null default 0,
+    shifts_amended integer not null default 0,
+    shifts_unchanged integer not null default 0,
+    shifts_rejected integer not null default 0,
+    rows_rejected integer not null default 0,
+    status text not null check (status in ('running','done')),
+    first_imported_at text not null,
+    last_imported_at text not null,
+    unique (kind, sha256)
+);
+
+-- Rows of a shift file while it is being imported; emptied when the import finishes.
+create table import_row (
+    import_file_id integer not null references import_file (import_file_id),
+    row_no integer not null,
+    worker_id text not null,
+    shift_ref text not null,
+    start_utc text,
+    end_utc text,
+    window_start_utc text,
+    service_code text not null,
+    people text not null,
+    miles text not null,
+    notes text not null,
+    error_field text,
+    error_reason text,
+    primary key (import_file_id, row_no)
+);
+
+create table shift_reject (
+    import_file_id integer not null references import_file (import_file_id),
+    row_no integer not null,
+    worker_id text not null,
+    shift_ref text not null,
+    field text not null,
+    reason text not null,
+    primary key (import_file_id, row_no)
+);
+
+create table shift (
+    shift_id integer primary key,
+    worker_id text not null references worker (worker_id),
+    shift_ref text not null,
+    status text not null check (status in ('submitted','approved','rejected','withdrawn')),
+    source text not null check (source in ('csv','api')),
+    version integer not null check (version >= 1),
+    content_hash text not null,
+    first_start_utc text not null,
+    last_end_utc text not null,
+    needs_costing integer not null default 0,
+    created_at text not null,
+    updated_at text not null,
+    unique (worker_id, shift_ref)
+);
+create index shift_needs_costing on shift (needs_costing) where needs_costing = 1;
+
+create table segment (
+    shift_id integer not null references shift (shift_id) on delete cascade,
+    segment_no integer not null,
+    worker_id text not null,
+    start_utc text not null,
+    end_utc text not null,
+    service_code text not null,
+    people text not null,
+    miles text not null default '',
+    notes text not null default '',
+    primary key (shift_id, segment_no),
+    check (end_utc > start_utc)
+);
+create index segment_worker_start on segment (worker_id, start_utc);
+
+create table shift_audit (
+    shift_audit_id integer primary key,
+    shift_id integer not null,
+    worker_id text not null,
+    shift_ref text not null,
+    version integer not null,
+    action text not null check (action in ('create','amend')),
+    before_hash text,
+    after_hash text not null,
+    source text not null,
+    source_file text not null,
+    changed_at text not null,
+    unique (shift_id, version)
+);
+
+-- The allocation ledger: one row per (segment, local date, band) per person, or unallocated.
+-- Summing rows gives every invoice line of rules.md C5 and the cost shares of K2 exactly.
+create table allocation (
+    shift_id integer not null references shift (shift_id) on delete cascade,
+    row_no integer not null,
+    segment_no integer not null,
+    start_utc text not null,
+    end_utc text not null,
+    local_date text not null,
+    band text not null,
+    service_code text not null,
+    person_id text,
+    cost_centre_id text not null,
+    ratio integer not null,
+    minutes integer not null check (minutes > 0),
+    allocated_ticks integer not null,
+    pay_pence integer not null,
+    charge_unit text check (charge_unit in ('hour','night','fixed')),
+    entry_rate_centipence integer,
+    divisor integer not null default 1,
+    night_units integer not null default 0,
+    unpriced integer not null default 0,
+    primary key (shift_id, row_no)
+);
+create index allocation_date_person on allocation (local_date, person_id);
+create index allocation_person_date on allocation (person_id, local_date);
+
+-- England and Wales bank holidays 2025-2027 (GOV.UK), so a fresh database can cost shifts.
+insert into bank_holiday (calendar, holiday_date, name) values
+    ('england-and-wales', '2025-01-01', 'New Year''s Day'),
+    ('england-and-wales', '2025-04-18', 'Good Friday'),
+    ('england-and-wales', '2025-04-21', 'Easter Monday'),
+    ('england-and-wales', '2025-05-05', 'Early May bank holiday'),
+    ('england-and-wales', '2025-05-26', 'Spring bank holiday'),
+    ('england-and-wales', '2025-08-25', 'Summer bank holiday'),
+    ('england-and-wales', '2025-12-25', 'Christmas Day'),
+    ('england-and-wales', '2025-12-26', 'Boxing Day'),
+    ('england-and-wales', '2026-01-01', 'New Year''s Day'),
+    ('england-and-wales', '2026-04-03', 'Good Friday'),
+    ('england-and-wales', '2026-04-06', 'Easter Monday'),
+    ('england-and-wales', '2026-05-04', 'Early May bank holiday'),
+    ('england-and-wales', '2026-05-25', 'Spring bank holiday'),
+    ('england-and-wales', '2026-08-31', 'Summer bank holiday'),
+    ('england-and-wales', '2026-12-25', 'Christmas Day'),
+    ('england-and-wales', '2026-12-28', 'Boxing Day (substitute day)'),
+    ('england-and-wales', '2027-01-01', 'New Year''s Day'),
+    ('england-and-wales', '2027-03-26', 'Good Friday'),
+    ('england-and-wales', '2027-03-29', 'Easter Monday'),
+    ('england-and-wales', '2027-05-03', 'Early May bank holiday'),
+    ('england-and-wales', '2027-05-31', 'Spring bank holiday'),
+    ('england-and-wales', '2027-08-30', 'Summer bank holiday'),
+    ('england-and-wales', '2027-12-27', 'Christmas Day (substitute day)'),
+    ('england-and-wales', '2027-12-28', 'Boxing Day (substitute day)');

@@ -1,0 +1,1 @@
+delete from import_row where import_file_id = $1

@@ -1,0 +1,1 @@
+update shift set needs_costing = $1 where worker_id = $2

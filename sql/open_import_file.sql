@@ -1,0 +1,5 @@
+-- One row per (kind, file content): importing the same bytes again reuses it.
+insert into import_file (kind, file_name, sha256, status, first_imported_at, last_imported_at)
+values ($1, $2, $3, 'running', $4, $4)
+on conflict (kind, sha256) do update set file_name = excluded.file_name, status = 'running', last_imported_at = excluded.last_imported_at
+returning import_file_id

@@ -1,0 +1,299 @@
+//! The command line: parsing, logging set-up, and one function per command. Exit codes are
+//! listed in [`ExitStatus`] and the README.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::calendar::Period;
+use crate::capture::{ImportError, ReferenceKind, ShiftImportOptions, import_reference, import_shifts};
+use crate::config::Settings;
+use crate::domain::time::parse_date;
+use crate::report::Format;
+use crate::store::Store;
+use crate::store::reference::{ReferenceData, load_reference};
+
+/// What the process tells its caller.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Everything worked.
+    Ok = 0,
+    /// Something unexpected failed (database, disk); nothing half-written is kept.
+    Failure = 1,
+    /// The command line or the settings are wrong.
+    Usage = 2,
+    /// The import finished but some rows were rejected (see the reject report).
+    Rejected = 3,
+    /// The input file was refused as a whole; nothing from it was imported.
+    Refused = 4,
+}
+
+impl From<ExitStatus> for ExitCode {
+    fn from(status: ExitStatus) -> ExitCode {
+        ExitCode::from(status as u8)
+    }
+}
+
+/// tms: shifts in, every worked minute allocated to the people supported, charges and costs out.
+#[derive(Debug, Parser)]
+#[command(name = "tms", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Settings file layered over config/default.toml (TMS_* variables override both).
+    #[arg(long, global = true, env = "TMS_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Log format; `auto` is text on a terminal and JSON otherwise.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Auto)]
+    pub log_format: LogFormat,
+    /// Only warnings and errors in the log.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// How logs are written to standard error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Auto,
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create or update the database schema.
+    Migrate,
+    /// Import a CSV file: `shifts` or a reference kind (see docs/formats.md).
+    Import {
+        /// shifts, cost-centres, services, workers, people, payers, arrangements, rate-card,
+        /// pay-rules, budgets, bank-holidays, one-offs
+        kind: String,
+        /// The file to import.
+        file: PathBuf,
+    },
+    /// Recost shifts marked as out of date (`--all`: every shift).
+    Recost {
+        #[arg(long)]
+        all: bool,
+    },
+    /// Reports: charges, allocation, rejects, unpriced.
+    #[command(subcommand)]
+    Report(ReportCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// One row per invoice line (interchange.md).
+    Charges {
+        #[arg(long, value_parser = parse_date_arg)]
+        from: NaiveDate,
+        #[arg(long, value_parser = parse_date_arg)]
+        to: NaiveDate,
+        #[arg(long)]
+        person: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Csv)]
+        format: Format,
+    },
+    /// Allocated minutes and cost per person, and unallocated work per cost centre.
+    Allocation {
+        /// YYYY-MM
+        #[arg(long)]
+        period: Period,
+        #[arg(long, value_enum, default_value_t = Format::Csv)]
+        format: Format,
+    },
+    /// Rejected shift rows, optionally of one file.
+    Rejects {
+        #[arg(long)]
+        file: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Csv)]
+        format: Format,
+    },
+    /// Time (and one-off items) that no rate applies to.
+    Unpriced {
+        #[arg(long, value_parser = parse_date_arg, default_value = "1900-01-01")]
+        from: NaiveDate,
+        #[arg(long, value_parser = parse_date_arg, default_value = "2999-12-31")]
+        to: NaiveDate,
+        #[arg(long, value_enum, default_value_t = Format::Csv)]
+        format: Format,
+    },
+}
+
+fn parse_date_arg(raw: &str) -> Result<NaiveDate, String> {
+    parse_date(raw).map_err(|e| e.to_string())
+}
+
+/// Sets up logging to standard error.
+pub fn init_logging(format: LogFormat, quiet: bool) {
+    let default = if quiet { "warn" } else { "info,sqlx=warn" };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TMS_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let json = match format {
+        LogFormat::Json => true,
+        LogFormat::Text => false,
+        LogFormat::Auto => !std::io::stderr().is_terminal(),
+    };
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if json {
+        builder.json().flatten_event(true).with_current_span(true).init();
+    } else {
+        builder.compact().init();
+    }
+}
+
+/// A progress bar on a terminal, nothing otherwise.
+pub fn progress_bar(length: Option<u64>) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = match length {
+        Some(n) => indicatif::ProgressBar::new(n),
+        None => indicatif::ProgressBar::new_spinner(),
+    };
+    let style = indicatif::ProgressStyle::with_template("{spinner} {msg} {human_pos} rows [{elapsed_precise}] {per_sec}").unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner());
+    bar.set_style(style);
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    bar
+}
+
+/// Opens the configured database and brings its schema up to date.
+pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
+    let url = &settings.database.url;
+    Store::open_and_migrate(url, settings.database.max_connections)
+        .await
+        .with_context(|| format!("opening the database {}", crate::config::redact_url(url)))
+}
+
+/// Loads reference data as the engine needs it.
+pub async fn reference(store: &Store, settings: &Settings) -> anyhow::Result<ReferenceData> {
+    Ok(load_reference(store, settings.zone()?, settings.band_rules()?, &settings.provider.bank_holiday_calendar)
+        .await
+        .context("loading reference data")?)
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
+    let settings = Settings::load(cli.config.as_deref())?;
+    tracing::debug!(?settings, "settings loaded");
+    match cli.command {
+        Command::Migrate => {
+            let store = open_store(&settings).await?;
+            store.close().await;
+            println!("database is up to date");
+            Ok(ExitStatus::Ok)
+        }
+        Command::Import { kind, file } => {
+            let store = open_store(&settings).await?;
+            let status = import(&store, &settings, &kind, &file).await;
+            store.close().await;
+            status
+        }
+        Command::Recost { all } => {
+            let store = open_store(&settings).await?;
+            if all {
+                let mut tx = store.begin().await?;
+                crate::store::reference::mark_for_costing(&mut tx, None).await?;
+                tx.commit().await?;
+            }
+            let reference = reference(&store, &settings).await?;
+            let counts = crate::ledger::recost_marked(&store, &reference).await?;
+            println!("recosted {} shifts ({} allocation rows); {} could not be costed", counts.shifts, counts.allocation_rows, counts.failed);
+            store.close().await;
+            Ok(if counts.failed > 0 { ExitStatus::Rejected } else { ExitStatus::Ok })
+        }
+        Command::Report(report) => {
+            let store = open_store(&settings).await?;
+            let result = run_report(&store, &settings, report).await;
+            store.close().await;
+            result
+        }
+    }
+}
+
+/// Imports one file of `kind`, printing a summary; the exit status says whether rows were lost.
+pub async fn import(store: &Store, settings: &Settings, kind: &str, file: &Path) -> anyhow::Result<ExitStatus> {
+    let outcome = if kind == "shifts" {
+        let reference = reference(store, settings).await?;
+        let options = ShiftImportOptions { approve: settings.import.auto_approve, output_dir: settings.paths.output_dir.clone() };
+        let bar = progress_bar(None);
+        let result = import_shifts(store, &reference, file, &options, &bar).await;
+        bar.finish_and_clear();
+        result.map(|summary| {
+            let c = summary.counts;
+            println!(
+                "{}: {} rows; shifts: {} new, {} amended, {} unchanged, {} rejected ({} rows)",
+                summary.file, c.rows_read, c.shifts_new, c.shifts_amended, c.shifts_unchanged, c.shifts_rejected, c.rows_rejected
+            );
+            if c.rows_read == 0 {
+                println!("{}: the file has a header but no rows; nothing imported", summary.file);
+            }
+            if let Some(path) = &summary.reject_report {
+                println!("rejected rows: {}", path.display());
+            }
+            if c.rows_rejected > 0 { ExitStatus::Rejected } else { ExitStatus::Ok }
+        })
+    } else {
+        let kind: ReferenceKind = match kind.parse() {
+            Ok(k) => k,
+            Err(message) => {
+                eprintln!("error: {message}");
+                return Ok(ExitStatus::Usage);
+            }
+        };
+        let result = import_reference(store, kind, file, settings.zone()?, settings.band_rules()?, &settings.provider.bank_holiday_calendar).await;
+        result.map(|s| {
+            if s.rows == 0 {
+                println!("{}: the file has a header but no rows; nothing imported", s.file);
+            }
+            println!(
+                "{} {}: {} rows; {} new, {} updated, {} removed, {} unchanged; {} shifts recosted",
+                s.kind, s.file, s.rows, s.inserted, s.updated, s.deleted, s.unchanged, s.shifts_recosted
+            );
+            ExitStatus::Ok
+        })
+    };
+    match outcome {
+        Ok(status) => Ok(status),
+        Err(ImportError::File(e)) => {
+            eprintln!("error: {e}");
+            Ok(ExitStatus::Refused)
+        }
+        Err(e @ ImportError::Refused { .. }) => {
+            eprintln!("error: {e}");
+            Ok(ExitStatus::Refused)
+        }
+        Err(e) => Err(e).with_context(|| format!("importing {}", file.display())),
+    }
+}
+
+async fn run_report(store: &Store, settings: &Settings, report: ReportCommand) -> anyhow::Result<ExitStatus> {
+    let (table, format) = match report {
+        ReportCommand::Charges { from, to, person, format } => {
+            if to < from {
+                eprintln!("error: --to {to} is before --from {from}");
+                return Ok(ExitStatus::Usage);
+            }
+            let reference = reference(store, settings).await?;
+            let (lines, _) = crate::report::charge_lines(store, &reference, from, to, person.as_deref()).await?;
+            (crate::report::charges_table(&lines), format)
+        }
+        ReportCommand::Allocation { period, format } => {
+            let rows = crate::report::allocation_totals(store, period).await?;
+            (crate::report::allocation_table(period, &rows), format)
+        }
+        ReportCommand::Rejects { file, format } => (crate::report::rejects(store, file.as_deref()).await?, format),
+        ReportCommand::Unpriced { from, to, format } => {
+            let reference = reference(store, settings).await?;
+            (crate::report::unpriced(store, &reference, from, to).await?, format)
+        }
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    table.write(format, &mut out)?;
+    out.flush()?;
+    Ok(ExitStatus::Ok)
+}

@@ -1,0 +1,158 @@
+//! Layered settings: config/default.toml (built in) < an optional file < TMS_* environment.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveTime;
+use serde::Deserialize;
+
+use crate::calendar::BandRules;
+use crate::domain::{Band, LocalZone};
+
+/// The built-in defaults: the same file that ships as `config/default.toml`.
+const DEFAULTS: &str = include_str!("../config/default.toml");
+
+/// Why settings could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read settings: {0}")]
+    Load(#[from] config::ConfigError),
+    #[error("setting {key}: {reason}")]
+    Invalid { key: &'static str, reason: String },
+}
+
+/// Every setting tms reads.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Settings {
+    pub database: DatabaseSettings,
+    pub provider: ProviderSettings,
+    pub bands: BandSettings,
+    pub paths: PathSettings,
+    pub import: ImportSettings,
+}
+
+/// Where the data lives.
+#[derive(Clone, Deserialize)]
+pub struct DatabaseSettings {
+    pub url: String,
+    pub max_connections: u32,
+}
+
+impl fmt::Debug for DatabaseSettings {
+    /// Passwords in the URL never reach logs.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DatabaseSettings")
+            .field("url", &redact_url(&self.url))
+            .field("max_connections", &self.max_connections)
+            .finish()
+    }
+}
+
+/// The provider's zone and calendar.
+#[derive(Clone, Debug, Deserialize)]
+pub struct ProviderSettings {
+    pub time_zone: String,
+    pub bank_holiday_calendar: String,
+}
+
+/// The night window and band precedence.
+#[derive(Clone, Debug, Deserialize)]
+pub struct BandSettings {
+    pub night_start: String,
+    pub night_end: String,
+    pub precedence: Vec<String>,
+}
+
+/// Folders for data and outputs.
+#[derive(Clone, Debug, Deserialize)]
+pub struct PathSettings {
+    pub data_dir: PathBuf,
+    pub output_dir: PathBuf,
+}
+
+/// How imports behave.
+#[derive(Clone, Debug, Deserialize)]
+pub struct ImportSettings {
+    pub auto_approve: bool,
+}
+
+impl Settings {
+    /// Loads the defaults, then `file` if given, then `TMS_<SECTION>__<KEY>` variables.
+    pub fn load(file: Option<&Path>) -> Result<Settings, ConfigError> {
+        let mut builder = config::Config::builder().add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
+        if let Some(path) = file {
+            builder = builder.add_source(config::File::from(path).format(config::FileFormat::Toml).required(true));
+        }
+        builder = builder.add_source(
+            config::Environment::with_prefix("TMS")
+                .prefix_separator("_")
+                .separator("__")
+                .list_separator(",")
+                .with_list_parse_key("bands.precedence")
+                .try_parsing(true),
+        );
+        let settings: Settings = builder.build()?.try_deserialize()?;
+        settings.zone()?;
+        settings.band_rules()?;
+        Ok(settings)
+    }
+
+    /// The provider's time zone.
+    pub fn zone(&self) -> Result<LocalZone, ConfigError> {
+        self.provider.time_zone.parse().map_err(|e: crate::domain::time::TimeError| ConfigError::Invalid {
+            key: "provider.time_zone",
+            reason: e.to_string(),
+        })
+    }
+
+    /// The band rules built from `[bands]`.
+    pub fn band_rules(&self) -> Result<BandRules, ConfigError> {
+        let time = |key: &'static str, raw: &str| {
+            NaiveTime::parse_from_str(raw, "%H:%M").map_err(|_| ConfigError::Invalid { key, reason: format!("'{raw}' is not a time like 22:00") })
+        };
+        let precedence = self
+            .bands
+            .precedence
+            .iter()
+            .map(|b| b.parse::<Band>())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| ConfigError::Invalid { key: "bands.precedence", reason: e.to_string() })?;
+        BandRules::new(time("bands.night_start", &self.bands.night_start)?, time("bands.night_end", &self.bands.night_end)?, precedence)
+            .map_err(|e| ConfigError::Invalid { key: "bands", reason: e.to_string() })
+    }
+}
+
+/// Hides the password of a `scheme://user:password@host/...` URL.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_load_and_make_sense() {
+        let settings = Settings::load(None).unwrap();
+        assert_eq!(settings.provider.time_zone, "Europe/London");
+        assert_eq!(settings.band_rules().unwrap(), BandRules::default());
+        assert!(settings.import.auto_approve);
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(redact_url("postgres://tms:secret@db:5432/tms"), "postgres://tms:***@db:5432/tms");
+        assert_eq!(redact_url("sqlite://./data/tms.db"), "sqlite://./data/tms.db");
+        let s = DatabaseSettings { url: "postgres://a:b@h/d".into(), max_connections: 1 };
+        assert!(!format!("{s:?}").contains(":b@"));
+    }
+}

@@ -1,0 +1,257 @@
+//! The allocation ledger: storing accepted shifts with their engine results, and recosting shifts
+//! when a shift, a rate or a pay rule changes. Every write is one transaction per batch of whole
+//! shifts, so an interrupted run leaves each shift either fully old or fully new.
+
+use chrono::{DateTime, Utc};
+use futures_util::TryStreamExt;
+
+use crate::allocate::{SegmentDraft, ShiftDraft};
+use crate::capture::shifts::Candidate;
+use crate::cost::{Charge, CostedShift, cost_shift};
+use crate::domain::{CostCentreId, Interval, PersonId, ServiceCode, ShiftRef, WorkerId};
+use crate::store::bulk::{Value, insert_rows};
+use crate::store::reference::ReferenceData;
+use crate::store::shifts::{ALLOCATION, SEGMENT, SHIFT, SHIFT_AUDIT, amend_shift, delete_for_shifts, mark_costed, reserve_shift_ids, shifts_to_cost};
+use crate::store::{Store, StoreError};
+
+/// Segments written per transaction when recosting.
+pub const COSTING_BATCH_SEGMENTS: usize = 20_000;
+
+/// The allocation rows of a costed shift as table rows.
+pub fn allocation_values(shift_id: i64, cost_centre: &CostCentreId, costed: &CostedShift) -> Vec<Vec<Value>> {
+    costed
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(row_no, r)| {
+            let (unit, rate, divisor, units) = match r.charge {
+                Charge::Hour { entry_rate, divisor } => (Some("hour"), Some(entry_rate.centipence()), divisor, 0),
+                Charge::Night { entry_rate, divisor, units } => (Some("night"), Some(entry_rate.centipence()), divisor, units),
+                Charge::Fixed => (Some("fixed"), None, 1, 0),
+                Charge::Nobody | Charge::Unpriced => (None, None, 1, 0),
+            };
+            vec![
+                Value::int(shift_id),
+                Value::int(row_no as i64),
+                Value::int(i64::from(r.segment_no)),
+                Value::Instant(Some(r.start)),
+                Value::Instant(Some(r.end)),
+                Value::Date(Some(r.local_date)),
+                Value::text(r.band.as_str()),
+                Value::text(r.service.as_str()),
+                Value::Text(r.person_id.as_ref().map(|p| p.as_str().to_owned())),
+                Value::text(cost_centre.as_str()),
+                Value::int(i64::from(r.ratio)),
+                Value::int(r.minutes),
+                Value::int(r.allocated_ticks),
+                Value::int(r.pay.get()),
+                Value::Text(unit.map(str::to_owned)),
+                Value::Int(rate),
+                Value::int(i64::from(divisor)),
+                Value::int(units),
+                Value::Bool(r.charge == Charge::Unpriced),
+            ]
+        })
+        .collect()
+}
+
+fn segment_values(shift_id: i64, candidate: &Candidate) -> Vec<Vec<Value>> {
+    candidate
+        .records
+        .iter()
+        .enumerate()
+        .map(|(segment_no, r)| {
+            let people: Vec<&str> = r.draft.people.iter().map(PersonId::as_str).collect();
+            vec![
+                Value::int(shift_id),
+                Value::int(segment_no as i64),
+                Value::text(candidate.draft.worker_id.as_str()),
+                Value::Instant(Some(r.draft.interval.start)),
+                Value::Instant(Some(r.draft.interval.end)),
+                Value::text(r.draft.service.as_str()),
+                Value::text(people.join(";")),
+                Value::text(r.miles.as_str()),
+                Value::text(r.notes.as_str()),
+            ]
+        })
+        .collect()
+}
+
+/// An accepted shift with its costs, new or replacing a stored version.
+pub struct AcceptedShift {
+    pub candidate: Candidate,
+    pub costed: CostedShift,
+    pub cost_centre: CostCentreId,
+    /// The stored shift this amends, with its previous content hash.
+    pub replaces: Option<(i64, String)>,
+}
+
+/// How accepted shifts are recorded.
+#[derive(Clone, Debug)]
+pub struct WriteContext<'a> {
+    /// `approved` or `submitted`.
+    pub status: &'a str,
+    /// `csv` or `api`.
+    pub source: &'a str,
+    pub source_file: &'a str,
+}
+
+fn span(candidate: &Candidate) -> (DateTime<Utc>, DateTime<Utc>) {
+    let first = candidate.records.first().expect("a shift has segments").draft.interval.start;
+    let last = candidate.records.iter().map(|r| r.draft.interval.end).max().expect("a shift has segments");
+    (first, last)
+}
+
+/// Writes accepted shifts (new and amended) with segments, audit rows and allocations, and any
+/// reject rows, in one transaction.
+pub async fn write_shifts(store: &Store, shifts: &[AcceptedShift], rejects: &[Vec<Value>], ctx: &WriteContext<'_>) -> Result<(), StoreError> {
+    let now = Utc::now();
+    let mut tx = store.begin().await?;
+    let new_count = shifts.iter().filter(|s| s.replaces.is_none()).count();
+    let mut new_ids = reserve_shift_ids(&mut tx, new_count).await?.into_iter();
+    let amended_ids: Vec<i64> = shifts.iter().filter_map(|s| s.replaces.as_ref().map(|r| r.0)).collect();
+    delete_for_shifts(&mut tx, "allocation", &amended_ids).await?;
+    delete_for_shifts(&mut tx, "segment", &amended_ids).await?;
+
+    let (mut shift_rows, mut audit_rows, mut segment_rows, mut allocation_rows) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for accepted in shifts {
+        let candidate = &accepted.candidate;
+        let (first, last) = span(candidate);
+        let (shift_id, version, action, before) = match &accepted.replaces {
+            None => {
+                let id = new_ids.next().expect("an id was reserved for each new shift");
+                shift_rows.push(vec![
+                    Value::int(id),
+                    Value::text(candidate.draft.worker_id.as_str()),
+                    Value::text(candidate.draft.shift_ref.as_str()),
+                    Value::text(ctx.status),
+                    Value::text(ctx.source),
+                    Value::int(1),
+                    Value::text(candidate.content_hash.as_str()),
+                    Value::Instant(Some(first)),
+                    Value::Instant(Some(last)),
+                    Value::Bool(false),
+                    Value::Instant(Some(now)),
+                    Value::Instant(Some(now)),
+                ]);
+                (id, 1, "create", None)
+            }
+            Some((id, old_hash)) => {
+                let version = amend_shift(&mut tx, *id, &candidate.content_hash, ctx.status, ctx.source, first, last, now).await?;
+                (*id, version, "amend", Some(old_hash.clone()))
+            }
+        };
+        audit_rows.push(vec![
+            Value::int(shift_id),
+            Value::text(candidate.draft.worker_id.as_str()),
+            Value::text(candidate.draft.shift_ref.as_str()),
+            Value::int(version),
+            Value::text(action),
+            Value::Text(before),
+            Value::text(candidate.content_hash.as_str()),
+            Value::text(ctx.source),
+            Value::text(ctx.source_file),
+            Value::Instant(Some(now)),
+        ]);
+        segment_rows.extend(segment_values(shift_id, candidate));
+        allocation_rows.extend(allocation_values(shift_id, &accepted.cost_centre, &accepted.costed));
+    }
+    insert_rows(&mut tx, &SHIFT, &shift_rows).await?;
+    insert_rows(&mut tx, &SHIFT_AUDIT, &audit_rows).await?;
+    insert_rows(&mut tx, &SEGMENT, &segment_rows).await?;
+    insert_rows(&mut tx, &ALLOCATION, &allocation_rows).await?;
+    crate::store::shifts::write_rejects(&mut tx, rejects).await?;
+    tx.commit().await
+}
+
+/// What a recosting pass did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct RecostCounts {
+    pub shifts: u64,
+    pub allocation_rows: u64,
+    /// Shifts that could not be costed (e.g. a date outside the bank-holiday calendar); they stay
+    /// marked and are tried again next time.
+    pub failed: u64,
+}
+
+/// Recosts every shift marked as needing it, in batches, and clears the mark.
+pub async fn recost_marked(store: &Store, reference: &ReferenceData) -> Result<RecostCounts, StoreError> {
+    let mut counts = RecostCounts::default();
+    let mut stream = shifts_to_cost(store);
+    let mut batch: Vec<(i64, CostCentreId, CostedShift)> = Vec::new();
+    let mut batch_segments = 0;
+    let mut current: Option<(i64, ShiftDraft)> = None;
+    while let Some(segment) = stream.try_next().await? {
+        if current.as_ref().is_some_and(|(id, _)| *id != segment.shift_id) {
+            let (id, draft) = current.take().expect("checked");
+            batch_segments += draft.segments.len();
+            cost_into(reference, id, draft, &mut batch, &mut counts);
+            if batch_segments >= COSTING_BATCH_SEGMENTS {
+                write_recosted(store, &batch, &mut counts).await?;
+                batch.clear();
+                batch_segments = 0;
+            }
+        }
+        let draft = &mut current
+            .get_or_insert_with(|| {
+                let draft = ShiftDraft {
+                    worker_id: WorkerId::parse(&segment.worker_id).unwrap_or_else(|_| WorkerId::parse("?").expect("valid")),
+                    shift_ref: ShiftRef::parse(&segment.shift_ref).unwrap_or_else(|_| ShiftRef::parse("?").expect("valid")),
+                    segments: Vec::new(),
+                };
+                (segment.shift_id, draft)
+            })
+            .1;
+        draft.segments.push(stored_segment(&segment)?);
+    }
+    drop(stream);
+    if let Some((id, draft)) = current.take() {
+        cost_into(reference, id, draft, &mut batch, &mut counts);
+    }
+    write_recosted(store, &batch, &mut counts).await?;
+    Ok(counts)
+}
+
+fn stored_segment(segment: &crate::store::shifts::SegmentToCost) -> Result<SegmentDraft, StoreError> {
+    let corrupt = || StoreError::Corrupt(format!("segment {} of shift {}", segment.segment_no, segment.shift_id));
+    let people = if segment.people.is_empty() {
+        Vec::new()
+    } else {
+        segment.people.split(';').map(PersonId::parse).collect::<Result<Vec<_>, _>>().map_err(|_| corrupt())?
+    };
+    Ok(SegmentDraft {
+        interval: Interval::new(segment.start_utc, segment.end_utc).ok_or_else(corrupt)?,
+        service: ServiceCode::parse(&segment.service_code).map_err(|_| corrupt())?,
+        people,
+    })
+}
+
+fn cost_into(reference: &ReferenceData, shift_id: i64, draft: ShiftDraft, batch: &mut Vec<(i64, CostCentreId, CostedShift)>, counts: &mut RecostCounts) {
+    let Some(worker) = reference.workers.get(&draft.worker_id) else {
+        counts.failed += 1;
+        return;
+    };
+    match cost_shift(&reference.ctx, &draft, worker) {
+        Ok(costed) => batch.push((shift_id, worker.cost_centre.clone(), costed)),
+        Err(error) => {
+            tracing::warn!(shift_id, %error, "shift could not be costed; it stays marked");
+            counts.failed += 1;
+        }
+    }
+}
+
+async fn write_recosted(store: &Store, batch: &[(i64, CostCentreId, CostedShift)], counts: &mut RecostCounts) -> Result<(), StoreError> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<i64> = batch.iter().map(|(id, _, _)| *id).collect();
+    let rows: Vec<Vec<Value>> = batch.iter().flat_map(|(id, cc, costed)| allocation_values(*id, cc, costed)).collect();
+    let mut tx = store.begin().await?;
+    delete_for_shifts(&mut tx, "allocation", &ids).await?;
+    insert_rows(&mut tx, &ALLOCATION, &rows).await?;
+    mark_costed(&mut tx, &ids).await?;
+    tx.commit().await?;
+    counts.shifts += ids.len() as u64;
+    counts.allocation_rows += rows.len() as u64;
+    Ok(())
+}

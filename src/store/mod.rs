@@ -1,0 +1,174 @@
+//! Storage: one API over SQLite (the embedded default) and PostgreSQL, chosen by URL.
+//!
+//! Queries are plain SQL kept under `sql/`, run through sqlx at runtime with `$n` parameters on
+//! both backends; where the dialects differ a query has a file per backend. Writes that belong
+//! together run in one [`Tx`]; on SQLite a write transaction takes the lock up front
+//! (`BEGIN IMMEDIATE`) so it never fails half-way on a busy database.
+
+pub mod bulk;
+pub mod reference;
+pub mod shifts;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgPoolOptions, Postgres};
+use sqlx::sqlite::{Sqlite, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool, Transaction};
+
+pub use bulk::{ColType, TableSpec, Value};
+
+/// Why storage failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("unsupported database URL '{0}': use sqlite://PATH or postgres://...")]
+    Url(String),
+    #[error("cannot create the database folder {path}: {source}")]
+    Folder { path: String, source: std::io::Error },
+    #[error("database error: {0}")]
+    Sqlx(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+}
+
+/// Which database a [`Store`] talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A connection pool to one of the two backends.
+#[derive(Clone, Debug)]
+pub enum Store {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// A write transaction on either backend.
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// Runs the same code against whichever pool a [`Store`] holds.
+macro_rules! on_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match $store {
+            $crate::store::Store::Sqlite($pool) => $body,
+            $crate::store::Store::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Runs the same code against whichever connection a [`Tx`] holds.
+macro_rules! on_tx {
+    ($tx:expr, $conn:ident => $body:expr) => {
+        match $tx {
+            $crate::store::Tx::Sqlite(t) => {
+                let $conn = &mut **t;
+                $body
+            }
+            $crate::store::Tx::Postgres(t) => {
+                let $conn = &mut **t;
+                $body
+            }
+        }
+    };
+}
+
+pub(crate) use on_pool;
+pub(crate) use on_tx;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// How long a SQLite connection waits for the write lock before giving up.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+impl Store {
+    /// Connects to `url`, creating a SQLite database file (and its folder) on first use.
+    pub async fn open(url: &str, max_connections: u32) -> Result<Store, StoreError> {
+        let max_connections = max_connections.max(2);
+        if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                .foreign_keys(true)
+                .pragma("temp_store", "memory")
+                .pragma("cache_size", "-65536");
+            if let Some(folder) = options.get_filename().parent().filter(|p| !p.as_os_str().is_empty()) {
+                ensure_folder(folder)?;
+            }
+            let pool = SqlitePoolOptions::new().max_connections(max_connections).connect_with(options).await?;
+            Ok(Store::Sqlite(pool))
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let pool = PgPoolOptions::new().max_connections(max_connections).connect(url).await?;
+            Ok(Store::Postgres(pool))
+        } else {
+            Err(StoreError::Url(crate::config::redact_url(url)))
+        }
+    }
+
+    /// Opens and brings the schema up to date.
+    pub async fn open_and_migrate(url: &str, max_connections: u32) -> Result<Store, StoreError> {
+        let store = Store::open(url, max_connections).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Applies any migrations not yet applied.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
+            Store::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+        }
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Store::Sqlite(_) => Backend::Sqlite,
+            Store::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Starts a write transaction.
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
+        Ok(match self {
+            Store::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Store::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    /// Closes every connection (checkpointing SQLite's write-ahead log).
+    pub async fn close(&self) {
+        on_pool!(self, pool => pool.close().await);
+    }
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Tx::Sqlite(_) => Backend::Sqlite,
+            Tx::Postgres(_) => Backend::Postgres,
+        }
+    }
+}
+
+fn ensure_folder(folder: &Path) -> Result<(), StoreError> {
+    std::fs::create_dir_all(folder).map_err(|source| StoreError::Folder { path: folder.display().to_string(), source })
+}

@@ -1,0 +1,313 @@
+//! Shifts in storage: staging an import, finding stored overlaps, writing accepted shifts with
+//! their segments, audit rows and allocation rows, and streaming shifts that need costing.
+
+use chrono::{DateTime, Utc};
+use futures_util::stream::BoxStream;
+use sqlx::AssertSqlSafe;
+
+use super::bulk::{ColType, TableSpec, Value, insert_rows, upsert_rows};
+use super::{Store, StoreError, Tx, on_pool, on_tx};
+use crate::capture::shifts::ShiftRow;
+
+use ColType::{Instant, Int, Text};
+
+/// Shift ids per `IN (...)` list.
+const IDS_PER_STATEMENT_MAX: usize = 500;
+
+pub const IMPORT_ROW: TableSpec = TableSpec {
+    table: "import_row",
+    columns: &[
+        ("import_file_id", Int),
+        ("row_no", Int),
+        ("worker_id", Text),
+        ("shift_ref", Text),
+        ("start_utc", Instant),
+        ("end_utc", Instant),
+        ("window_start_utc", Instant),
+        ("service_code", Text),
+        ("people", Text),
+        ("miles", Text),
+        ("notes", Text),
+        ("error_field", Text),
+        ("error_reason", Text),
+    ],
+    key_len: 2,
+};
+
+pub const SHIFT_REJECT: TableSpec = TableSpec {
+    table: "shift_reject",
+    columns: &[("import_file_id", Int), ("row_no", Int), ("worker_id", Text), ("shift_ref", Text), ("field", Text), ("reason", Text)],
+    key_len: 2,
+};
+
+pub const SHIFT: TableSpec = TableSpec {
+    table: "shift",
+    columns: &[
+        ("shift_id", Int),
+        ("worker_id", Text),
+        ("shift_ref", Text),
+        ("status", Text),
+        ("source", Text),
+        ("version", Int),
+        ("content_hash", Text),
+        ("first_start_utc", Instant),
+        ("last_end_utc", Instant),
+        ("needs_costing", ColType::Bool),
+        ("created_at", Instant),
+        ("updated_at", Instant),
+    ],
+    key_len: 1,
+};
+
+pub const SEGMENT: TableSpec = TableSpec {
+    table: "segment",
+    columns: &[
+        ("shift_id", Int),
+        ("segment_no", Int),
+        ("worker_id", Text),
+        ("start_utc", Instant),
+        ("end_utc", Instant),
+        ("service_code", Text),
+        ("people", Text),
+        ("miles", Text),
+        ("notes", Text),
+    ],
+    key_len: 2,
+};
+
+pub const SHIFT_AUDIT: TableSpec = TableSpec {
+    table: "shift_audit",
+    columns: &[
+        ("shift_id", Int),
+        ("worker_id", Text),
+        ("shift_ref", Text),
+        ("version", Int),
+        ("action", Text),
+        ("before_hash", Text),
+        ("after_hash", Text),
+        ("source", Text),
+        ("source_file", Text),
+        ("changed_at", Instant),
+    ],
+    key_len: 0,
+};
+
+pub const ALLOCATION: TableSpec = TableSpec {
+    table: "allocation",
+    columns: &[
+        ("shift_id", Int),
+        ("row_no", Int),
+        ("segment_no", Int),
+        ("start_utc", Instant),
+        ("end_utc", Instant),
+        ("local_date", ColType::Date),
+        ("band", Text),
+        ("service_code", Text),
+        ("person_id", Text),
+        ("cost_centre_id", Text),
+        ("ratio", Int),
+        ("minutes", Int),
+        ("allocated_ticks", Int),
+        ("pay_pence", Int),
+        ("charge_unit", Text),
+        ("entry_rate_centipence", Int),
+        ("divisor", Int),
+        ("night_units", Int),
+        ("unpriced", ColType::Bool),
+    ],
+    key_len: 2,
+};
+
+/// Opens (or reopens) the import record for a file's content and clears leftovers of an
+/// interrupted run.
+pub async fn open_import_file(store: &Store, kind: &str, file_name: &str, sha256: &str) -> Result<i64, StoreError> {
+    let now = Utc::now();
+    let id: i64 = on_pool!(store, pool => {
+        sqlx::query_scalar(include_str!("../../sql/open_import_file.sql")).bind(kind).bind(file_name).bind(sha256).bind(now).fetch_one(pool).await?
+    });
+    on_pool!(store, pool => sqlx::query(include_str!("../../sql/clear_staging.sql")).bind(id).execute(pool).await?.rows_affected());
+    Ok(id)
+}
+
+/// Stages parsed rows of an import.
+pub async fn stage_rows(tx: &mut Tx, import_file_id: i64, rows: &[ShiftRow]) -> Result<(), StoreError> {
+    let values: Vec<Vec<Value>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                Value::int(import_file_id),
+                Value::int(i64::try_from(r.row_no).unwrap_or(i64::MAX)),
+                Value::text(r.worker_id.as_str()),
+                Value::text(r.shift_ref.as_str()),
+                Value::Instant(r.start),
+                Value::Instant(r.end),
+                Value::Instant(r.window_start()),
+                Value::text(r.service.as_str()),
+                Value::text(r.people.as_str()),
+                Value::text(r.miles.as_str()),
+                Value::text(r.notes.as_str()),
+                Value::Text(r.problem.as_ref().map(|p| p.field.to_owned())),
+                Value::Text(r.problem.as_ref().map(|p| p.reason.clone())),
+            ]
+        })
+        .collect();
+    insert_rows(tx, &IMPORT_ROW, &values).await
+}
+
+/// `(worker_id, shift_ref, other stored shift_ref)` for every staged shift overlapping a stored one.
+pub async fn stored_conflicts(store: &Store, import_file_id: i64) -> Result<Vec<(String, String, String)>, StoreError> {
+    Ok(on_pool!(store, pool => sqlx::query_as(include_str!("../../sql/stored_conflicts.sql")).bind(import_file_id).fetch_all(pool).await?))
+}
+
+/// A staged row with the stored shift of the same key, if any.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct StagedRow {
+    pub row_no: i64,
+    pub worker_id: String,
+    pub shift_ref: String,
+    pub start_utc: Option<DateTime<Utc>>,
+    pub end_utc: Option<DateTime<Utc>>,
+    pub service_code: String,
+    pub people: String,
+    pub miles: String,
+    pub notes: String,
+    pub error_field: Option<String>,
+    pub error_reason: Option<String>,
+    pub shift_id: Option<i64>,
+    pub content_hash: Option<String>,
+    pub status: Option<String>,
+}
+
+/// Streams staged rows ordered by worker, shift and row.
+pub fn staged_rows(store: &Store, import_file_id: i64) -> BoxStream<'_, Result<StagedRow, sqlx::Error>> {
+    on_pool!(store, pool => sqlx::query_as(include_str!("../../sql/staged_rows.sql")).bind(import_file_id).fetch(pool))
+}
+
+/// Counts of a finished shift import.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ImportCounts {
+    pub rows_read: u64,
+    pub shifts_new: u64,
+    pub shifts_amended: u64,
+    pub shifts_unchanged: u64,
+    pub shifts_rejected: u64,
+    pub rows_rejected: u64,
+}
+
+/// Records the outcome and empties the staging rows.
+pub async fn finish_import(store: &Store, import_file_id: i64, counts: &ImportCounts) -> Result<(), StoreError> {
+    let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+    let mut tx = store.begin().await?;
+    on_tx!(&mut tx, conn => {
+        sqlx::query(include_str!("../../sql/finish_import.sql"))
+            .bind(import_file_id)
+            .bind(n(counts.rows_read))
+            .bind(n(counts.shifts_new))
+            .bind(n(counts.shifts_amended))
+            .bind(n(counts.shifts_unchanged))
+            .bind(n(counts.shifts_rejected))
+            .bind(n(counts.rows_rejected))
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query(include_str!("../../sql/clear_staging.sql")).bind(import_file_id).execute(&mut *conn).await?;
+    });
+    tx.commit().await
+}
+
+/// Reserves `count` new shift ids inside `tx`.
+pub async fn reserve_shift_ids(tx: &mut Tx, count: usize) -> Result<Vec<i64>, StoreError> {
+    if count == 0 {
+        return Ok(Vec::new());
+    }
+    let n = i64::try_from(count).expect("a batch is small");
+    Ok(match tx {
+        Tx::Sqlite(t) => {
+            let max: i64 = sqlx::query_scalar(include_str!("../../sql/sqlite/reserve_shift_ids.sql")).fetch_one(&mut **t).await?;
+            (max + 1..=max + n).collect()
+        }
+        Tx::Postgres(t) => sqlx::query_scalar(include_str!("../../sql/postgres/reserve_shift_ids.sql")).bind(n).fetch_all(&mut **t).await?,
+    })
+}
+
+/// Replaces the stored shift's header for an amendment and returns its new version.
+#[allow(clippy::too_many_arguments)]
+pub async fn amend_shift(
+    tx: &mut Tx,
+    shift_id: i64,
+    content_hash: &str,
+    status: &str,
+    source: &str,
+    first_start: DateTime<Utc>,
+    last_end: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    Ok(on_tx!(tx, conn => {
+        sqlx::query_scalar(include_str!("../../sql/amend_shift.sql"))
+            .bind(shift_id)
+            .bind(content_hash)
+            .bind(status)
+            .bind(source)
+            .bind(first_start)
+            .bind(last_end)
+            .bind(false)
+            .bind(now)
+            .fetch_one(conn)
+            .await?
+    }))
+}
+
+/// Deletes the rows of `table` (`segment` or `allocation`) that belong to `shift_ids`.
+pub async fn delete_for_shifts(tx: &mut Tx, table: &'static str, shift_ids: &[i64]) -> Result<(), StoreError> {
+    assert!(matches!(table, "segment" | "allocation"), "only per-shift child tables");
+    for chunk in shift_ids.chunks(IDS_PER_STATEMENT_MAX) {
+        let list: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!("delete from {table} where shift_id in ({})", list.join(", "));
+        on_tx!(tx, conn => {
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            query.execute(conn).await?;
+        });
+    }
+    Ok(())
+}
+
+/// Marks shifts as costed.
+pub async fn mark_costed(tx: &mut Tx, shift_ids: &[i64]) -> Result<(), StoreError> {
+    for chunk in shift_ids.chunks(IDS_PER_STATEMENT_MAX) {
+        let list: Vec<String> = (2..=chunk.len() + 1).map(|i| format!("${i}")).collect();
+        let sql = format!("update shift set needs_costing = $1 where shift_id in ({})", list.join(", "));
+        on_tx!(tx, conn => {
+            let mut query = sqlx::query(AssertSqlSafe(sql)).bind(false);
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            query.execute(conn).await?;
+        });
+    }
+    Ok(())
+}
+
+/// Stores reject rows (keyed by file and row, so a re-import overwrites rather than repeats).
+pub async fn write_rejects(tx: &mut Tx, rows: &[Vec<Value>]) -> Result<(), StoreError> {
+    upsert_rows(tx, &SHIFT_REJECT, rows).await
+}
+
+/// One segment of a shift that needs costing.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct SegmentToCost {
+    pub shift_id: i64,
+    pub worker_id: String,
+    pub shift_ref: String,
+    pub segment_no: i64,
+    pub start_utc: DateTime<Utc>,
+    pub end_utc: DateTime<Utc>,
+    pub service_code: String,
+    pub people: String,
+}
+
+/// Streams the segments of shifts marked as needing costing, shift by shift.
+pub fn shifts_to_cost(store: &Store) -> BoxStream<'_, Result<SegmentToCost, sqlx::Error>> {
+    on_pool!(store, pool => sqlx::query_as(include_str!("../../sql/shifts_to_cost.sql")).bind(true).fetch(pool))
+}
