@@ -1,0 +1,8 @@
+//! Storage conformance: every case runs on SQLite and on PostgreSQL through the same code paths
+//! as `tms import` and `tms report`.
+
+mod support;
+
+mod imports;
+mod reference;
+mod rules_examples;
