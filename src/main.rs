@@ -9,7 +9,11 @@ use tms::cli::{Cli, ExitStatus, init_logging, run};
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.log_format, cli.quiet);
-    match run(cli).await {
+    let outcome = run(cli).await;
+    if std::env::var_os("TMS_REPORT_PEAK_RSS").is_some() {
+        report_peak_rss();
+    }
+    match outcome {
         Ok(status) => status.into(),
         Err(error) => {
             if error.chain().any(|cause| cause.downcast_ref::<tms::config::ConfigError>().is_some()) {
@@ -20,5 +24,14 @@ async fn main() -> ExitCode {
             eprintln!("error: {error:#}");
             ExitStatus::Failure.into()
         }
+    }
+}
+
+/// Prints the process's peak resident memory (`VmHWM`) for benchmarks and memory tests.
+fn report_peak_rss() {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    if let Some(line) = status.lines().find(|l| l.starts_with("VmHWM:")) {
+        let kib = line.split_whitespace().nth(1).unwrap_or("0");
+        eprintln!("peak_rss_kib={kib}");
     }
 }

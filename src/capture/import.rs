@@ -24,7 +24,7 @@ use crate::store::{Store, StoreError};
 /// Rows staged per insert.
 pub const IMPORT_BATCH_ROWS: usize = 10_000;
 /// Accepted segments written per transaction.
-pub const WRITE_BATCH_SEGMENTS: usize = 10_000;
+pub const WRITE_BATCH_SEGMENTS: usize = 5_000;
 /// Bad rows listed in a refused reference file's message.
 const PROBLEMS_SHOWN_MAX: usize = 50;
 
@@ -91,6 +91,7 @@ pub async fn import_shifts(
     let zone = reference.ctx.zone;
     let mut counts = ImportCounts::default();
 
+    let started = std::time::Instant::now();
     progress.set_message(format!("staging {file}"));
     let mut batch: Vec<ShiftRow> = Vec::with_capacity(IMPORT_BATCH_ROWS);
     let mut tx = store.begin().await?;
@@ -108,28 +109,35 @@ pub async fn import_shifts(
     counts.rows_read = input.rows_read();
     drop(input);
 
+    tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, "staged");
     progress.set_message(format!("checking and costing {file}"));
     let mut conflicts: HashMap<(String, String), Vec<String>> = HashMap::new();
     for (worker, shift_ref, other) in stored_conflicts(store, import_file_id).await? {
         conflicts.entry((worker, shift_ref)).or_default().push(other);
     }
+    tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, "stored overlaps found");
     let write = WriteContext { status: if options.approve { "approved" } else { "submitted" }, source: "csv", source_file: &file };
-    let mut decider = Decider { reference, conflicts: &conflicts, import_file_id, counts: &mut counts, accepted: Vec::new(), rejects: Vec::new(), segments: 0 };
+    let mut decider = Decider { reference, conflicts: &conflicts, import_file_id, counts: &mut counts, accepted: Vec::new(), rejects: Vec::new(), segments: 0, write_time: std::time::Duration::ZERO };
     let mut rows = staged_rows(store, import_file_id);
     let mut worker_rows: Vec<crate::store::shifts::StagedRow> = Vec::new();
     while let Some(row) = rows.try_next().await.map_err(StoreError::from)? {
         if worker_rows.last().is_some_and(|last| last.worker_id != row.worker_id) {
-            decider.decide(std::mem::take(&mut worker_rows));
-            if decider.segments >= WRITE_BATCH_SEGMENTS || decider.rejects.len() >= WRITE_BATCH_SEGMENTS {
-                decider.flush(store, &write).await?;
+            for (decision, stored) in decider.decide(std::mem::take(&mut worker_rows)) {
+                decider.apply(decision, stored);
+                if decider.segments >= WRITE_BATCH_SEGMENTS || decider.rejects.len() >= WRITE_BATCH_SEGMENTS {
+                    decider.flush(store, &write).await?;
+                }
             }
         }
         worker_rows.push(row);
     }
     drop(rows);
-    decider.decide(worker_rows);
+    for (decision, stored) in decider.decide(worker_rows) {
+        decider.apply(decision, stored);
+    }
     decider.flush(store, &write).await?;
 
+    tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, write_ms = decider.write_time.as_millis() as u64, "shifts written");
     let reject_report = if counts.rows_rejected > 0 { Some(write_reject_report(store, import_file_id, &file, &options.output_dir).await?) } else { None };
     finish_import(store, import_file_id, &counts).await?;
     info!(rows = counts.rows_read, new = counts.shifts_new, amended = counts.shifts_amended, unchanged = counts.shifts_unchanged, rejected = counts.shifts_rejected, "shift import finished");
@@ -150,11 +158,13 @@ struct Decider<'a> {
     accepted: Vec<AcceptedShift>,
     rejects: Vec<Vec<Value>>,
     segments: usize,
+    write_time: std::time::Duration,
 }
 
 impl Decider<'_> {
-    fn decide(&mut self, rows: Vec<crate::store::shifts::StagedRow>) {
-        let Some(worker) = rows.first().map(|r| r.worker_id.clone()) else { return };
+    /// Decides one worker's shifts; each decision comes with the stored `(shift_id, hash)` of its key.
+    fn decide(&self, rows: Vec<crate::store::shifts::StagedRow>) -> Vec<(Decision, Option<(i64, String)>)> {
+        let Some(worker) = rows.first().map(|r| r.worker_id.clone()) else { return Vec::new() };
         let mut stored: HashMap<String, (Option<i64>, Option<String>)> = HashMap::new();
         let mut by_shift: BTreeMap<String, Vec<ShiftRow>> = BTreeMap::new();
         for row in rows {
@@ -177,27 +187,39 @@ impl Decider<'_> {
             .filter_map(|shift_ref| self.conflicts.get(&(worker.clone(), shift_ref.clone())).map(|c| (shift_ref.clone(), c.clone())))
             .collect();
         let outcomes: Vec<Result<Candidate, Rejection>> = by_shift.into_values().map(assemble_shift).collect();
-        for decision in decide_worker(outcomes, &worker_conflicts) {
-            match decision {
-                Decision::Reject(rejection) => self.reject(rejection),
-                Decision::Accept(candidate) => {
-                    let (stored_id, stored_hash) = stored.get(candidate.draft.shift_ref.as_str()).cloned().unwrap_or((None, None));
-                    if stored_hash.as_deref() == Some(candidate.content_hash.as_str()) {
-                        self.counts.shifts_unchanged += 1;
-                        continue;
-                    }
-                    match self.cost(candidate, stored_id.zip(stored_hash)) {
-                        Ok(accepted) => {
-                            if accepted.replaces.is_some() {
-                                self.counts.shifts_amended += 1;
-                            } else {
-                                self.counts.shifts_new += 1;
-                            }
-                            self.segments += accepted.candidate.records.len();
-                            self.accepted.push(accepted);
+        decide_worker(outcomes, &worker_conflicts)
+            .into_iter()
+            .map(|decision| {
+                let key = match &decision {
+                    Decision::Accept(c) => c.draft.shift_ref.as_str().to_owned(),
+                    Decision::Reject(r) => r.shift_ref.clone(),
+                };
+                let stored = stored.get(&key).and_then(|(id, hash)| id.zip(hash.clone()));
+                (decision, stored)
+            })
+            .collect()
+    }
+
+    /// Records one decision: a reject, an unchanged shift, or a new or amended shift with its costs.
+    fn apply(&mut self, decision: Decision, stored: Option<(i64, String)>) {
+        match decision {
+            Decision::Reject(rejection) => self.reject(rejection),
+            Decision::Accept(candidate) => {
+                if stored.as_ref().is_some_and(|(_, hash)| *hash == candidate.content_hash) {
+                    self.counts.shifts_unchanged += 1;
+                    return;
+                }
+                match self.cost(candidate, stored) {
+                    Ok(accepted) => {
+                        if accepted.replaces.is_some() {
+                            self.counts.shifts_amended += 1;
+                        } else {
+                            self.counts.shifts_new += 1;
                         }
-                        Err(rejection) => self.reject(*rejection),
+                        self.segments += accepted.candidate.records.len();
+                        self.accepted.push(accepted);
                     }
+                    Err(rejection) => self.reject(*rejection),
                 }
             }
         }
@@ -234,7 +256,9 @@ impl Decider<'_> {
     }
 
     async fn flush(&mut self, store: &Store, write: &WriteContext<'_>) -> Result<(), StoreError> {
+        let started = std::time::Instant::now();
         write_shifts(store, &self.accepted, &self.rejects, write).await?;
+        self.write_time += started.elapsed();
         self.accepted.clear();
         self.rejects.clear();
         self.segments = 0;

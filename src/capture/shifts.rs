@@ -1,7 +1,7 @@
 //! Shift rows in, validated shifts out (rules.md T1–T4, S1–S4): per-row checks, assembling a
 //! shift from its rows wherever they are in the file, and per-worker overlap decisions.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
@@ -257,7 +257,10 @@ pub fn decide_worker(outcomes: Vec<Result<Candidate, Rejection>>, stored_conflic
         Ok(c) => c.first_row,
         Err(r) => r.first_row,
     });
-    let mut accepted: Vec<(Interval, String)> = Vec::new();
+    // Accepted segments by start; a segment is at most SEGMENT_MINUTES_MAX long, so only those
+    // starting within that window before a new segment can overlap it.
+    let mut accepted: BTreeMap<(DateTime<Utc>, usize), (Interval, String)> = BTreeMap::new();
+    let window = chrono::Duration::minutes(SEGMENT_MINUTES_MAX);
     let mut replaced: HashSet<String> = HashSet::new();
     let mut decisions = Vec::with_capacity(ordered.len());
     for outcome in ordered {
@@ -270,7 +273,11 @@ pub fn decide_worker(outcomes: Vec<Result<Candidate, Rejection>>, stored_conflic
         };
         let own_ref = candidate.draft.shift_ref.as_str().to_owned();
         let clash_in_file = candidate.records.iter().find_map(|r| {
-            accepted.iter().find(|(iv, other)| *other != own_ref && iv.overlaps(&r.draft.interval)).map(|(_, other)| other.clone())
+            let iv = r.draft.interval;
+            accepted
+                .range((iv.start - window, 0)..(iv.end, 0))
+                .find(|(_, (other_iv, other))| *other != own_ref && other_iv.overlaps(&iv))
+                .map(|(_, (_, other))| other.clone())
         });
         let clash_stored = || {
             stored_conflicts.get(&own_ref).and_then(|others| others.iter().find(|o| !replaced.contains(*o)).cloned())
@@ -285,7 +292,10 @@ pub fn decide_worker(outcomes: Vec<Result<Candidate, Rejection>>, stored_conflic
                 reason: format!("overlaps shift '{other}' of worker '{}'", candidate.draft.worker_id),
             })),
             None => {
-                accepted.extend(candidate.records.iter().map(|r| (r.draft.interval, own_ref.clone())));
+                for r in &candidate.records {
+                    let key = (r.draft.interval.start, accepted.len());
+                    accepted.insert(key, (r.draft.interval, own_ref.clone()));
+                }
                 replaced.insert(own_ref);
                 decisions.push(Decision::Accept(candidate));
             }

@@ -130,7 +130,7 @@ fn parse_date_arg(raw: &str) -> Result<NaiveDate, String> {
 
 /// Sets up logging to standard error.
 pub fn init_logging(format: LogFormat, quiet: bool) {
-    let default = if quiet { "warn" } else { "info,sqlx=warn" };
+    let default = if quiet { "warn,sqlx=error" } else { "info,sqlx=error" };
     let filter = tracing_subscriber::EnvFilter::try_from_env("TMS_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let json = match format {
         LogFormat::Json => true,

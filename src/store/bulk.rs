@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{AssertSqlSafe, Row};
 
-use super::{Store, StoreError, Tx, on_pool, on_tx};
+use super::{Backend, Store, StoreError, Tx, on_pool, on_tx};
 
 /// Most bound parameters in one SQLite statement; about 100 rows of 10 columns is the measured
 /// sweet spot.
@@ -101,14 +101,24 @@ impl TableSpec {
         }
     }
 
-    /// `insert into t (cols) values ($1, ..), (..) [suffix]` for `rows` rows.
-    fn insert_sql(&self, rows: usize, suffix: &str) -> String {
+    /// `insert into t (cols) values ($1, ..), (..) [suffix]` for `rows` rows. SQLite gets
+    /// anonymous `?` parameters: looking up numbered names costs it time linear in their count
+    /// for every bind, which is quadratic over a large statement.
+    fn insert_sql(&self, rows: usize, suffix: &str, backend: Backend) -> String {
         let width = self.columns.len();
         let mut sql = format!("insert into {} ({}) values ", self.table, self.column_list());
         for r in 0..rows {
             sql.push_str(if r == 0 { "(" } else { ", (" });
             for c in 0..width {
-                let _ = write!(sql, "{}${}", if c == 0 { "" } else { ", " }, r * width + c + 1);
+                let separator = if c == 0 { "" } else { ", " };
+                match backend {
+                    Backend::Sqlite => {
+                        let _ = write!(sql, "{separator}?");
+                    }
+                    Backend::Postgres => {
+                        let _ = write!(sql, "{separator}${}", r * width + c + 1);
+                    }
+                }
             }
             sql.push(')');
         }
@@ -155,9 +165,9 @@ pub async fn upsert_rows(tx: &mut Tx, spec: &TableSpec, rows: &[Vec<Value>]) -> 
 
 async fn write_values(tx: &mut Tx, spec: &TableSpec, rows: &[Vec<Value>], suffix: &str, params_max: usize) -> Result<(), StoreError> {
     let per_statement = (params_max / spec.columns.len()).max(1);
-    let full_sql = spec.insert_sql(per_statement, suffix);
+    let full_sql = spec.insert_sql(per_statement, suffix, tx.backend());
     for chunk in rows.chunks(per_statement) {
-        let sql = if chunk.len() == per_statement { full_sql.clone() } else { spec.insert_sql(chunk.len(), suffix) };
+        let sql = if chunk.len() == per_statement { full_sql.clone() } else { spec.insert_sql(chunk.len(), suffix, tx.backend()) };
         on_tx!(tx, conn => {
             let mut query = sqlx::query(AssertSqlSafe(sql));
             for value in chunk.iter().flatten() {
@@ -254,7 +264,8 @@ mod tests {
 
     #[test]
     fn statements_number_parameters_across_rows() {
-        assert_eq!(SPEC.insert_sql(2, ""), "insert into t (a, b) values ($1, $2), ($3, $4)");
+        assert_eq!(SPEC.insert_sql(2, "", Backend::Postgres), "insert into t (a, b) values ($1, $2), ($3, $4)");
+        assert_eq!(SPEC.insert_sql(2, "", Backend::Sqlite), "insert into t (a, b) values (?, ?), (?, ?)");
         assert_eq!(SPEC.upsert_suffix(), " on conflict (a) do update set b = excluded.b");
     }
 

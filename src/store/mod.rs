@@ -101,7 +101,7 @@ impl Store {
                 .busy_timeout(SQLITE_BUSY_TIMEOUT)
                 .foreign_keys(true)
                 .pragma("temp_store", "memory")
-                .pragma("cache_size", "-65536");
+                .pragma("cache_size", "-8192");
             if let Some(folder) = options.get_filename().parent().filter(|p| !p.as_os_str().is_empty()) {
                 ensure_folder(folder)?;
             }
