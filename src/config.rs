@@ -79,9 +79,14 @@ pub struct ImportSettings {
 impl Settings {
     /// Loads the defaults, then `file` if given, then `TMS_<SECTION>__<KEY>` variables.
     pub fn load(file: Option<&Path>) -> Result<Settings, ConfigError> {
-        let mut builder = config::Config::builder().add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
+        let mut builder = config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
         if let Some(path) = file {
-            builder = builder.add_source(config::File::from(path).format(config::FileFormat::Toml).required(true));
+            builder = builder.add_source(
+                config::File::from(path)
+                    .format(config::FileFormat::Toml)
+                    .required(true),
+            );
         }
         builder = builder.add_source(
             config::Environment::with_prefix("TMS")
@@ -99,16 +104,22 @@ impl Settings {
 
     /// The provider's time zone.
     pub fn zone(&self) -> Result<LocalZone, ConfigError> {
-        self.provider.time_zone.parse().map_err(|e: crate::domain::time::TimeError| ConfigError::Invalid {
-            key: "provider.time_zone",
-            reason: e.to_string(),
-        })
+        self.provider
+            .time_zone
+            .parse()
+            .map_err(|e: crate::domain::time::TimeError| ConfigError::Invalid {
+                key: "provider.time_zone",
+                reason: e.to_string(),
+            })
     }
 
     /// The band rules built from `[bands]`.
     pub fn band_rules(&self) -> Result<BandRules, ConfigError> {
         let time = |key: &'static str, raw: &str| {
-            NaiveTime::parse_from_str(raw, "%H:%M").map_err(|_| ConfigError::Invalid { key, reason: format!("'{raw}' is not a time like 22:00") })
+            NaiveTime::parse_from_str(raw, "%H:%M").map_err(|_| ConfigError::Invalid {
+                key,
+                reason: format!("'{raw}' is not a time like 22:00"),
+            })
         };
         let precedence = self
             .bands
@@ -116,9 +127,19 @@ impl Settings {
             .iter()
             .map(|b| b.parse::<Band>())
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| ConfigError::Invalid { key: "bands.precedence", reason: e.to_string() })?;
-        BandRules::new(time("bands.night_start", &self.bands.night_start)?, time("bands.night_end", &self.bands.night_end)?, precedence)
-            .map_err(|e| ConfigError::Invalid { key: "bands", reason: e.to_string() })
+            .map_err(|e| ConfigError::Invalid {
+                key: "bands.precedence",
+                reason: e.to_string(),
+            })?;
+        BandRules::new(
+            time("bands.night_start", &self.bands.night_start)?,
+            time("bands.night_end", &self.bands.night_end)?,
+            precedence,
+        )
+        .map_err(|e| ConfigError::Invalid {
+            key: "bands",
+            reason: e.to_string(),
+        })
     }
 }
 
@@ -150,9 +171,18 @@ mod tests {
 
     #[test]
     fn passwords_are_redacted() {
-        assert_eq!(redact_url("postgres://tms:secret@db:5432/tms"), "postgres://tms:***@db:5432/tms");
-        assert_eq!(redact_url("sqlite://./data/tms.db"), "sqlite://./data/tms.db");
-        let s = DatabaseSettings { url: "postgres://a:b@h/d".into(), max_connections: 1 };
+        assert_eq!(
+            redact_url("postgres://tms:secret@db:5432/tms"),
+            "postgres://tms:***@db:5432/tms"
+        );
+        assert_eq!(
+            redact_url("sqlite://./data/tms.db"),
+            "sqlite://./data/tms.db"
+        );
+        let s = DatabaseSettings {
+            url: "postgres://a:b@h/d".into(),
+            max_connections: 1,
+        };
         assert!(!format!("{s:?}").contains(":b@"));
     }
 }

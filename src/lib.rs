@@ -20,6 +20,7 @@ pub mod capture;
 pub mod cli;
 pub mod config;
 pub mod cost;
+pub mod demo;
 pub mod domain;
 pub mod ledger;
 pub mod report;

@@ -16,7 +16,10 @@ async fn main() -> ExitCode {
     match outcome {
         Ok(status) => status.into(),
         Err(error) => {
-            if error.chain().any(|cause| cause.downcast_ref::<tms::config::ConfigError>().is_some()) {
+            if error
+                .chain()
+                .any(|cause| cause.downcast_ref::<tms::config::ConfigError>().is_some())
+            {
                 eprintln!("error: {error:#}");
                 return ExitStatus::Usage.into();
             }

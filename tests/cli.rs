@@ -9,17 +9,33 @@ const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/rule
 
 /// A database URL per backend: a SQLite file in `dir`, or a fresh PostgreSQL database.
 fn database_urls(dir: &Path, name: &str) -> Vec<String> {
-    let mut urls = vec![format!("sqlite://{}", dir.join(format!("{name}.db")).display())];
+    let mut urls = vec![format!(
+        "sqlite://{}",
+        dir.join(format!("{name}.db")).display()
+    )];
     match std::env::var("TMS_TEST_DATABASE_URL") {
         Ok(server) => {
             let database = format!("tms_cli_{name}_{}", std::process::id());
-            let admin = Command::new("psql").arg(&server).arg("-qc").arg(format!("drop database if exists {database}")).output();
-            let created = Command::new("psql").arg(&server).arg("-qc").arg(format!("create database {database}")).output();
-            assert!(admin.is_ok() && created.is_ok_and(|o| o.status.success()), "psql can create a database on TMS_TEST_DATABASE_URL");
+            let admin = Command::new("psql")
+                .arg(&server)
+                .arg("-qc")
+                .arg(format!("drop database if exists {database}"))
+                .output();
+            let created = Command::new("psql")
+                .arg(&server)
+                .arg("-qc")
+                .arg(format!("create database {database}"))
+                .output();
+            assert!(
+                admin.is_ok() && created.is_ok_and(|o| o.status.success()),
+                "psql can create a database on TMS_TEST_DATABASE_URL"
+            );
             let cut = server.rfind('/').expect("a URL with a database");
             urls.push(format!("{}/{database}", &server[..cut]));
         }
-        Err(_) if std::env::var("CI").is_ok_and(|v| v == "true") => panic!("CI=true but TMS_TEST_DATABASE_URL is not set"),
+        Err(_) if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("CI=true but TMS_TEST_DATABASE_URL is not set")
+        }
         Err(_) => eprintln!("PostgreSQL case not run: TMS_TEST_DATABASE_URL is not set"),
     }
     urls
@@ -39,8 +55,16 @@ fn tms(url: &str, out: &Path, args: &[&str]) -> Output {
 
 fn load_reference(url: &str, out: &Path) {
     for kind in ["cost-centres", "services", "workers", "people", "rate-card"] {
-        let o = tms(url, out, &["import", kind, &format!("{FIXTURES}/{kind}.csv")]);
-        assert!(o.status.success(), "{kind}: {}", String::from_utf8_lossy(&o.stderr));
+        let o = tms(
+            url,
+            out,
+            &["import", kind, &format!("{FIXTURES}/{kind}.csv")],
+        );
+        assert!(
+            o.status.success(),
+            "{kind}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
     }
 }
 
@@ -52,9 +76,17 @@ fn exit_codes_tell_what_happened() {
         load_reference(&url, &out);
         let shifts = format!("{FIXTURES}/shifts.csv");
         let first = tms(&url, &out, &["import", "shifts", &shifts]);
-        assert_eq!(first.status.code(), Some(3), "rejected rows give 3: {}", String::from_utf8_lossy(&first.stderr));
+        assert_eq!(
+            first.status.code(),
+            Some(3),
+            "rejected rows give 3: {}",
+            String::from_utf8_lossy(&first.stderr)
+        );
         let stdout = String::from_utf8_lossy(&first.stdout);
-        assert!(stdout.contains("8 new") && stdout.contains("2 rejected"), "{stdout}");
+        assert!(
+            stdout.contains("8 new") && stdout.contains("2 rejected"),
+            "{stdout}"
+        );
         assert!(out.join("rejects/shifts.csv.rejects.csv").exists());
 
         let again = tms(&url, &out, &["import", "shifts", &shifts]);
@@ -66,12 +98,49 @@ fn exit_codes_tell_what_happened() {
         assert_eq!(refused.status.code(), Some(4));
         assert!(String::from_utf8_lossy(&refused.stderr).contains("empty.csv: the file is empty"));
 
-        let usage = tms(&url, &out, &["report", "charges", "--from", "2026-10-31", "--to", "2026-10-01"]);
+        let usage = tms(
+            &url,
+            &out,
+            &[
+                "report",
+                "charges",
+                "--from",
+                "2026-10-31",
+                "--to",
+                "2026-10-01",
+            ],
+        );
         assert_eq!(usage.status.code(), Some(2));
-        let bad_args = tms(&url, &out, &["report", "charges", "--from", "31/10/2026", "--to", "2026-10-01"]);
+        let bad_args = tms(
+            &url,
+            &out,
+            &[
+                "report",
+                "charges",
+                "--from",
+                "31/10/2026",
+                "--to",
+                "2026-10-01",
+            ],
+        );
         assert_eq!(bad_args.status.code(), Some(2));
 
-        let report = tms(&url, &out, &["report", "charges", "--from", "2026-10-06", "--to", "2026-10-06", "--person", "C", "--format", "json"]);
+        let report = tms(
+            &url,
+            &out,
+            &[
+                "report",
+                "charges",
+                "--from",
+                "2026-10-06",
+                "--to",
+                "2026-10-06",
+                "--person",
+                "C",
+                "--format",
+                "json",
+            ],
+        );
         assert!(report.status.success());
         let lines: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
         assert_eq!(lines[0]["amount"], "8.00");
@@ -79,7 +148,11 @@ fn exit_codes_tell_what_happened() {
         assert_eq!(lines.as_array().unwrap().len(), 1);
 
         let broken_db = tms("sqlite:///proc/forbidden/tms.db", &out, &["migrate"]);
-        assert_eq!(broken_db.status.code(), Some(1), "an unusable database is a failure, not a crash");
+        assert_eq!(
+            broken_db.status.code(),
+            Some(1),
+            "an unusable database is a failure, not a crash"
+        );
     }
 }
 
@@ -87,23 +160,44 @@ fn exit_codes_tell_what_happened() {
 /// overlaps and every date is in the shipped bank-holiday years.
 fn write_big_file(path: &Path, rows: usize) {
     let mut file = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
-    writeln!(file, "shift_ref,worker_id,start,end,service,people,miles,notes").unwrap();
+    writeln!(
+        file,
+        "shift_ref,worker_id,start,end,service,people,miles,notes"
+    )
+    .unwrap();
     let workers = ["W1", "W2", "W3", "W4"];
-    let start = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap().and_utc();
+    let start = chrono::NaiveDate::from_ymd_opt(2026, 1, 1)
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap()
+        .and_utc();
     for i in 0..rows {
         let worker = workers[i % workers.len()];
         let slot = (i / workers.len()) as i64;
         let from = start + chrono::Duration::minutes(slot * 30);
         let to = from + chrono::Duration::minutes(25);
         let people = ["A", "A;B", "B;C;D", ""][i % 4];
-        let service = if people.is_empty() { "TRAVEL" } else { "PERSONAL_CARE" };
-        writeln!(file, "S{slot},{worker},{}Z,{}Z,{service},{people},,", from.format("%Y-%m-%dT%H:%M"), to.format("%Y-%m-%dT%H:%M")).unwrap();
+        let service = if people.is_empty() {
+            "TRAVEL"
+        } else {
+            "PERSONAL_CARE"
+        };
+        writeln!(
+            file,
+            "S{slot},{worker},{}Z,{}Z,{service},{people},,",
+            from.format("%Y-%m-%dT%H:%M"),
+            to.format("%Y-%m-%dT%H:%M")
+        )
+        .unwrap();
     }
 }
 
 fn peak_rss_kib(stderr: &[u8]) -> u64 {
     let text = String::from_utf8_lossy(stderr);
-    let line = text.lines().find_map(|l| l.strip_prefix("peak_rss_kib=")).expect("tms reports its peak memory");
+    let line = text
+        .lines()
+        .find_map(|l| l.strip_prefix("peak_rss_kib="))
+        .expect("tms reports its peak memory");
     line.trim().parse().unwrap()
 }
 
@@ -116,8 +210,16 @@ fn a_100k_row_import_stays_under_150_mb() {
         let out = dir.path().join("out");
         load_reference(&url, &out);
         let import = tms(&url, &out, &["import", "shifts", big.to_str().unwrap()]);
-        assert!(import.status.success(), "{}", String::from_utf8_lossy(&import.stderr));
-        assert!(String::from_utf8_lossy(&import.stdout).contains("100000 rows; shifts: 100000 new"), "{}", String::from_utf8_lossy(&import.stdout));
+        assert!(
+            import.status.success(),
+            "{}",
+            String::from_utf8_lossy(&import.stderr)
+        );
+        assert!(
+            String::from_utf8_lossy(&import.stdout).contains("100000 rows; shifts: 100000 new"),
+            "{}",
+            String::from_utf8_lossy(&import.stdout)
+        );
         let peak = peak_rss_kib(&import.stderr);
         assert!(peak < 150 * 1024, "peak RSS {peak} KiB on {url}");
     }

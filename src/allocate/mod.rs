@@ -8,4 +8,6 @@ pub mod shares;
 pub mod shift;
 
 pub use shares::{TICKS_PER_MINUTE, largest_remainder, ticks_for};
-pub use shift::{PEOPLE_PER_SEGMENT_MAX, SEGMENT_MINUTES_MAX, SHIFT_SEGMENTS_MAX, SegmentDraft, ShiftDraft};
+pub use shift::{
+    PEOPLE_PER_SEGMENT_MAX, SEGMENT_MINUTES_MAX, SHIFT_SEGMENTS_MAX, SegmentDraft, ShiftDraft,
+};

@@ -6,7 +6,10 @@ use super::shift::PEOPLE_PER_SEGMENT_MAX;
 /// number of ticks for every `k` up to [`PEOPLE_PER_SEGMENT_MAX`].
 pub const TICKS_PER_MINUTE: i64 = 27_720;
 
-const _: () = assert!(PEOPLE_PER_SEGMENT_MAX == 12, "TICKS_PER_MINUTE must be divisible by every k");
+const _: () = assert!(
+    PEOPLE_PER_SEGMENT_MAX == 12,
+    "TICKS_PER_MINUTE must be divisible by every k"
+);
 
 /// The ticks of `minutes` shared by `k` people, per person (or all of them when `k` is 0,
 /// which is unallocated time).
@@ -38,8 +41,12 @@ pub fn largest_remainder(total: i64, weights: &[i64]) -> Vec<i64> {
         remainders.push((exact % weight_sum, position));
     }
     let handed_out: i128 = shares.iter().sum();
-    let left_over = usize::try_from(magnitude - handed_out).expect("fewer pence left than recipients");
-    assert!(left_over < weights.len(), "largest remainder leaves less than one penny each");
+    let left_over =
+        usize::try_from(magnitude - handed_out).expect("fewer pence left than recipients");
+    assert!(
+        left_over < weights.len(),
+        "largest remainder leaves less than one penny each"
+    );
     remainders.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     for &(_, position) in remainders.iter().take(left_over) {
         shares[position] += 1;
@@ -48,7 +55,11 @@ pub fn largest_remainder(total: i64, weights: &[i64]) -> Vec<i64> {
         .into_iter()
         .map(|s| i64::try_from(sign * s).expect("a share is no larger than the total"))
         .collect();
-    debug_assert_eq!(result.iter().sum::<i64>(), total, "shares add up to the total");
+    debug_assert_eq!(
+        result.iter().sum::<i64>(),
+        total,
+        "shares add up to the total"
+    );
     result
 }
 
@@ -68,7 +79,10 @@ mod tests {
     #[test]
     fn weighted_shares_follow_the_largest_remainder() {
         // 33.33% / 33.33% / 33.34% of £1.00.
-        assert_eq!(largest_remainder(100, &[3333, 3333, 3334]), vec![33, 33, 34]);
+        assert_eq!(
+            largest_remainder(100, &[3333, 3333, 3334]),
+            vec![33, 33, 34]
+        );
         assert_eq!(largest_remainder(1001, &[5000, 5000]), vec![501, 500]);
     }
 

@@ -32,11 +32,17 @@ impl ShiftDraft {
     pub fn assert_valid(&self) {
         assert!(!self.segments.is_empty() && self.segments.len() <= SHIFT_SEGMENTS_MAX);
         for pair in self.segments.windows(2) {
-            assert!(pair[0].interval.end <= pair[1].interval.start, "segments are ordered and disjoint");
+            assert!(
+                pair[0].interval.end <= pair[1].interval.start,
+                "segments are ordered and disjoint"
+            );
         }
         for segment in &self.segments {
             assert!(segment.people.len() <= PEOPLE_PER_SEGMENT_MAX);
-            assert!(segment.people.windows(2).all(|p| p[0] < p[1]), "people are unique and sorted");
+            assert!(
+                segment.people.windows(2).all(|p| p[0] < p[1]),
+                "people are unique and sorted"
+            );
             assert!(segment.interval.minutes() <= SEGMENT_MINUTES_MAX);
         }
     }

@@ -30,7 +30,9 @@ impl Default for BandRules {
 /// Why band rules from configuration are unusable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BandRulesError {
-    #[error("band precedence must list bank_holiday, weekend and night once each (day is always last), got {0:?}")]
+    #[error(
+        "band precedence must list bank_holiday, weekend and night once each (day is always last), got {0:?}"
+    )]
     Precedence(Vec<Band>),
     #[error("the night window is empty: it starts and ends at {0}")]
     EmptyNight(NaiveTime),
@@ -38,7 +40,11 @@ pub enum BandRulesError {
 
 impl BandRules {
     /// Checks a configured set of rules.
-    pub fn new(night_start: NaiveTime, night_end: NaiveTime, precedence: Vec<Band>) -> Result<Self, BandRulesError> {
+    pub fn new(
+        night_start: NaiveTime,
+        night_end: NaiveTime,
+        precedence: Vec<Band>,
+    ) -> Result<Self, BandRulesError> {
         let mut sorted = precedence.clone();
         sorted.sort();
         if sorted != [Band::BankHoliday, Band::Night, Band::Weekend] {
@@ -47,7 +53,11 @@ impl BandRules {
         if night_start == night_end {
             return Err(BandRulesError::EmptyNight(night_start));
         }
-        Ok(Self { night_start, night_end, precedence })
+        Ok(Self {
+            night_start,
+            night_end,
+            precedence,
+        })
     }
 
     fn is_night(&self, time: NaiveTime) -> bool {
@@ -59,7 +69,11 @@ impl BandRules {
     }
 
     /// The band of the minute that starts at local wall time `wall`.
-    pub fn band_at(&self, wall: NaiveDateTime, holidays: &BankHolidays) -> Result<Band, CalendarError> {
+    pub fn band_at(
+        &self,
+        wall: NaiveDateTime,
+        holidays: &BankHolidays,
+    ) -> Result<Band, CalendarError> {
         let date = wall.date();
         let is_holiday = holidays.is_holiday(date)?;
         for &band in &self.precedence {
@@ -111,25 +125,43 @@ pub fn band_runs(
     let mut runs: Vec<BandRun> = Vec::with_capacity(2);
     let mut at = interval.start;
     while at < interval.end {
-        assert!(runs.len() < RUNS_PER_INTERVAL_MAX, "an interval longer than the segment limit reached the engine");
+        assert!(
+            runs.len() < RUNS_PER_INTERVAL_MAX,
+            "an interval longer than the segment limit reached the engine"
+        );
         let wall = zone.local(at);
         let band = rules.band_at(wall, holidays)?;
         let next = next_boundary(zone, rules, at, wall).min(interval.end);
         debug_assert!(next > at, "band boundaries move forward");
         match runs.last_mut() {
             Some(last) if last.local_date == wall.date() && last.band == band => last.end = next,
-            _ => runs.push(BandRun { start: at, end: next, local_date: wall.date(), band }),
+            _ => runs.push(BandRun {
+                start: at,
+                end: next,
+                local_date: wall.date(),
+                band,
+            }),
         }
         at = next;
     }
-    debug_assert_eq!(runs.iter().map(BandRun::minutes).sum::<i64>(), interval.minutes());
+    debug_assert_eq!(
+        runs.iter().map(BandRun::minutes).sum::<i64>(),
+        interval.minutes()
+    );
     Ok(runs)
 }
 
 /// The first instant after `at` at which the local date or band may change.
-fn next_boundary(zone: LocalZone, rules: &BandRules, at: DateTime<Utc>, wall: NaiveDateTime) -> DateTime<Utc> {
+fn next_boundary(
+    zone: LocalZone,
+    rules: &BandRules,
+    at: DateTime<Utc>,
+    wall: NaiveDateTime,
+) -> DateTime<Utc> {
     let today = wall.date();
-    let tomorrow = today.succ_opt().expect("dates stay far from chrono's limits");
+    let tomorrow = today
+        .succ_opt()
+        .expect("dates stay far from chrono's limits");
     let mut best: Option<DateTime<Utc>> = None;
     for date in [today, tomorrow] {
         for time in rules.boundaries() {
@@ -151,22 +183,37 @@ mod tests {
         let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
         BankHolidays::new(
             "test",
-            [(d("2026-08-31"), "Summer".to_owned()), (d("2026-12-28"), "Boxing Day".to_owned())],
+            [
+                (d("2026-08-31"), "Summer".to_owned()),
+                (d("2026-12-28"), "Boxing Day".to_owned()),
+            ],
         )
     }
 
     fn iv(zone: LocalZone, from: &str, to: &str) -> Interval {
-        Interval::new(zone.parse_instant(from).unwrap(), zone.parse_instant(to).unwrap()).unwrap()
+        Interval::new(
+            zone.parse_instant(from).unwrap(),
+            zone.parse_instant(to).unwrap(),
+        )
+        .unwrap()
     }
 
     fn summary(runs: &[BandRun]) -> Vec<(String, &'static str, i64)> {
-        runs.iter().map(|r| (r.local_date.to_string(), r.band.as_str(), r.minutes())).collect()
+        runs.iter()
+            .map(|r| (r.local_date.to_string(), r.band.as_str(), r.minutes()))
+            .collect()
     }
 
     #[test]
     fn worked_example_3_splits_at_night_and_midnight() {
         let z = LocalZone::default();
-        let runs = band_runs(iv(z, "2026-10-23T21:00", "2026-10-24T01:00"), z, &BandRules::default(), &calendar()).unwrap();
+        let runs = band_runs(
+            iv(z, "2026-10-23T21:00", "2026-10-24T01:00"),
+            z,
+            &BandRules::default(),
+            &calendar(),
+        )
+        .unwrap();
         assert_eq!(
             summary(&runs),
             vec![
@@ -180,25 +227,69 @@ mod tests {
     #[test]
     fn worked_example_4_autumn_night_is_eleven_hours() {
         let z = LocalZone::default();
-        let runs = band_runs(iv(z, "2026-10-24T22:00", "2026-10-25T08:00"), z, &BandRules::default(), &calendar()).unwrap();
-        assert_eq!(summary(&runs), vec![("2026-10-24".into(), "weekend", 120), ("2026-10-25".into(), "weekend", 540)]);
+        let runs = band_runs(
+            iv(z, "2026-10-24T22:00", "2026-10-25T08:00"),
+            z,
+            &BandRules::default(),
+            &calendar(),
+        )
+        .unwrap();
+        assert_eq!(
+            summary(&runs),
+            vec![
+                ("2026-10-24".into(), "weekend", 120),
+                ("2026-10-25".into(), "weekend", 540)
+            ]
+        );
     }
 
     #[test]
     fn spring_night_is_nine_hours() {
         let z = LocalZone::default();
-        let cal = BankHolidays::new("t", [(NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(), "New Year".to_owned())]);
-        let runs = band_runs(iv(z, "2026-03-26T22:00", "2026-03-27T08:00"), z, &BandRules::default(), &cal).unwrap();
-        assert_eq!(summary(&runs), vec![("2026-03-26".into(), "night", 120), ("2026-03-27".into(), "night", 420), ("2026-03-27".into(), "day", 60)]);
-        let runs = band_runs(iv(z, "2026-03-28T22:00", "2026-03-29T08:00"), z, &BandRules::default(), &cal).unwrap();
+        let cal = BankHolidays::new(
+            "t",
+            [(
+                NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+                "New Year".to_owned(),
+            )],
+        );
+        let runs = band_runs(
+            iv(z, "2026-03-26T22:00", "2026-03-27T08:00"),
+            z,
+            &BandRules::default(),
+            &cal,
+        )
+        .unwrap();
+        assert_eq!(
+            summary(&runs),
+            vec![
+                ("2026-03-26".into(), "night", 120),
+                ("2026-03-27".into(), "night", 420),
+                ("2026-03-27".into(), "day", 60)
+            ]
+        );
+        let runs = band_runs(
+            iv(z, "2026-03-28T22:00", "2026-03-29T08:00"),
+            z,
+            &BandRules::default(),
+            &cal,
+        )
+        .unwrap();
         assert_eq!(runs.iter().map(BandRun::minutes).sum::<i64>(), 540);
     }
 
     #[test]
     fn precedence_is_configurable_and_holidays_win_by_default() {
         let z = LocalZone::default();
-        let wall = z.local(chrono::Utc.with_ymd_and_hms(2026, 12, 28, 23, 0, 0).unwrap());
-        assert_eq!(BandRules::default().band_at(wall, &calendar()), Ok(Band::BankHoliday));
+        let wall = z.local(
+            chrono::Utc
+                .with_ymd_and_hms(2026, 12, 28, 23, 0, 0)
+                .unwrap(),
+        );
+        assert_eq!(
+            BandRules::default().band_at(wall, &calendar()),
+            Ok(Band::BankHoliday)
+        );
         let night_first = BandRules::new(
             BandRules::default().night_start,
             BandRules::default().night_end,
@@ -212,7 +303,12 @@ mod tests {
     #[test]
     fn uncovered_years_are_refused() {
         let z = LocalZone::default();
-        let err = band_runs(iv(z, "2030-01-02T09:00", "2030-01-02T10:00"), z, &BandRules::default(), &calendar());
+        let err = band_runs(
+            iv(z, "2030-01-02T09:00", "2030-01-02T10:00"),
+            z,
+            &BandRules::default(),
+            &calendar(),
+        );
         assert!(matches!(err, Err(CalendarError::OutOfRange { .. })));
     }
 }

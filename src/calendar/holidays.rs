@@ -7,8 +7,14 @@ use chrono::{Datelike, NaiveDate};
 /// The calendar cannot answer for a date.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CalendarError {
-    #[error("{date} is outside the bank-holiday calendar '{calendar}', which covers {covered}; import that year's bank holidays")]
-    OutOfRange { calendar: String, date: NaiveDate, covered: String },
+    #[error(
+        "{date} is outside the bank-holiday calendar '{calendar}', which covers {covered}; import that year's bank holidays"
+    )]
+    OutOfRange {
+        calendar: String,
+        date: NaiveDate,
+        covered: String,
+    },
 }
 
 /// The bank holidays of one calendar (e.g. `england-and-wales`) and the years it covers.
@@ -27,7 +33,11 @@ impl BankHolidays {
     pub fn new(name: &str, dates: impl IntoIterator<Item = (NaiveDate, String)>) -> Self {
         let dates: BTreeMap<NaiveDate, String> = dates.into_iter().collect();
         let years = dates.keys().map(|d| d.year()).collect();
-        Self { name: name.to_owned(), dates, years }
+        Self {
+            name: name.to_owned(),
+            dates,
+            years,
+        }
     }
 
     pub fn name(&self) -> &str {
@@ -51,9 +61,17 @@ impl BankHolidays {
         let years: Vec<i32> = self.years.iter().copied().collect();
         match (years.first(), years.last()) {
             (Some(first), Some(last)) if years.len() as i32 == last - first + 1 => {
-                if first == last { first.to_string() } else { format!("{first}–{last}") }
+                if first == last {
+                    first.to_string()
+                } else {
+                    format!("{first}–{last}")
+                }
             }
-            (Some(_), Some(_)) => years.iter().map(i32::to_string).collect::<Vec<_>>().join(", "),
+            (Some(_), Some(_)) => years
+                .iter()
+                .map(i32::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
             _ => "no years".to_owned(),
         }
     }
@@ -69,10 +87,16 @@ impl BankHolidays {
 pub enum GovUkError {
     #[error("not GOV.UK bank-holidays JSON: {0}")]
     Json(#[from] serde_json::Error),
-    #[error("the file has no division '{0}' (GOV.UK uses england-and-wales, scotland, northern-ireland)")]
+    #[error(
+        "the file has no division '{0}' (GOV.UK uses england-and-wales, scotland, northern-ireland)"
+    )]
     NoDivision(String),
     #[error("event {index} of '{division}' has a bad date '{date}'")]
-    BadDate { division: String, index: usize, date: String },
+    BadDate {
+        division: String,
+        index: usize,
+        date: String,
+    },
 }
 
 #[derive(serde::Deserialize)]
@@ -93,11 +117,12 @@ pub fn parse_gov_uk_json(json: &str) -> Result<Vec<(String, NaiveDate, String)>,
     let mut out = Vec::new();
     for (division, body) in divisions {
         for (index, event) in body.events.into_iter().enumerate() {
-            let date = crate::domain::time::parse_date(&event.date).map_err(|_| GovUkError::BadDate {
-                division: division.clone(),
-                index,
-                date: event.date.clone(),
-            })?;
+            let date =
+                crate::domain::time::parse_date(&event.date).map_err(|_| GovUkError::BadDate {
+                    division: division.clone(),
+                    index,
+                    date: event.date.clone(),
+                })?;
             out.push((division.clone(), date, event.title));
         }
     }
@@ -114,10 +139,16 @@ mod tests {
 
     #[test]
     fn dates_outside_covered_years_are_errors_not_ordinary_days() {
-        let cal = BankHolidays::new("england-and-wales", [(d("2026-12-28"), "Boxing Day".to_owned())]);
+        let cal = BankHolidays::new(
+            "england-and-wales",
+            [(d("2026-12-28"), "Boxing Day".to_owned())],
+        );
         assert_eq!(cal.is_holiday(d("2026-12-28")), Ok(true));
         assert_eq!(cal.is_holiday(d("2026-12-29")), Ok(false));
-        assert!(matches!(cal.is_holiday(d("2027-01-01")), Err(CalendarError::OutOfRange { .. })));
+        assert!(matches!(
+            cal.is_holiday(d("2027-01-01")),
+            Err(CalendarError::OutOfRange { .. })
+        ));
     }
 
     #[test]
@@ -127,7 +158,14 @@ mod tests {
             "scotland":{"division":"scotland","events":[{"title":"St Andrew's Day","date":"2026-11-30","notes":"","bunting":true}]}}"#;
         let rows = parse_gov_uk_json(json).unwrap();
         assert_eq!(rows.len(), 2);
-        assert_eq!(rows[0], ("england-and-wales".to_owned(), d("2026-12-28"), "Boxing Day".to_owned()));
+        assert_eq!(
+            rows[0],
+            (
+                "england-and-wales".to_owned(),
+                d("2026-12-28"),
+                "Boxing Day".to_owned()
+            )
+        );
         assert!(parse_gov_uk_json("[1,2]").is_err());
     }
 }

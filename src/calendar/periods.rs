@@ -20,7 +20,10 @@ pub struct PeriodError(pub String);
 impl Period {
     /// The month that contains `date`.
     pub fn containing(date: NaiveDate) -> Self {
-        Self { year: date.year(), month: date.month() }
+        Self {
+            year: date.year(),
+            month: date.month(),
+        }
     }
 
     /// The first local date of the period.
@@ -35,7 +38,17 @@ impl Period {
 
     /// The following month.
     pub fn next(self) -> Self {
-        if self.month == 12 { Self { year: self.year + 1, month: 1 } } else { Self { year: self.year, month: self.month + 1 } }
+        if self.month == 12 {
+            Self {
+                year: self.year + 1,
+                month: 1,
+            }
+        } else {
+            Self {
+                year: self.year,
+                month: self.month + 1,
+            }
+        }
     }
 
     /// Number of days in the period.
@@ -77,7 +90,10 @@ mod tests {
         assert_eq!(p.first_day().to_string(), "2026-02-01");
         assert_eq!(p.last_day().to_string(), "2026-02-28");
         assert_eq!(p.days(), 28);
-        assert_eq!("2026-12".parse::<Period>().unwrap().next().to_string(), "2027-01");
+        assert_eq!(
+            "2026-12".parse::<Period>().unwrap().next().to_string(),
+            "2027-01"
+        );
         assert!("2026-13".parse::<Period>().is_err());
         assert!("2026-1".parse::<Period>().is_err());
     }

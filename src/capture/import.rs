@@ -11,14 +11,19 @@ use tracing::info;
 
 use super::csv_input::{CsvInput, FileError, display_name};
 use super::reference::{ReferenceKind, Target, parse_reference_row};
-use super::shifts::{Candidate, Decision, Rejection, RowProblem, SHIFT_COLUMNS, ShiftRow, assemble_shift, decide_worker, parse_row};
+use super::shifts::{
+    Candidate, Decision, Rejection, RowProblem, SHIFT_COLUMNS, ShiftRow, assemble_shift,
+    decide_worker, parse_row,
+};
 use crate::calendar::holidays::parse_gov_uk_json;
 use crate::cost::{EngineError, RateCard, cost_shift};
 use crate::domain::LocalZone;
 use crate::ledger::{AcceptedShift, WriteContext, recost_marked, write_shifts};
 use crate::store::bulk::Value;
 use crate::store::reference::{ReferenceData, known_keys, mark_for_costing, merge, write_merged};
-use crate::store::shifts::{ImportCounts, finish_import, open_import_file, stage_rows, staged_rows, stored_conflicts};
+use crate::store::shifts::{
+    ImportCounts, finish_import, open_import_file, stage_rows, staged_rows, stored_conflicts,
+};
 use crate::store::{Store, StoreError};
 
 /// Rows staged per insert.
@@ -34,11 +39,18 @@ pub enum ImportError {
     #[error(transparent)]
     File(#[from] FileError),
     #[error("{file}: nothing imported; {count} problem(s):\n{list}")]
-    Refused { file: String, count: usize, list: String },
+    Refused {
+        file: String,
+        count: usize,
+        list: String,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("cannot write {path}: {source}")]
-    Output { path: String, source: std::io::Error },
+    Output {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 /// How shifts are imported.
@@ -61,17 +73,27 @@ pub struct ShiftImportSummary {
 
 fn sha256_of(path: &Path) -> Result<String, FileError> {
     let file = display_name(path);
-    let mut handle = std::fs::File::open(path).map_err(|source| FileError::Io { file: file.clone(), source })?;
+    let mut handle = std::fs::File::open(path).map_err(|source| FileError::Io {
+        file: file.clone(),
+        source,
+    })?;
     let mut hasher = Sha256::new();
     let mut buffer = vec![0; 1 << 16];
     loop {
-        let read = handle.read(&mut buffer).map_err(|source| FileError::Io { file: file.clone(), source })?;
+        let read = handle.read(&mut buffer).map_err(|source| FileError::Io {
+            file: file.clone(),
+            source,
+        })?;
         if read == 0 {
             break;
         }
         hasher.update(&buffer[..read]);
     }
-    Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
 }
 
 /// Imports a shift file (interchange.md): every shift accepted or rejected whole, accepted shifts
@@ -113,18 +135,46 @@ pub async fn import_shifts(
     progress.set_message(format!("checking and costing {file}"));
     let mut conflicts: HashMap<(String, String), Vec<String>> = HashMap::new();
     for (worker, shift_ref, other) in stored_conflicts(store, import_file_id).await? {
-        conflicts.entry((worker, shift_ref)).or_default().push(other);
+        conflicts
+            .entry((worker, shift_ref))
+            .or_default()
+            .push(other);
     }
-    tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, "stored overlaps found");
-    let write = WriteContext { status: if options.approve { "approved" } else { "submitted" }, source: "csv", source_file: &file };
-    let mut decider = Decider { reference, conflicts: &conflicts, import_file_id, counts: &mut counts, accepted: Vec::new(), rejects: Vec::new(), segments: 0, write_time: std::time::Duration::ZERO };
+    tracing::debug!(
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "stored overlaps found"
+    );
+    let write = WriteContext {
+        status: if options.approve {
+            "approved"
+        } else {
+            "submitted"
+        },
+        source: "csv",
+        source_file: &file,
+    };
+    let mut decider = Decider {
+        reference,
+        conflicts: &conflicts,
+        import_file_id,
+        counts: &mut counts,
+        accepted: Vec::new(),
+        rejects: Vec::new(),
+        segments: 0,
+        write_time: std::time::Duration::ZERO,
+    };
     let mut rows = staged_rows(store, import_file_id);
     let mut worker_rows: Vec<crate::store::shifts::StagedRow> = Vec::new();
     while let Some(row) = rows.try_next().await.map_err(StoreError::from)? {
-        if worker_rows.last().is_some_and(|last| last.worker_id != row.worker_id) {
+        if worker_rows
+            .last()
+            .is_some_and(|last| last.worker_id != row.worker_id)
+        {
             for (decision, stored) in decider.decide(std::mem::take(&mut worker_rows)) {
                 decider.apply(decision, stored);
-                if decider.segments >= WRITE_BATCH_SEGMENTS || decider.rejects.len() >= WRITE_BATCH_SEGMENTS {
+                if decider.segments >= WRITE_BATCH_SEGMENTS
+                    || decider.rejects.len() >= WRITE_BATCH_SEGMENTS
+                {
                     decider.flush(store, &write).await?;
                 }
             }
@@ -137,11 +187,30 @@ pub async fn import_shifts(
     }
     decider.flush(store, &write).await?;
 
-    tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, write_ms = decider.write_time.as_millis() as u64, "shifts written");
-    let reject_report = if counts.rows_rejected > 0 { Some(write_reject_report(store, import_file_id, &file, &options.output_dir).await?) } else { None };
+    tracing::debug!(
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        write_ms = decider.write_time.as_millis() as u64,
+        "shifts written"
+    );
+    let reject_report = if counts.rows_rejected > 0 {
+        Some(write_reject_report(store, import_file_id, &file, &options.output_dir).await?)
+    } else {
+        None
+    };
     finish_import(store, import_file_id, &counts).await?;
-    info!(rows = counts.rows_read, new = counts.shifts_new, amended = counts.shifts_amended, unchanged = counts.shifts_unchanged, rejected = counts.shifts_rejected, "shift import finished");
-    Ok(ShiftImportSummary { file, counts, reject_report })
+    info!(
+        rows = counts.rows_read,
+        new = counts.shifts_new,
+        amended = counts.shifts_amended,
+        unchanged = counts.shifts_unchanged,
+        rejected = counts.shifts_rejected,
+        "shift import finished"
+    );
+    Ok(ShiftImportSummary {
+        file,
+        counts,
+        reject_report,
+    })
 }
 
 async fn clear_rejects(store: &Store, import_file_id: i64) -> Result<(), StoreError> {
@@ -163,30 +232,49 @@ struct Decider<'a> {
 
 impl Decider<'_> {
     /// Decides one worker's shifts; each decision comes with the stored `(shift_id, hash)` of its key.
-    fn decide(&self, rows: Vec<crate::store::shifts::StagedRow>) -> Vec<(Decision, Option<(i64, String)>)> {
-        let Some(worker) = rows.first().map(|r| r.worker_id.clone()) else { return Vec::new() };
+    fn decide(
+        &self,
+        rows: Vec<crate::store::shifts::StagedRow>,
+    ) -> Vec<(Decision, Option<(i64, String)>)> {
+        let Some(worker) = rows.first().map(|r| r.worker_id.clone()) else {
+            return Vec::new();
+        };
         let mut stored: HashMap<String, (Option<i64>, Option<String>)> = HashMap::new();
         let mut by_shift: BTreeMap<String, Vec<ShiftRow>> = BTreeMap::new();
         for row in rows {
-            stored.insert(row.shift_ref.clone(), (row.shift_id, row.content_hash.clone()));
-            by_shift.entry(row.shift_ref.clone()).or_default().push(ShiftRow {
-                row_no: u64::try_from(row.row_no).unwrap_or(0),
-                worker_id: row.worker_id,
-                shift_ref: row.shift_ref,
-                start: row.start_utc,
-                end: row.end_utc,
-                service: row.service_code,
-                people: row.people,
-                miles: row.miles,
-                notes: row.notes,
-                problem: row.error_reason.map(|reason| RowProblem { field: field_name(row.error_field.as_deref()), reason }),
-            });
+            stored.insert(
+                row.shift_ref.clone(),
+                (row.shift_id, row.content_hash.clone()),
+            );
+            by_shift
+                .entry(row.shift_ref.clone())
+                .or_default()
+                .push(ShiftRow {
+                    row_no: u64::try_from(row.row_no).unwrap_or(0),
+                    worker_id: row.worker_id,
+                    shift_ref: row.shift_ref,
+                    start: row.start_utc,
+                    end: row.end_utc,
+                    service: row.service_code,
+                    people: row.people,
+                    miles: row.miles,
+                    notes: row.notes,
+                    problem: row.error_reason.map(|reason| RowProblem {
+                        field: field_name(row.error_field.as_deref()),
+                        reason,
+                    }),
+                });
         }
         let worker_conflicts: HashMap<String, Vec<String>> = by_shift
             .keys()
-            .filter_map(|shift_ref| self.conflicts.get(&(worker.clone(), shift_ref.clone())).map(|c| (shift_ref.clone(), c.clone())))
+            .filter_map(|shift_ref| {
+                self.conflicts
+                    .get(&(worker.clone(), shift_ref.clone()))
+                    .map(|c| (shift_ref.clone(), c.clone()))
+            })
             .collect();
-        let outcomes: Vec<Result<Candidate, Rejection>> = by_shift.into_values().map(assemble_shift).collect();
+        let outcomes: Vec<Result<Candidate, Rejection>> =
+            by_shift.into_values().map(assemble_shift).collect();
         decide_worker(outcomes, &worker_conflicts)
             .into_iter()
             .map(|decision| {
@@ -205,7 +293,10 @@ impl Decider<'_> {
         match decision {
             Decision::Reject(rejection) => self.reject(rejection),
             Decision::Accept(candidate) => {
-                if stored.as_ref().is_some_and(|(_, hash)| *hash == candidate.content_hash) {
+                if stored
+                    .as_ref()
+                    .is_some_and(|(_, hash)| *hash == candidate.content_hash)
+                {
                     self.counts.shifts_unchanged += 1;
                     return;
                 }
@@ -225,10 +316,23 @@ impl Decider<'_> {
         }
     }
 
-    fn cost(&self, candidate: Candidate, replaces: Option<(i64, String)>) -> Result<AcceptedShift, Box<Rejection>> {
-        let worker = self.reference.workers.get(&candidate.draft.worker_id).expect("workers were checked per row");
+    fn cost(
+        &self,
+        candidate: Candidate,
+        replaces: Option<(i64, String)>,
+    ) -> Result<AcceptedShift, Box<Rejection>> {
+        let worker = self
+            .reference
+            .workers
+            .get(&candidate.draft.worker_id)
+            .expect("workers were checked per row");
         match cost_shift(&self.reference.ctx, &candidate.draft, worker) {
-            Ok(costed) => Ok(AcceptedShift { costed, cost_centre: worker.cost_centre.clone(), replaces, candidate }),
+            Ok(costed) => Ok(AcceptedShift {
+                costed,
+                cost_centre: worker.cost_centre.clone(),
+                replaces,
+                candidate,
+            }),
             Err(EngineError::Calendar(error)) => Err(Box::new(Rejection {
                 worker_id: candidate.draft.worker_id.to_string(),
                 shift_ref: candidate.draft.shift_ref.to_string(),
@@ -268,10 +372,20 @@ impl Decider<'_> {
 
 /// Maps a stored field name back to the static names rows use.
 fn field_name(stored: Option<&str>) -> &'static str {
-    ["row", "worker_id", "shift_ref", "start", "end", "service", "people", "miles", "notes"]
-        .into_iter()
-        .find(|f| Some(*f) == stored)
-        .unwrap_or("row")
+    [
+        "row",
+        "worker_id",
+        "shift_ref",
+        "start",
+        "end",
+        "service",
+        "people",
+        "miles",
+        "notes",
+    ]
+    .into_iter()
+    .find(|f| Some(*f) == stored)
+    .unwrap_or("row")
 }
 
 /// A stored reject row.
@@ -285,16 +399,26 @@ pub struct RejectRecord {
     pub reason: String,
 }
 
-async fn write_reject_report(store: &Store, import_file_id: i64, file: &str, output_dir: &Path) -> Result<PathBuf, ImportError> {
+async fn write_reject_report(
+    store: &Store,
+    import_file_id: i64,
+    file: &str,
+    output_dir: &Path,
+) -> Result<PathBuf, ImportError> {
     let folder = output_dir.join("rejects");
     let path = folder.join(format!("{file}.rejects.csv"));
-    let output_error = |source: std::io::Error| ImportError::Output { path: path.display().to_string(), source };
+    let output_error = |source: std::io::Error| ImportError::Output {
+        path: path.display().to_string(),
+        source,
+    };
     std::fs::create_dir_all(&folder).map_err(output_error)?;
     let mut writer = csv::Writer::from_path(&path).map_err(|e| output_error(e.into()))?;
     // The header comes from RejectRecord's field names: file,row,worker_id,shift_ref,field,reason.
     let mut rows = crate::report::rejects_for_import(store, import_file_id);
     while let Some(record) = rows.try_next().await.map_err(StoreError::from)? {
-        writer.serialize(record).map_err(|e| output_error(e.into()))?;
+        writer
+            .serialize(record)
+            .map_err(|e| output_error(e.into()))?;
     }
     writer.flush().map_err(output_error)?;
     Ok(path)
@@ -317,9 +441,20 @@ pub struct ReferenceSummary {
 /// the whole file is applied as audited inserts and updates in one transaction. Changes that
 /// alter costs mark the affected shifts, which are recosted straight away.
 #[tracing::instrument(skip_all, fields(kind = %kind, file = %display_name(path)))]
-pub async fn import_reference(store: &Store, kind: ReferenceKind, path: &Path, zone: LocalZone, bands: crate::calendar::BandRules, calendar: &str) -> Result<ReferenceSummary, ImportError> {
+pub async fn import_reference(
+    store: &Store,
+    kind: ReferenceKind,
+    path: &Path,
+    zone: LocalZone,
+    bands: crate::calendar::BandRules,
+    calendar: &str,
+) -> Result<ReferenceSummary, ImportError> {
     let file = display_name(path);
-    let (rows_read, by_target) = if kind == ReferenceKind::BankHolidays && path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+    let (rows_read, by_target) = if kind == ReferenceKind::BankHolidays
+        && path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    {
         read_gov_uk(path, &file)?
     } else {
         read_reference_csv(store, kind, path, &file).await?
@@ -351,23 +486,38 @@ pub async fn import_reference(store: &Store, kind: ReferenceKind, path: &Path, z
             write_merged(&mut tx, *target, kind.as_str(), m, &file).await?;
         }
         if kind.affects_costing() {
-            let changed_workers: Vec<String> = merged.iter().flat_map(|(_, m)| m.updates.iter().filter_map(|(_, after)| after[0].render())).collect();
+            let changed_workers: Vec<String> = merged
+                .iter()
+                .flat_map(|(_, m)| m.updates.iter().filter_map(|(_, after)| after[0].render()))
+                .collect();
             let scope = (kind == ReferenceKind::Workers).then_some(changed_workers.as_slice());
             mark_for_costing(&mut tx, scope).await?;
         }
         tx.commit().await?;
         if kind.affects_costing() {
-            let reference = crate::store::reference::load_reference(store, zone, bands, calendar).await?;
+            let reference =
+                crate::store::reference::load_reference(store, zone, bands, calendar).await?;
             summary.shifts_recosted = recost_marked(store, &reference).await?.shifts;
         }
     }
-    info!(inserted = summary.inserted, updated = summary.updated, deleted = summary.deleted, recosted = summary.shifts_recosted, "reference import finished");
+    info!(
+        inserted = summary.inserted,
+        updated = summary.updated,
+        deleted = summary.deleted,
+        recosted = summary.shifts_recosted,
+        "reference import finished"
+    );
     Ok(summary)
 }
 
 type TargetRows = BTreeMap<Target, Vec<Vec<Value>>>;
 
-async fn read_reference_csv(store: &Store, kind: ReferenceKind, path: &Path, file: &str) -> Result<(u64, TargetRows), ImportError> {
+async fn read_reference_csv(
+    store: &Store,
+    kind: ReferenceKind,
+    path: &Path,
+    file: &str,
+) -> Result<(u64, TargetRows), ImportError> {
     let mut input = CsvInput::open(path, &kind.columns())?;
     let mut known = known_keys(store).await?;
     let mut problems = Vec::new();
@@ -376,9 +526,13 @@ async fn read_reference_csv(store: &Store, kind: ReferenceKind, path: &Path, fil
     while let Some(row) = input.next_row() {
         match parse_reference_row(kind, &row, &known) {
             Ok((target, values)) => {
-                let key = crate::store::reference::key_of(crate::store::reference::spec(target), &values);
+                let key =
+                    crate::store::reference::key_of(crate::store::reference::spec(target), &values);
                 if let Some(first) = seen.insert((target, key.clone()), row.row_no) {
-                    problems.push(format!("row {}: repeats the key {key} of row {first}", row.row_no));
+                    problems.push(format!(
+                        "row {}: repeats the key {key} of row {first}",
+                        row.row_no
+                    ));
                 }
                 register_key(&mut known, kind, &values);
                 by_target.entry(target).or_default().push(values);
@@ -405,28 +559,56 @@ fn register_key(known: &mut super::reference::KnownKeys, kind: ReferenceKind, va
 }
 
 fn read_gov_uk(path: &Path, file: &str) -> Result<(u64, TargetRows), ImportError> {
-    let json = std::fs::read_to_string(path).map_err(|source| FileError::Io { file: file.to_owned(), source })?;
+    let json = std::fs::read_to_string(path).map_err(|source| FileError::Io {
+        file: file.to_owned(),
+        source,
+    })?;
     let events = parse_gov_uk_json(&json).map_err(|e| refused(file, vec![e.to_string()]))?;
-    let rows: Vec<Vec<Value>> = events.into_iter().map(|(division, date, title)| vec![Value::text(division), Value::Date(Some(date)), Value::text(title)]).collect();
-    Ok((rows.len() as u64, BTreeMap::from([(Target::BankHoliday, rows)])))
+    let rows: Vec<Vec<Value>> = events
+        .into_iter()
+        .map(|(division, date, title)| {
+            vec![
+                Value::text(division),
+                Value::Date(Some(date)),
+                Value::text(title),
+            ]
+        })
+        .collect();
+    Ok((
+        rows.len() as u64,
+        BTreeMap::from([(Target::BankHoliday, rows)]),
+    ))
 }
 
 fn refused(file: &str, problems: Vec<String>) -> ImportError {
     let count = problems.len();
-    let mut list: Vec<String> = problems.into_iter().take(PROBLEMS_SHOWN_MAX).map(|p| format!("  {p}")).collect();
+    let mut list: Vec<String> = problems
+        .into_iter()
+        .take(PROBLEMS_SHOWN_MAX)
+        .map(|p| format!("  {p}"))
+        .collect();
     if count > PROBLEMS_SHOWN_MAX {
         list.push(format!("  … and {} more", count - PROBLEMS_SHOWN_MAX));
     }
-    ImportError::Refused { file: file.to_owned(), count, list: list.join("\n") }
+    ImportError::Refused {
+        file: file.to_owned(),
+        count,
+        list: list.join("\n"),
+    }
 }
 
 /// Whole-table rules checked after the file is merged over what is stored.
-fn check_merged(kind: ReferenceKind, merged: &[(Target, crate::store::reference::Merged)]) -> Vec<String> {
+fn check_merged(
+    kind: ReferenceKind,
+    merged: &[(Target, crate::store::reference::Merged)],
+) -> Vec<String> {
     let mut problems = Vec::new();
     for (target, m) in merged {
         match target {
             Target::RateCardEntry => problems.extend(rate_card_clashes(m)),
-            Target::PayEnhancement | Target::SleepInAllowance => problems.extend(date_clashes(m, *target)),
+            Target::PayEnhancement | Target::SleepInAllowance => {
+                problems.extend(date_clashes(m, *target))
+            }
             Target::Arrangement => problems.extend(arrangement_problems(m)),
             _ => {}
         }
@@ -436,13 +618,20 @@ fn check_merged(kind: ReferenceKind, merged: &[(Target, crate::store::reference:
 }
 
 fn rate_card_clashes(m: &crate::store::reference::Merged) -> Vec<String> {
-    let entries: Vec<(String, crate::cost::RateEntry)> = m.rows.iter().filter_map(|(key, row)| Some((key.clone(), rate_entry_of(row)?))).collect();
+    let entries: Vec<(String, crate::cost::RateEntry)> = m
+        .rows
+        .iter()
+        .filter_map(|(key, row)| Some((key.clone(), rate_entry_of(row)?)))
+        .collect();
     let plain: Vec<crate::cost::RateEntry> = entries.iter().map(|(_, e)| e.clone()).collect();
     RateCard::clashes(&plain)
         .into_iter()
         .map(|(a, b)| {
             let (x, y) = (&entries[a].1, &entries[b].1);
-            let payer = x.payer.as_ref().map_or_else(|| "the default card".to_owned(), |p| format!("payer {p}"));
+            let payer = x
+                .payer
+                .as_ref()
+                .map_or_else(|| "the default card".to_owned(), |p| format!("payer {p}"));
             format!(
                 "rate card entries for {} {} ratio {} ({payer}) overlap: from {} and from {}",
                 x.service, x.band, x.ratio, x.effective_from, y.effective_from
@@ -470,11 +659,19 @@ fn rate_entry_of(row: &[Value]) -> Option<crate::cost::RateEntry> {
 }
 
 fn date_clashes(m: &crate::store::reference::Merged, target: Target) -> Vec<String> {
-    let what = if target == Target::PayEnhancement { "enhancements" } else { "sleep-in allowances" };
-    let mut by_band: BTreeMap<String, Vec<(chrono::NaiveDate, Option<chrono::NaiveDate>)>> = BTreeMap::new();
+    let what = if target == Target::PayEnhancement {
+        "enhancements"
+    } else {
+        "sleep-in allowances"
+    };
+    let mut by_band: BTreeMap<String, Vec<(chrono::NaiveDate, Option<chrono::NaiveDate>)>> =
+        BTreeMap::new();
     for row in m.rows.values() {
         if let (Value::Date(Some(from)), Value::Date(to)) = (&row[1], &row[2]) {
-            by_band.entry(row[0].render().unwrap_or_default()).or_default().push((*from, *to));
+            by_band
+                .entry(row[0].render().unwrap_or_default())
+                .or_default()
+                .push((*from, *to));
         }
     }
     let mut problems = Vec::new();
@@ -482,7 +679,11 @@ fn date_clashes(m: &crate::store::reference::Merged, target: Target) -> Vec<Stri
         spans.sort();
         for pair in spans.windows(2) {
             if pair[0].1.is_none_or(|to| to >= pair[1].0) {
-                let band = if band.is_empty() { "any band".to_owned() } else { band.clone() };
+                let band = if band.is_empty() {
+                    "any band".to_owned()
+                } else {
+                    band.clone()
+                };
                 problems.push(format!("two {what} for {band} overlap from {}", pair[1].0));
             }
         }
@@ -493,26 +694,46 @@ fn date_clashes(m: &crate::store::reference::Merged, target: Target) -> Vec<Stri
 fn arrangement_problems(m: &crate::store::reference::Merged) -> Vec<String> {
     let mut by_person: BTreeMap<String, Vec<&Vec<Value>>> = BTreeMap::new();
     for row in m.rows.values() {
-        by_person.entry(row[0].render().unwrap_or_default()).or_default().push(row);
+        by_person
+            .entry(row[0].render().unwrap_or_default())
+            .or_default()
+            .push(row);
     }
     let mut problems = Vec::new();
     for (person, rows) in by_person {
-        let kinds: Vec<String> = rows.iter().map(|r| r[2].render().unwrap_or_default()).collect();
+        let kinds: Vec<String> = rows
+            .iter()
+            .map(|r| r[2].render().unwrap_or_default())
+            .collect();
         let full = kinds.iter().filter(|k| *k == "full").count();
-        let percentage: i64 = rows.iter().filter(|r| r[2].render().as_deref() == Some("percentage")).filter_map(|r| r[3].render()?.parse::<i64>().ok()).sum();
+        let percentage: i64 = rows
+            .iter()
+            .filter(|r| r[2].render().as_deref() == Some("percentage"))
+            .filter_map(|r| r[3].render()?.parse::<i64>().ok())
+            .sum();
         let has_percentage = kinds.iter().any(|k| k == "percentage");
         let has_contribution = kinds.iter().any(|k| k == "contribution");
         if full > 1 {
-            problems.push(format!("person {person} has {full} full payers; use percentage shares to split"));
+            problems.push(format!(
+                "person {person} has {full} full payers; use percentage shares to split"
+            ));
         }
         if has_percentage && (full > 0 || has_contribution) {
-            problems.push(format!("person {person} mixes percentage shares with other arrangements"));
+            problems.push(format!(
+                "person {person} mixes percentage shares with other arrangements"
+            ));
         }
         if has_percentage && percentage != 10_000 {
-            problems.push(format!("person {person}'s percentage shares add up to {}.{:02}%, not 100%", percentage / 100, percentage % 100));
+            problems.push(format!(
+                "person {person}'s percentage shares add up to {}.{:02}%, not 100%",
+                percentage / 100,
+                percentage % 100
+            ));
         }
         if has_contribution && full != 1 {
-            problems.push(format!("person {person} has a contribution but no full payer for the rest"));
+            problems.push(format!(
+                "person {person} has a contribution but no full payer for the rest"
+            ));
         }
     }
     problems

@@ -7,5 +7,8 @@ pub mod reference;
 pub mod shifts;
 
 pub use csv_input::{CsvInput, FileError};
-pub use import::{ImportError, ReferenceSummary, ShiftImportOptions, ShiftImportSummary, import_reference, import_shifts};
+pub use import::{
+    ImportError, ReferenceSummary, ShiftImportOptions, ShiftImportSummary, import_reference,
+    import_shifts,
+};
 pub use reference::ReferenceKind;

@@ -61,19 +61,68 @@ impl ReferenceKind {
 
     /// The columns of the kind's CSV file (docs/formats.md).
     pub const fn columns(self) -> Columns {
-        const fn cols(required: &'static [&'static str], optional: &'static [&'static str]) -> Columns {
-            Columns { required, optional, ignored: &[] }
+        const fn cols(
+            required: &'static [&'static str],
+            optional: &'static [&'static str],
+        ) -> Columns {
+            Columns {
+                required,
+                optional,
+                ignored: &[],
+            }
         }
         match self {
-            ReferenceKind::CostCentres => cols(&["cost_centre", "name"], &["region", "manager_email"]),
+            ReferenceKind::CostCentres => {
+                cols(&["cost_centre", "name"], &["region", "manager_email"])
+            }
             ReferenceKind::Services => cols(&["service", "name", "pay_element"], &[]),
-            ReferenceKind::Workers => cols(&["worker_id", "name", "payroll_number", "cost_centre", "base_rate"], &["date_of_birth"]),
-            ReferenceKind::People => cols(&["person_id", "name", "cost_centre", "document_format", "contact_name", "contact_email"], &[]),
+            ReferenceKind::Workers => cols(
+                &[
+                    "worker_id",
+                    "name",
+                    "payroll_number",
+                    "cost_centre",
+                    "base_rate",
+                ],
+                &["date_of_birth"],
+            ),
+            ReferenceKind::People => cols(
+                &[
+                    "person_id",
+                    "name",
+                    "cost_centre",
+                    "document_format",
+                    "contact_name",
+                    "contact_email",
+                ],
+                &[],
+            ),
             ReferenceKind::Payers => cols(&["payer_id", "name", "kind"], &["email", "address"]),
-            ReferenceKind::Arrangements => cols(&["person_id", "payer_id", "arrangement"], &["share_percent", "weekly_amount"]),
-            ReferenceKind::RateCard => cols(&["service", "unit", "band", "ratio", "rate", "effective_from", "effective_to", "payer"], &[]),
-            ReferenceKind::PayRules => cols(&["rule", "band", "amount", "effective_from"], &["effective_to"]),
-            ReferenceKind::Budgets => cols(&["person_id", "period_start", "period_end", "amount"], &["management_costs", "contingency"]),
+            ReferenceKind::Arrangements => cols(
+                &["person_id", "payer_id", "arrangement"],
+                &["share_percent", "weekly_amount"],
+            ),
+            ReferenceKind::RateCard => cols(
+                &[
+                    "service",
+                    "unit",
+                    "band",
+                    "ratio",
+                    "rate",
+                    "effective_from",
+                    "effective_to",
+                    "payer",
+                ],
+                &[],
+            ),
+            ReferenceKind::PayRules => cols(
+                &["rule", "band", "amount", "effective_from"],
+                &["effective_to"],
+            ),
+            ReferenceKind::Budgets => cols(
+                &["person_id", "period_start", "period_end", "amount"],
+                &["management_costs", "contingency"],
+            ),
             ReferenceKind::BankHolidays => cols(&["calendar", "date", "name"], &[]),
             ReferenceKind::OneOffs => cols(&["person_id", "service", "date"], &["description"]),
         }
@@ -83,7 +132,12 @@ impl ReferenceKind {
     pub const fn affects_costing(self) -> bool {
         matches!(
             self,
-            ReferenceKind::Services | ReferenceKind::Workers | ReferenceKind::Arrangements | ReferenceKind::RateCard | ReferenceKind::PayRules | ReferenceKind::BankHolidays
+            ReferenceKind::Services
+                | ReferenceKind::Workers
+                | ReferenceKind::Arrangements
+                | ReferenceKind::RateCard
+                | ReferenceKind::PayRules
+                | ReferenceKind::BankHolidays
         )
     }
 }
@@ -91,10 +145,13 @@ impl ReferenceKind {
 impl FromStr for ReferenceKind {
     type Err = String;
     fn from_str(raw: &str) -> Result<Self, String> {
-        ReferenceKind::ALL.into_iter().find(|k| k.as_str() == raw).ok_or_else(|| {
-            let names: Vec<&str> = ReferenceKind::ALL.iter().map(|k| k.as_str()).collect();
-            format!("unknown kind '{raw}'; one of: shifts, {}", names.join(", "))
-        })
+        ReferenceKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == raw)
+            .ok_or_else(|| {
+                let names: Vec<&str> = ReferenceKind::ALL.iter().map(|k| k.as_str()).collect();
+                format!("unknown kind '{raw}'; one of: shifts, {}", names.join(", "))
+            })
     }
 }
 
@@ -131,7 +188,10 @@ pub struct KnownKeys {
 }
 
 fn bad(field: &'static str, reason: impl Into<String>) -> RowProblem {
-    RowProblem { field, reason: reason.into() }
+    RowProblem {
+        field,
+        reason: reason.into(),
+    }
 }
 
 fn text(row: &CsvRow<'_>, column: &'static str) -> Result<Value, RowProblem> {
@@ -146,15 +206,24 @@ fn optional_text(row: &CsvRow<'_>, column: &'static str) -> Value {
     Value::text(row.get(column))
 }
 
-fn id<T>(row: &CsvRow<'_>, column: &'static str, parse: fn(&str) -> Result<T, crate::domain::ids::IdError>) -> Result<Value, RowProblem> {
+fn id<T>(
+    row: &CsvRow<'_>,
+    column: &'static str,
+    parse: fn(&str) -> Result<T, crate::domain::ids::IdError>,
+) -> Result<Value, RowProblem> {
     let raw = row.get(column);
     parse(raw).map_err(|e| bad(column, format!("{column} '{raw}' {e}")))?;
     Ok(Value::text(raw))
 }
 
-fn word<T: FromStr<Err = WordError>>(row: &CsvRow<'_>, column: &'static str) -> Result<(T, Value), RowProblem> {
+fn word<T: FromStr<Err = WordError>>(
+    row: &CsvRow<'_>,
+    column: &'static str,
+) -> Result<(T, Value), RowProblem> {
     let raw = row.get(column);
-    let parsed = raw.parse::<T>().map_err(|e| bad(column, format!("{column} {e}")))?;
+    let parsed = raw
+        .parse::<T>()
+        .map_err(|e| bad(column, format!("{column} {e}")))?;
     Ok((parsed, Value::text(raw)))
 }
 
@@ -182,37 +251,67 @@ fn rate(row: &CsvRow<'_>, column: &'static str) -> Result<Value, RowProblem> {
     Ok(Value::int(rate.centipence()))
 }
 
-fn must_know(set: &HashSet<String>, value: &Value, column: &'static str, what: &str) -> Result<(), RowProblem> {
+fn must_know(
+    set: &HashSet<String>,
+    value: &Value,
+    column: &'static str,
+    what: &str,
+) -> Result<(), RowProblem> {
     let key = value.render().unwrap_or_default();
-    if set.contains(&key) { Ok(()) } else { Err(bad(column, format!("unknown {what} '{key}'"))) }
+    if set.contains(&key) {
+        Ok(())
+    } else {
+        Err(bad(column, format!("unknown {what} '{key}'")))
+    }
 }
 
 fn ordered_dates(from: &Value, to: &Value, column: &'static str) -> Result<(), RowProblem> {
-    if let (Value::Date(Some(f)), Value::Date(Some(t))) = (from, to) {
-        if t < f {
-            return Err(bad(column, format!("{column} {t} is before the start {f}")));
-        }
+    if let (Value::Date(Some(f)), Value::Date(Some(t))) = (from, to)
+        && t < f
+    {
+        return Err(bad(column, format!("{column} {t} is before the start {f}")));
     }
     Ok(())
 }
 
 /// Parses one row of `kind` into the table row it becomes.
-pub fn parse_reference_row(kind: ReferenceKind, row: &CsvRow<'_>, known: &KnownKeys) -> Result<(Target, Vec<Value>), RowProblem> {
+pub fn parse_reference_row(
+    kind: ReferenceKind,
+    row: &CsvRow<'_>,
+    known: &KnownKeys,
+) -> Result<(Target, Vec<Value>), RowProblem> {
     if let Some(p) = &row.problem {
         return Err(bad("row", format!("the row {p}")));
     }
     Ok(match kind {
         ReferenceKind::CostCentres => (
             Target::CostCentre,
-            vec![id(row, "cost_centre", CostCentreId::parse)?, text(row, "name")?, optional_text(row, "region"), optional_text(row, "manager_email")],
+            vec![
+                id(row, "cost_centre", CostCentreId::parse)?,
+                text(row, "name")?,
+                optional_text(row, "region"),
+                optional_text(row, "manager_email"),
+            ],
         ),
         ReferenceKind::Services => {
             let (_, element) = word::<PayElement>(row, "pay_element")?;
-            (Target::Service, vec![id(row, "service", ServiceCode::parse)?, text(row, "name")?, element])
+            (
+                Target::Service,
+                vec![
+                    id(row, "service", ServiceCode::parse)?,
+                    text(row, "name")?,
+                    element,
+                ],
+            )
         }
         ReferenceKind::Workers => {
             let cost_centre = id(row, "cost_centre", CostCentreId::parse)?;
-            must_know(&known.cost_centres, &cost_centre, "cost_centre", "cost centre")?;
+            must_know(
+                &known.cost_centres,
+                &cost_centre,
+                "cost_centre",
+                "cost centre",
+            )?;
             let worker = vec![
                 id(row, "worker_id", WorkerId::parse)?,
                 text(row, "name")?,
@@ -225,7 +324,12 @@ pub fn parse_reference_row(kind: ReferenceKind, row: &CsvRow<'_>, known: &KnownK
         }
         ReferenceKind::People => {
             let cost_centre = id(row, "cost_centre", CostCentreId::parse)?;
-            must_know(&known.cost_centres, &cost_centre, "cost_centre", "cost centre")?;
+            must_know(
+                &known.cost_centres,
+                &cost_centre,
+                "cost_centre",
+                "cost centre",
+            )?;
             let (_, format) = word::<DocumentFormat>(row, "document_format")?;
             let person = vec![
                 id(row, "person_id", PersonId::parse)?,
@@ -239,10 +343,29 @@ pub fn parse_reference_row(kind: ReferenceKind, row: &CsvRow<'_>, known: &KnownK
         }
         ReferenceKind::Payers => {
             let kind = row.get("kind");
-            if !["local_authority", "person", "representative", "nhs", "other"].contains(&kind) {
-                return Err(bad("kind", format!("kind '{kind}' is not one of: local_authority person representative nhs other")));
+            if ![
+                "local_authority",
+                "person",
+                "representative",
+                "nhs",
+                "other",
+            ]
+            .contains(&kind)
+            {
+                return Err(bad(
+                    "kind",
+                    format!(
+                        "kind '{kind}' is not one of: local_authority person representative nhs other"
+                    ),
+                ));
             }
-            let payer = vec![id(row, "payer_id", PayerId::parse)?, text(row, "name")?, Value::text(kind), optional_text(row, "email"), optional_text(row, "address")];
+            let payer = vec![
+                id(row, "payer_id", PayerId::parse)?,
+                text(row, "name")?,
+                Value::text(kind),
+                optional_text(row, "email"),
+                optional_text(row, "address"),
+            ];
             (Target::Payer, payer)
         }
         ReferenceKind::Arrangements => parse_arrangement(row, known)?,
@@ -251,23 +374,51 @@ pub fn parse_reference_row(kind: ReferenceKind, row: &CsvRow<'_>, known: &KnownK
         ReferenceKind::Budgets => {
             let person = id(row, "person_id", PersonId::parse)?;
             must_know(&known.people, &person, "person_id", "person")?;
-            let (start, end) = (date(row, "period_start", true)?, date(row, "period_end", true)?);
+            let (start, end) = (
+                date(row, "period_start", true)?,
+                date(row, "period_end", true)?,
+            );
             ordered_dates(&start, &end, "period_end")?;
-            let budget = vec![person, start, end, pounds(row, "amount", false)?, pounds(row, "management_costs", true)?, pounds(row, "contingency", true)?];
+            let budget = vec![
+                person,
+                start,
+                end,
+                pounds(row, "amount", false)?,
+                pounds(row, "management_costs", true)?,
+                pounds(row, "contingency", true)?,
+            ];
             (Target::Budget, budget)
         }
-        ReferenceKind::BankHolidays => (Target::BankHoliday, vec![text(row, "calendar")?, date(row, "date", true)?, text(row, "name")?]),
+        ReferenceKind::BankHolidays => (
+            Target::BankHoliday,
+            vec![
+                text(row, "calendar")?,
+                date(row, "date", true)?,
+                text(row, "name")?,
+            ],
+        ),
         ReferenceKind::OneOffs => {
             let person = id(row, "person_id", PersonId::parse)?;
             must_know(&known.people, &person, "person_id", "person")?;
             let service = id(row, "service", ServiceCode::parse)?;
             must_know(&known.services, &service, "service", "service")?;
-            (Target::OneOff, vec![person, service, date(row, "date", true)?, optional_text(row, "description")])
+            (
+                Target::OneOff,
+                vec![
+                    person,
+                    service,
+                    date(row, "date", true)?,
+                    optional_text(row, "description"),
+                ],
+            )
         }
     })
 }
 
-fn parse_arrangement(row: &CsvRow<'_>, known: &KnownKeys) -> Result<(Target, Vec<Value>), RowProblem> {
+fn parse_arrangement(
+    row: &CsvRow<'_>,
+    known: &KnownKeys,
+) -> Result<(Target, Vec<Value>), RowProblem> {
     let person = id(row, "person_id", PersonId::parse)?;
     must_know(&known.people, &person, "person_id", "person")?;
     let payer = id(row, "payer_id", PayerId::parse)?;
@@ -279,63 +430,122 @@ fn parse_arrangement(row: &CsvRow<'_>, known: &KnownKeys) -> Result<(Target, Vec
     match kind {
         ArrangementKind::Full => {
             if !share.is_empty() || !weekly.is_empty() {
-                return Err(bad("arrangement", "a full arrangement has no share_percent or weekly_amount"));
+                return Err(bad(
+                    "arrangement",
+                    "a full arrangement has no share_percent or weekly_amount",
+                ));
             }
         }
         ArrangementKind::Percentage => {
-            let basis_points = Pence::parse_pounds(share).map_err(|e| bad("share_percent", format!("share_percent: {e}")))?.get();
+            let basis_points = Pence::parse_pounds(share)
+                .map_err(|e| bad("share_percent", format!("share_percent: {e}")))?
+                .get();
             if !(1..=10_000).contains(&basis_points) {
-                return Err(bad("share_percent", format!("share_percent {share} must be more than 0 and at most 100")));
+                return Err(bad(
+                    "share_percent",
+                    format!("share_percent {share} must be more than 0 and at most 100"),
+                ));
             }
             share_value = Value::int(basis_points);
         }
         ArrangementKind::Contribution => {
-            let amount = Pence::parse_pounds(weekly).map_err(|e| bad("weekly_amount", format!("weekly_amount: {e}")))?;
+            let amount = Pence::parse_pounds(weekly)
+                .map_err(|e| bad("weekly_amount", format!("weekly_amount: {e}")))?;
             if amount.get() <= 0 {
                 return Err(bad("weekly_amount", "weekly_amount must be more than 0"));
             }
             weekly_value = Value::int(amount.get());
         }
     }
-    Ok((Target::Arrangement, vec![person, payer, kind_value, share_value, weekly_value]))
+    Ok((
+        Target::Arrangement,
+        vec![person, payer, kind_value, share_value, weekly_value],
+    ))
 }
 
-fn parse_rate_card(row: &CsvRow<'_>, known: &KnownKeys) -> Result<(Target, Vec<Value>), RowProblem> {
+fn parse_rate_card(
+    row: &CsvRow<'_>,
+    known: &KnownKeys,
+) -> Result<(Target, Vec<Value>), RowProblem> {
     let service = id(row, "service", ServiceCode::parse)?;
     let (_, unit) = word::<Unit>(row, "unit")?;
     let band_raw = row.get("band");
-    band_raw.parse::<Band>().map_err(|e| bad("band", e.to_string()))?;
+    band_raw
+        .parse::<Band>()
+        .map_err(|e| bad("band", e.to_string()))?;
     let ratio_raw = row.get("ratio");
-    let ratio: i64 = ratio_raw.parse().map_err(|_| bad("ratio", format!("ratio '{ratio_raw}' is not a whole number")))?;
+    let ratio: i64 = ratio_raw.parse().map_err(|_| {
+        bad(
+            "ratio",
+            format!("ratio '{ratio_raw}' is not a whole number"),
+        )
+    })?;
     if !(1..=crate::allocate::PEOPLE_PER_SEGMENT_MAX as i64).contains(&ratio) {
-        return Err(bad("ratio", format!("ratio {ratio} must be from 1 to {}", crate::allocate::PEOPLE_PER_SEGMENT_MAX)));
+        return Err(bad(
+            "ratio",
+            format!(
+                "ratio {ratio} must be from 1 to {}",
+                crate::allocate::PEOPLE_PER_SEGMENT_MAX
+            ),
+        ));
     }
     let payer = row.get("payer");
     if !payer.is_empty() {
         PayerId::parse(payer).map_err(|e| bad("payer", format!("payer '{payer}' {e}")))?;
         must_know(&known.payers, &Value::text(payer), "payer", "payer")?;
     }
-    let (from, to) = (date(row, "effective_from", true)?, date(row, "effective_to", false)?);
+    let (from, to) = (
+        date(row, "effective_from", true)?,
+        date(row, "effective_to", false)?,
+    );
     ordered_dates(&from, &to, "effective_to")?;
-    let entry = vec![service, Value::text(band_raw), Value::int(ratio), Value::text(payer), from, to, unit, rate(row, "rate")?];
+    let entry = vec![
+        service,
+        Value::text(band_raw),
+        Value::int(ratio),
+        Value::text(payer),
+        from,
+        to,
+        unit,
+        rate(row, "rate")?,
+    ];
     Ok((Target::RateCardEntry, entry))
 }
 
-fn parse_pay_rule(row: &CsvRow<'_>, ) -> Result<(Target, Vec<Value>), RowProblem> {
+fn parse_pay_rule(row: &CsvRow<'_>) -> Result<(Target, Vec<Value>), RowProblem> {
     let band_raw = row.get("band");
     if !band_raw.is_empty() {
-        band_raw.parse::<Band>().map_err(|e| bad("band", e.to_string()))?;
+        band_raw
+            .parse::<Band>()
+            .map_err(|e| bad("band", e.to_string()))?;
     }
-    let (from, to) = (date(row, "effective_from", true)?, date(row, "effective_to", false)?);
+    let (from, to) = (
+        date(row, "effective_from", true)?,
+        date(row, "effective_to", false)?,
+    );
     ordered_dates(&from, &to, "effective_to")?;
     match row.get("rule") {
         "enhancement" => {
             if band_raw.is_empty() {
                 return Err(bad("band", "an enhancement needs a band"));
             }
-            Ok((Target::PayEnhancement, vec![Value::text(band_raw), from, to, rate(row, "amount")?]))
+            Ok((
+                Target::PayEnhancement,
+                vec![Value::text(band_raw), from, to, rate(row, "amount")?],
+            ))
         }
-        "sleep_in_allowance" => Ok((Target::SleepInAllowance, vec![Value::text(band_raw), from, to, pounds(row, "amount", false)?])),
-        other => Err(bad("rule", format!("rule '{other}' is not one of: enhancement sleep_in_allowance"))),
+        "sleep_in_allowance" => Ok((
+            Target::SleepInAllowance,
+            vec![
+                Value::text(band_raw),
+                from,
+                to,
+                pounds(row, "amount", false)?,
+            ],
+        )),
+        other => Err(bad(
+            "rule",
+            format!("rule '{other}' is not one of: enhancement sleep_in_allowance"),
+        )),
     }
 }

@@ -7,12 +7,21 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 use super::csv_input::{Columns, CsvRow};
-use crate::allocate::{PEOPLE_PER_SEGMENT_MAX, SEGMENT_MINUTES_MAX, SHIFT_SEGMENTS_MAX, SegmentDraft, ShiftDraft};
+use crate::allocate::{
+    PEOPLE_PER_SEGMENT_MAX, SEGMENT_MINUTES_MAX, SHIFT_SEGMENTS_MAX, SegmentDraft, ShiftDraft,
+};
 use crate::domain::{Interval, LocalZone, PersonId, ServiceCode, ShiftRef, WorkerId};
 
 /// The shift file's columns (interchange.md).
 pub const SHIFT_COLUMNS: Columns = Columns {
-    required: &["shift_ref", "worker_id", "start", "end", "service", "people"],
+    required: &[
+        "shift_ref",
+        "worker_id",
+        "start",
+        "end",
+        "service",
+        "people",
+    ],
     optional: &["miles", "notes"],
     ignored: &[],
 };
@@ -53,7 +62,8 @@ pub struct ShiftRow {
 impl ShiftRow {
     /// The earliest stored start that could overlap this row (its start minus the longest segment).
     pub fn window_start(&self) -> Option<DateTime<Utc>> {
-        self.start.map(|s| s - chrono::Duration::minutes(SEGMENT_MINUTES_MAX))
+        self.start
+            .map(|s| s - chrono::Duration::minutes(SEGMENT_MINUTES_MAX))
     }
 }
 
@@ -78,39 +88,81 @@ pub fn parse_row(row: &CsvRow<'_>, zone: LocalZone, directory: &impl Directory) 
 }
 
 fn problem(field: &'static str, reason: impl Into<String>) -> RowProblem {
-    RowProblem { field, reason: reason.into() }
+    RowProblem {
+        field,
+        reason: reason.into(),
+    }
 }
 
-fn check_row(row: &CsvRow<'_>, zone: LocalZone, directory: &impl Directory, parsed: &mut ShiftRow) -> Result<(), RowProblem> {
+fn check_row(
+    row: &CsvRow<'_>,
+    zone: LocalZone,
+    directory: &impl Directory,
+    parsed: &mut ShiftRow,
+) -> Result<(), RowProblem> {
     if let Some(p) = &row.problem {
         return Err(problem("row", format!("the row {p}")));
     }
-    let worker = WorkerId::parse(&parsed.worker_id).map_err(|e| problem("worker_id", format!("worker_id {e}")))?;
-    ShiftRef::parse(&parsed.shift_ref).map_err(|e| problem("shift_ref", format!("shift_ref {e}")))?;
+    let worker = WorkerId::parse(&parsed.worker_id)
+        .map_err(|e| problem("worker_id", format!("worker_id {e}")))?;
+    ShiftRef::parse(&parsed.shift_ref)
+        .map_err(|e| problem("shift_ref", format!("shift_ref {e}")))?;
     if !directory.has_worker(&worker) {
         return Err(problem("worker_id", format!("unknown worker '{worker}'")));
     }
-    let start = zone.parse_instant(row.get("start")).map_err(|e| problem("start", e.to_string()))?;
-    let end = zone.parse_instant(row.get("end")).map_err(|e| problem("end", e.to_string()))?;
+    let start = zone
+        .parse_instant(row.get("start"))
+        .map_err(|e| problem("start", e.to_string()))?;
+    let end = zone
+        .parse_instant(row.get("end"))
+        .map_err(|e| problem("end", e.to_string()))?;
     parsed.start = Some(start);
     parsed.end = Some(end);
-    let interval = Interval::new(start, end).ok_or_else(|| problem("end", format!("end '{}' is not after start '{}'", row.get("end"), row.get("start"))))?;
+    let interval = Interval::new(start, end).ok_or_else(|| {
+        problem(
+            "end",
+            format!(
+                "end '{}' is not after start '{}'",
+                row.get("end"),
+                row.get("start")
+            ),
+        )
+    })?;
     if interval.minutes() > SEGMENT_MINUTES_MAX {
-        return Err(problem("end", format!("the segment lasts {} minutes; the most is {SEGMENT_MINUTES_MAX} (26 hours)", interval.minutes())));
+        return Err(problem(
+            "end",
+            format!(
+                "the segment lasts {} minutes; the most is {SEGMENT_MINUTES_MAX} (26 hours)",
+                interval.minutes()
+            ),
+        ));
     }
-    let service = ServiceCode::parse(&parsed.service).map_err(|e| problem("service", format!("service {e}")))?;
+    let service = ServiceCode::parse(&parsed.service)
+        .map_err(|e| problem("service", format!("service {e}")))?;
     if !directory.has_service(&service) {
         return Err(problem("service", format!("unknown service '{service}'")));
     }
     parsed.people = check_people(row.get("people"), directory)?;
     if !parsed.miles.is_empty() {
-        let miles: rust_decimal::Decimal = parsed.miles.parse().map_err(|_| problem("miles", format!("miles '{}' is not a number", parsed.miles)))?;
+        let miles: rust_decimal::Decimal = parsed
+            .miles
+            .parse()
+            .map_err(|_| problem("miles", format!("miles '{}' is not a number", parsed.miles)))?;
         if miles.is_sign_negative() || miles.scale() > 2 {
-            return Err(problem("miles", format!("miles '{}' must be zero or more, with at most two decimal places", parsed.miles)));
+            return Err(problem(
+                "miles",
+                format!(
+                    "miles '{}' must be zero or more, with at most two decimal places",
+                    parsed.miles
+                ),
+            ));
         }
     }
     if parsed.notes.chars().count() > NOTES_LEN_MAX {
-        return Err(problem("notes", format!("notes are longer than {NOTES_LEN_MAX} characters")));
+        return Err(problem(
+            "notes",
+            format!("notes are longer than {NOTES_LEN_MAX} characters"),
+        ));
     }
     Ok(())
 }
@@ -122,7 +174,8 @@ fn check_people(raw: &str, directory: &impl Directory) -> Result<String, RowProb
     }
     let mut people = Vec::new();
     for part in raw.split(';') {
-        let id = PersonId::parse(part.trim()).map_err(|e| problem("people", format!("person id '{}' {e}", part.trim())))?;
+        let id = PersonId::parse(part.trim())
+            .map_err(|e| problem("people", format!("person id '{}' {e}", part.trim())))?;
         if !directory.has_person(&id) {
             return Err(problem("people", format!("unknown person '{id}'")));
         }
@@ -130,12 +183,25 @@ fn check_people(raw: &str, directory: &impl Directory) -> Result<String, RowProb
     }
     people.sort();
     if let Some(pair) = people.windows(2).find(|p| p[0] == p[1]) {
-        return Err(problem("people", format!("person '{}' is listed twice", pair[0])));
+        return Err(problem(
+            "people",
+            format!("person '{}' is listed twice", pair[0]),
+        ));
     }
     if people.len() > PEOPLE_PER_SEGMENT_MAX {
-        return Err(problem("people", format!("{} people in one segment; the most is {PEOPLE_PER_SEGMENT_MAX}", people.len())));
+        return Err(problem(
+            "people",
+            format!(
+                "{} people in one segment; the most is {PEOPLE_PER_SEGMENT_MAX}",
+                people.len()
+            ),
+        ));
     }
-    Ok(people.iter().map(PersonId::as_str).collect::<Vec<_>>().join(";"))
+    Ok(people
+        .iter()
+        .map(PersonId::as_str)
+        .collect::<Vec<_>>()
+        .join(";"))
 }
 
 /// A segment with what is stored beside the engine's view of it.
@@ -182,16 +248,34 @@ pub fn assemble_shift(mut rows: Vec<ShiftRow>) -> Result<Candidate, Rejection> {
     };
     if let Some(bad) = rows.iter().find(|r| r.problem.is_some()) {
         let p = bad.problem.as_ref().expect("found above");
-        let reason = if rows.len() == 1 { p.reason.clone() } else { format!("row {}: {}", bad.row_no, p.reason) };
+        let reason = if rows.len() == 1 {
+            p.reason.clone()
+        } else {
+            format!("row {}: {}", bad.row_no, p.reason)
+        };
         return Err(reject(p.field, reason, &rows));
     }
     if rows.len() > SHIFT_SEGMENTS_MAX {
-        return Err(reject("shift_ref", format!("the shift has {} segments; the most is {SHIFT_SEGMENTS_MAX}", rows.len()), &rows));
+        return Err(reject(
+            "shift_ref",
+            format!(
+                "the shift has {} segments; the most is {SHIFT_SEGMENTS_MAX}",
+                rows.len()
+            ),
+            &rows,
+        ));
     }
     let mut records: Vec<SegmentRecord> = rows.iter().map(to_record).collect();
     records.sort_by_key(|r| (r.draft.interval.start, r.row_no));
-    if let Some(pair) = records.windows(2).find(|p| p[0].draft.interval.overlaps(&p[1].draft.interval)) {
-        let reason = format!("segments on rows {} and {} overlap", pair[0].row_no.min(pair[1].row_no), pair[0].row_no.max(pair[1].row_no));
+    if let Some(pair) = records
+        .windows(2)
+        .find(|p| p[0].draft.interval.overlaps(&p[1].draft.interval))
+    {
+        let reason = format!(
+            "segments on rows {} and {} overlap",
+            pair[0].row_no.min(pair[1].row_no),
+            pair[0].row_no.max(pair[1].row_no)
+        );
         return Err(reject("start", reason, &rows));
     }
     let draft = ShiftDraft {
@@ -200,19 +284,28 @@ pub fn assemble_shift(mut rows: Vec<ShiftRow>) -> Result<Candidate, Rejection> {
         segments: records.iter().map(|r| r.draft.clone()).collect(),
     };
     let content_hash = content_hash(&records);
-    Ok(Candidate { first_row, draft, records, content_hash })
+    Ok(Candidate {
+        first_row,
+        draft,
+        records,
+        content_hash,
+    })
 }
 
 fn to_record(row: &ShiftRow) -> SegmentRecord {
     let people = if row.people.is_empty() {
         Vec::new()
     } else {
-        row.people.split(';').map(|p| PersonId::parse(p).expect("checked per row")).collect()
+        row.people
+            .split(';')
+            .map(|p| PersonId::parse(p).expect("checked per row"))
+            .collect()
     };
     SegmentRecord {
         row_no: row.row_no,
         draft: SegmentDraft {
-            interval: Interval::new(row.start.expect("checked"), row.end.expect("checked")).expect("checked"),
+            interval: Interval::new(row.start.expect("checked"), row.end.expect("checked"))
+                .expect("checked"),
             service: ServiceCode::parse(&row.service).expect("checked per row"),
             people,
         },
@@ -237,7 +330,12 @@ pub fn content_hash(records: &[SegmentRecord]) -> String {
         );
         hasher.update(line.as_bytes());
     }
-    hasher.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect()
+    hasher
+        .finalize()
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The outcome for one shift of a file.
@@ -251,7 +349,10 @@ pub enum Decision {
 /// row: a shift is refused when it overlaps a shift accepted before it in the file, or a stored
 /// shift that the file has not (yet) replaced. `stored_conflicts` maps a shift_ref of the file to
 /// the stored shift_refs its time overlaps.
-pub fn decide_worker(outcomes: Vec<Result<Candidate, Rejection>>, stored_conflicts: &HashMap<String, Vec<String>>) -> Vec<Decision> {
+pub fn decide_worker(
+    outcomes: Vec<Result<Candidate, Rejection>>,
+    stored_conflicts: &HashMap<String, Vec<String>>,
+) -> Vec<Decision> {
     let mut ordered = outcomes;
     ordered.sort_by_key(|o| match o {
         Ok(c) => c.first_row,
@@ -280,7 +381,9 @@ pub fn decide_worker(outcomes: Vec<Result<Candidate, Rejection>>, stored_conflic
                 .map(|(_, (_, other))| other.clone())
         });
         let clash_stored = || {
-            stored_conflicts.get(&own_ref).and_then(|others| others.iter().find(|o| !replaced.contains(*o)).cloned())
+            stored_conflicts
+                .get(&own_ref)
+                .and_then(|others| others.iter().find(|o| !replaced.contains(*o)).cloned())
         };
         match clash_in_file.or_else(clash_stored) {
             Some(other) => decisions.push(Decision::Reject(Rejection {
@@ -289,7 +392,10 @@ pub fn decide_worker(outcomes: Vec<Result<Candidate, Rejection>>, stored_conflic
                 first_row: candidate.first_row,
                 rows: candidate.records.iter().map(|r| r.row_no).collect(),
                 field: "start",
-                reason: format!("overlaps shift '{other}' of worker '{}'", candidate.draft.worker_id),
+                reason: format!(
+                    "overlaps shift '{other}' of worker '{}'",
+                    candidate.draft.worker_id
+                ),
             })),
             None => {
                 for r in &candidate.records {
@@ -342,35 +448,87 @@ mod tests {
         ])
         .unwrap_err();
         assert_eq!(err.rows, vec![2, 3]);
-        assert!(err.reason.contains("rows 2 and 3 overlap"), "{}", err.reason);
+        assert!(
+            err.reason.contains("rows 2 and 3 overlap"),
+            "{}",
+            err.reason
+        );
     }
 
     #[test]
     fn a_bad_row_rejects_its_shift_naming_the_row() {
         let mut bad = row(4, "S1", "2026-10-06T10:00", "2026-10-06T11:00", "A");
         bad.problem = Some(problem("people", "unknown person 'Z'"));
-        let err = assemble_shift(vec![row(2, "S1", "2026-10-06T09:00", "2026-10-06T10:00", "A"), bad]).unwrap_err();
-        assert_eq!((err.field, err.reason.as_str()), ("people", "row 4: unknown person 'Z'"));
+        let err = assemble_shift(vec![
+            row(2, "S1", "2026-10-06T09:00", "2026-10-06T10:00", "A"),
+            bad,
+        ])
+        .unwrap_err();
+        assert_eq!(
+            (err.field, err.reason.as_str()),
+            ("people", "row 4: unknown person 'Z'")
+        );
     }
 
     #[test]
     fn later_overlapping_shift_is_rejected_naming_the_earlier() {
-        let first = assemble_shift(vec![row(5, "S1", "2026-10-06T09:00", "2026-10-06T10:00", "A")]);
-        let second = assemble_shift(vec![row(2, "S2", "2026-10-06T09:30", "2026-10-06T10:30", "A")]);
-        let touching = assemble_shift(vec![row(7, "S3", "2026-10-06T10:30", "2026-10-06T11:00", "A")]);
+        let first = assemble_shift(vec![row(
+            5,
+            "S1",
+            "2026-10-06T09:00",
+            "2026-10-06T10:00",
+            "A",
+        )]);
+        let second = assemble_shift(vec![row(
+            2,
+            "S2",
+            "2026-10-06T09:30",
+            "2026-10-06T10:30",
+            "A",
+        )]);
+        let touching = assemble_shift(vec![row(
+            7,
+            "S3",
+            "2026-10-06T10:30",
+            "2026-10-06T11:00",
+            "A",
+        )]);
         let decisions = decide_worker(vec![first, second, touching], &HashMap::new());
-        assert!(matches!(&decisions[0], Decision::Accept(c) if c.draft.shift_ref.as_str() == "S2"), "S2 comes first in the file");
-        assert!(matches!(&decisions[1], Decision::Reject(r) if r.shift_ref == "S1" && r.reason.contains("'S2'")));
-        assert!(matches!(&decisions[2], Decision::Accept(_)), "touching is not overlapping");
+        assert!(
+            matches!(&decisions[0], Decision::Accept(c) if c.draft.shift_ref.as_str() == "S2"),
+            "S2 comes first in the file"
+        );
+        assert!(
+            matches!(&decisions[1], Decision::Reject(r) if r.shift_ref == "S1" && r.reason.contains("'S2'"))
+        );
+        assert!(
+            matches!(&decisions[2], Decision::Accept(_)),
+            "touching is not overlapping"
+        );
     }
 
     #[test]
     fn stored_conflicts_count_until_the_file_replaces_that_shift() {
-        let moved = assemble_shift(vec![row(2, "OLD", "2026-10-06T12:00", "2026-10-06T13:00", "A")]);
-        let new = assemble_shift(vec![row(3, "NEW", "2026-10-06T09:00", "2026-10-06T10:00", "A")]);
+        let moved = assemble_shift(vec![row(
+            2,
+            "OLD",
+            "2026-10-06T12:00",
+            "2026-10-06T13:00",
+            "A",
+        )]);
+        let new = assemble_shift(vec![row(
+            3,
+            "NEW",
+            "2026-10-06T09:00",
+            "2026-10-06T10:00",
+            "A",
+        )]);
         let conflicts = HashMap::from([("NEW".to_owned(), vec!["OLD".to_owned()])]);
         let decisions = decide_worker(vec![moved, new.clone()], &conflicts);
-        assert!(decisions.iter().all(|d| matches!(d, Decision::Accept(_))), "OLD moved away first");
+        assert!(
+            decisions.iter().all(|d| matches!(d, Decision::Accept(_))),
+            "OLD moved away first"
+        );
         let decisions = decide_worker(vec![new], &conflicts);
         assert!(matches!(&decisions[0], Decision::Reject(r) if r.reason.contains("'OLD'")));
     }

@@ -1,6 +1,8 @@
 //! The command line: parsing, logging set-up, and one function per command. Exit codes are
 //! listed in [`ExitStatus`] and the README.
 
+pub mod demo;
+
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -10,7 +12,9 @@ use chrono::NaiveDate;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::calendar::Period;
-use crate::capture::{ImportError, ReferenceKind, ShiftImportOptions, import_reference, import_shifts};
+use crate::capture::{
+    ImportError, ReferenceKind, ShiftImportOptions, import_reference, import_shifts,
+};
 use crate::config::Settings;
 use crate::domain::time::parse_date;
 use crate::report::Format;
@@ -83,6 +87,8 @@ pub enum Command {
     /// Reports: charges, allocation, rejects, unpriced.
     #[command(subcommand)]
     Report(ReportCommand),
+    /// Generate a synthetic provider, import it with the same commands a user runs, and summarise.
+    Demo(demo::DemoArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -130,16 +136,27 @@ fn parse_date_arg(raw: &str) -> Result<NaiveDate, String> {
 
 /// Sets up logging to standard error.
 pub fn init_logging(format: LogFormat, quiet: bool) {
-    let default = if quiet { "warn,sqlx=error" } else { "info,sqlx=error" };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("TMS_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let default = if quiet {
+        "warn,sqlx=error"
+    } else {
+        "info,sqlx=error"
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TMS_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let json = match format {
         LogFormat::Json => true,
         LogFormat::Text => false,
         LogFormat::Auto => !std::io::stderr().is_terminal(),
     };
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if json {
-        builder.json().flatten_event(true).with_current_span(true).init();
+        builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .init();
     } else {
         builder.compact().init();
     }
@@ -154,7 +171,10 @@ pub fn progress_bar(length: Option<u64>) -> indicatif::ProgressBar {
         Some(n) => indicatif::ProgressBar::new(n),
         None => indicatif::ProgressBar::new_spinner(),
     };
-    let style = indicatif::ProgressStyle::with_template("{spinner} {msg} {human_pos} rows [{elapsed_precise}] {per_sec}").unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner());
+    let style = indicatif::ProgressStyle::with_template(
+        "{spinner} {msg} {human_pos} rows [{elapsed_precise}] {per_sec}",
+    )
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner());
     bar.set_style(style);
     bar.enable_steady_tick(std::time::Duration::from_millis(200));
     bar
@@ -170,9 +190,14 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
 
 /// Loads reference data as the engine needs it.
 pub async fn reference(store: &Store, settings: &Settings) -> anyhow::Result<ReferenceData> {
-    Ok(load_reference(store, settings.zone()?, settings.band_rules()?, &settings.provider.bank_holiday_calendar)
-        .await
-        .context("loading reference data")?)
+    load_reference(
+        store,
+        settings.zone()?,
+        settings.band_rules()?,
+        &settings.provider.bank_holiday_calendar,
+    )
+    .await
+    .context("loading reference data")
 }
 
 /// Runs a parsed command line.
@@ -201,9 +226,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             }
             let reference = reference(&store, &settings).await?;
             let counts = crate::ledger::recost_marked(&store, &reference).await?;
-            println!("recosted {} shifts ({} allocation rows); {} could not be costed", counts.shifts, counts.allocation_rows, counts.failed);
+            println!(
+                "recosted {} shifts ({} allocation rows); {} could not be costed",
+                counts.shifts, counts.allocation_rows, counts.failed
+            );
             store.close().await;
-            Ok(if counts.failed > 0 { ExitStatus::Rejected } else { ExitStatus::Ok })
+            Ok(if counts.failed > 0 {
+                ExitStatus::Rejected
+            } else {
+                ExitStatus::Ok
+            })
         }
         Command::Report(report) => {
             let store = open_store(&settings).await?;
@@ -211,14 +243,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             store.close().await;
             result
         }
+        Command::Demo(args) => demo::run(&settings, args).await,
     }
 }
 
 /// Imports one file of `kind`, printing a summary; the exit status says whether rows were lost.
-pub async fn import(store: &Store, settings: &Settings, kind: &str, file: &Path) -> anyhow::Result<ExitStatus> {
+pub async fn import(
+    store: &Store,
+    settings: &Settings,
+    kind: &str,
+    file: &Path,
+) -> anyhow::Result<ExitStatus> {
     let outcome = if kind == "shifts" {
         let reference = reference(store, settings).await?;
-        let options = ShiftImportOptions { approve: settings.import.auto_approve, output_dir: settings.paths.output_dir.clone() };
+        let options = ShiftImportOptions {
+            approve: settings.import.auto_approve,
+            output_dir: settings.paths.output_dir.clone(),
+        };
         let bar = progress_bar(None);
         let result = import_shifts(store, &reference, file, &options, &bar).await;
         bar.finish_and_clear();
@@ -226,15 +267,28 @@ pub async fn import(store: &Store, settings: &Settings, kind: &str, file: &Path)
             let c = summary.counts;
             println!(
                 "{}: {} rows; shifts: {} new, {} amended, {} unchanged, {} rejected ({} rows)",
-                summary.file, c.rows_read, c.shifts_new, c.shifts_amended, c.shifts_unchanged, c.shifts_rejected, c.rows_rejected
+                summary.file,
+                c.rows_read,
+                c.shifts_new,
+                c.shifts_amended,
+                c.shifts_unchanged,
+                c.shifts_rejected,
+                c.rows_rejected
             );
             if c.rows_read == 0 {
-                println!("{}: the file has a header but no rows; nothing imported", summary.file);
+                println!(
+                    "{}: the file has a header but no rows; nothing imported",
+                    summary.file
+                );
             }
             if let Some(path) = &summary.reject_report {
                 println!("rejected rows: {}", path.display());
             }
-            if c.rows_rejected > 0 { ExitStatus::Rejected } else { ExitStatus::Ok }
+            if c.rows_rejected > 0 {
+                ExitStatus::Rejected
+            } else {
+                ExitStatus::Ok
+            }
         })
     } else {
         let kind: ReferenceKind = match kind.parse() {
@@ -244,14 +298,32 @@ pub async fn import(store: &Store, settings: &Settings, kind: &str, file: &Path)
                 return Ok(ExitStatus::Usage);
             }
         };
-        let result = import_reference(store, kind, file, settings.zone()?, settings.band_rules()?, &settings.provider.bank_holiday_calendar).await;
+        let result = import_reference(
+            store,
+            kind,
+            file,
+            settings.zone()?,
+            settings.band_rules()?,
+            &settings.provider.bank_holiday_calendar,
+        )
+        .await;
         result.map(|s| {
             if s.rows == 0 {
-                println!("{}: the file has a header but no rows; nothing imported", s.file);
+                println!(
+                    "{}: the file has a header but no rows; nothing imported",
+                    s.file
+                );
             }
             println!(
                 "{} {}: {} rows; {} new, {} updated, {} removed, {} unchanged; {} shifts recosted",
-                s.kind, s.file, s.rows, s.inserted, s.updated, s.deleted, s.unchanged, s.shifts_recosted
+                s.kind,
+                s.file,
+                s.rows,
+                s.inserted,
+                s.updated,
+                s.deleted,
+                s.unchanged,
+                s.shifts_recosted
             );
             ExitStatus::Ok
         })
@@ -270,25 +342,41 @@ pub async fn import(store: &Store, settings: &Settings, kind: &str, file: &Path)
     }
 }
 
-async fn run_report(store: &Store, settings: &Settings, report: ReportCommand) -> anyhow::Result<ExitStatus> {
+async fn run_report(
+    store: &Store,
+    settings: &Settings,
+    report: ReportCommand,
+) -> anyhow::Result<ExitStatus> {
     let (table, format) = match report {
-        ReportCommand::Charges { from, to, person, format } => {
+        ReportCommand::Charges {
+            from,
+            to,
+            person,
+            format,
+        } => {
             if to < from {
                 eprintln!("error: --to {to} is before --from {from}");
                 return Ok(ExitStatus::Usage);
             }
             let reference = reference(store, settings).await?;
-            let (lines, _) = crate::report::charge_lines(store, &reference, from, to, person.as_deref()).await?;
+            let (lines, _) =
+                crate::report::charge_lines(store, &reference, from, to, person.as_deref()).await?;
             (crate::report::charges_table(&lines), format)
         }
         ReportCommand::Allocation { period, format } => {
             let rows = crate::report::allocation_totals(store, period).await?;
             (crate::report::allocation_table(period, &rows), format)
         }
-        ReportCommand::Rejects { file, format } => (crate::report::rejects(store, file.as_deref()).await?, format),
+        ReportCommand::Rejects { file, format } => (
+            crate::report::rejects(store, file.as_deref()).await?,
+            format,
+        ),
         ReportCommand::Unpriced { from, to, format } => {
             let reference = reference(store, settings).await?;
-            (crate::report::unpriced(store, &reference, from, to).await?, format)
+            (
+                crate::report::unpriced(store, &reference, from, to).await?,
+                format,
+            )
         }
     };
     let stdout = std::io::stdout();

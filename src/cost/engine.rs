@@ -12,7 +12,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::allocate::{ShiftDraft, TICKS_PER_MINUTE, largest_remainder, ticks_for};
 use crate::calendar::{BandRules, BandRun, BankHolidays, CalendarError, band_runs};
 use crate::domain::money::div_round_half_away;
-use crate::domain::{Band, CostCentreId, LocalZone, PayElement, PayerId, Pence, PersonId, Rate, ServiceCode, Unit};
+use crate::domain::{
+    Band, CostCentreId, LocalZone, PayElement, PayerId, Pence, PersonId, Rate, ServiceCode, Unit,
+};
 
 use super::pay::PayRules;
 use super::rate_card::RateCard;
@@ -56,7 +58,11 @@ pub enum Charge {
     Hour { entry_rate: Rate, divisor: u32 },
     /// Charged once per shift, person and service: `units` is 1 on the row of the first minute
     /// and 0 on the rest of the night (C4).
-    Night { entry_rate: Rate, divisor: u32, units: i64 },
+    Night {
+        entry_rate: Rate,
+        divisor: u32,
+        units: i64,
+    },
     /// Fixed-price service: charged by one-off records, not by time (C4).
     Fixed,
 }
@@ -107,19 +113,27 @@ pub struct CostedShift {
 }
 
 /// Allocates, rates and costs one shift.
-pub fn cost_shift(ctx: &RatingContext, shift: &ShiftDraft, worker: &WorkerTerms) -> Result<CostedShift, EngineError> {
+pub fn cost_shift(
+    ctx: &RatingContext,
+    shift: &ShiftDraft,
+    worker: &WorkerTerms,
+) -> Result<CostedShift, EngineError> {
     shift.assert_valid();
     let mut rows: Vec<AllocationRow> = Vec::with_capacity(shift.segments.len() * 2);
     let mut pay_total = Pence::ZERO;
     let mut paid_minutes = 0;
     let mut unallocated_minutes = 0;
-    let mut nights_charged: HashSet<(PersonId, ServiceCode)> = HashSet::new();
+    let mut services_started: HashSet<(PersonId, ServiceCode)> = HashSet::new();
     let mut allowances_paid: HashSet<ServiceCode> = HashSet::new();
 
     for (segment_no, segment) in shift.segments.iter().enumerate() {
         let segment_no = u32::try_from(segment_no).expect("segments are limited");
         let runs = band_runs(segment.interval, ctx.zone, &ctx.bands, &ctx.holidays)?;
-        let element = ctx.pay_elements.get(&segment.service).copied().unwrap_or(PayElement::Contact);
+        let element = ctx
+            .pay_elements
+            .get(&segment.service)
+            .copied()
+            .unwrap_or(PayElement::Contact);
         let k = segment.people.len();
         if element != PayElement::Unpaid {
             paid_minutes += segment.interval.minutes();
@@ -134,15 +148,25 @@ pub fn cost_shift(ctx: &RatingContext, shift: &ShiftDraft, worker: &WorkerTerms)
             pay_total = pay_total.checked_add(piece_pay).expect("pay fits in i64");
             let shares = share_between(piece_pay, k);
             for (run_no, run) in piece.iter().enumerate() {
-                push_run_rows(ctx, &mut rows, &mut nights_charged, segment_no, segment, run, |j| {
-                    if run_no == 0 { shares[j] } else { Pence::ZERO }
-                });
+                push_run_rows(
+                    ctx,
+                    &mut rows,
+                    &mut services_started,
+                    segment_no,
+                    segment,
+                    run,
+                    |j| {
+                        if run_no == 0 { shares[j] } else { Pence::ZERO }
+                    },
+                );
             }
         }
 
         if element == PayElement::SleepIn && allowances_paid.insert(segment.service.clone()) {
             let first = &rows[first_row];
-            let allowance = ctx.pay_rules.sleep_in_allowance(first.band, first.local_date);
+            let allowance = ctx
+                .pay_rules
+                .sleep_in_allowance(first.band, first.local_date);
             pay_total = pay_total.checked_add(allowance).expect("pay fits in i64");
             let shares = share_between(allowance, k);
             for (j, share) in shares.into_iter().enumerate() {
@@ -152,21 +176,34 @@ pub fn cost_shift(ctx: &RatingContext, shift: &ShiftDraft, worker: &WorkerTerms)
         }
     }
 
-    let costed = CostedShift { rows, worked_minutes: shift.worked_minutes(), paid_minutes, unallocated_minutes, pay: pay_total };
+    let costed = CostedShift {
+        rows,
+        worked_minutes: shift.worked_minutes(),
+        paid_minutes,
+        unallocated_minutes,
+        pay: pay_total,
+    };
     assert_balanced(&costed);
     Ok(costed)
 }
 
 /// Pay for one piece of a segment (a segment split at local midnight), computed exactly over its
 /// band runs and rounded once to pence (K1).
-fn piece_pay(ctx: &RatingContext, element: PayElement, base_rate: Rate, piece: &[BandRun]) -> Pence {
+fn piece_pay(
+    ctx: &RatingContext,
+    element: PayElement,
+    base_rate: Rate,
+    piece: &[BandRun],
+) -> Pence {
     if !element.is_paid_by_the_minute() {
         return Pence::ZERO;
     }
     let centipence_minutes: i128 = piece
         .iter()
         .map(|run| {
-            let hourly = ctx.pay_rules.hourly_pay(base_rate, run.band, run.local_date);
+            let hourly = ctx
+                .pay_rules
+                .hourly_pay(base_rate, run.band, run.local_date);
             i128::from(hourly.centipence()) * i128::from(run.minutes())
         })
         .sum();
@@ -177,14 +214,17 @@ fn piece_pay(ctx: &RatingContext, element: PayElement, base_rate: Rate, piece: &
 /// Splits pence 1/k between people in byte order (they are sorted), or keeps it whole.
 fn share_between(amount: Pence, k: usize) -> Vec<Pence> {
     let weights = vec![1; k.max(1)];
-    largest_remainder(amount.get(), &weights).into_iter().map(Pence::new).collect()
+    largest_remainder(amount.get(), &weights)
+        .into_iter()
+        .map(Pence::new)
+        .collect()
 }
 
 /// Appends one row per person (or one unallocated row) for a band run.
 fn push_run_rows(
     ctx: &RatingContext,
     rows: &mut Vec<AllocationRow>,
-    nights_charged: &mut HashSet<(PersonId, ServiceCode)>,
+    services_started: &mut HashSet<(PersonId, ServiceCode)>,
     segment_no: u32,
     segment: &crate::allocate::SegmentDraft,
     run: &BandRun,
@@ -211,16 +251,25 @@ fn push_run_rows(
     }
     for (j, person) in segment.people.iter().enumerate() {
         let payer = ctx.full_payers.get(person);
-        let choice = ctx.rate_card.lookup(&segment.service, run.band, k as u32, run.local_date, payer);
+        let choice =
+            ctx.rate_card
+                .lookup(&segment.service, run.band, k as u32, run.local_date, payer);
+        // C4: a night takes the date, band and k of the person's first minute of the service, so
+        // that minute counts as the start even when it has no rate (the night is then unpriced).
+        let first = services_started.insert((person.clone(), segment.service.clone()));
         let charge = match choice {
             None => Charge::Unpriced,
             Some(c) => match c.unit {
-                Unit::Hour => Charge::Hour { entry_rate: c.entry_rate, divisor: c.divisor },
+                Unit::Hour => Charge::Hour {
+                    entry_rate: c.entry_rate,
+                    divisor: c.divisor,
+                },
                 Unit::Fixed => Charge::Fixed,
-                Unit::Night => {
-                    let first = nights_charged.insert((person.clone(), segment.service.clone()));
-                    Charge::Night { entry_rate: c.entry_rate, divisor: c.divisor, units: i64::from(first) }
-                }
+                Unit::Night => Charge::Night {
+                    entry_rate: c.entry_rate,
+                    divisor: c.divisor,
+                    units: i64::from(first),
+                },
             },
         };
         rows.push(row(Some(person.clone()), pay_share(j), charge));
@@ -230,9 +279,22 @@ fn push_run_rows(
 /// Checks the invariants of rules.md S4 and K2 on a costed shift.
 fn assert_balanced(costed: &CostedShift) {
     let ticks: i64 = costed.rows.iter().map(|r| r.allocated_ticks).sum();
-    assert_eq!(ticks, costed.worked_minutes * TICKS_PER_MINUTE, "allocated + unallocated = worked");
-    let unallocated_ticks: i64 = costed.rows.iter().filter(|r| r.person_id.is_none()).map(|r| r.allocated_ticks).sum();
-    assert_eq!(unallocated_ticks, costed.unallocated_minutes * TICKS_PER_MINUTE, "unallocated time is accounted");
+    assert_eq!(
+        ticks,
+        costed.worked_minutes * TICKS_PER_MINUTE,
+        "allocated + unallocated = worked"
+    );
+    let unallocated_ticks: i64 = costed
+        .rows
+        .iter()
+        .filter(|r| r.person_id.is_none())
+        .map(|r| r.allocated_ticks)
+        .sum();
+    assert_eq!(
+        unallocated_ticks,
+        costed.unallocated_minutes * TICKS_PER_MINUTE,
+        "unallocated time is accounted"
+    );
     let pay: Pence = costed.rows.iter().map(|r| r.pay).sum();
     assert_eq!(pay, costed.pay, "allocated pence = pay");
     assert!(costed.paid_minutes <= costed.worked_minutes);
@@ -246,7 +308,13 @@ mod tests {
 
     fn ctx() -> RatingContext {
         RatingContext {
-            holidays: BankHolidays::new("t", [(NaiveDate::from_ymd_opt(2026, 12, 28).unwrap(), "Boxing Day".to_owned())]),
+            holidays: BankHolidays::new(
+                "t",
+                [(
+                    NaiveDate::from_ymd_opt(2026, 12, 28).unwrap(),
+                    "Boxing Day".to_owned(),
+                )],
+            ),
             ..RatingContext::default()
         }
     }
@@ -254,7 +322,8 @@ mod tests {
     fn segment(from: &str, to: &str, people: &[&str]) -> SegmentDraft {
         let z = LocalZone::default();
         SegmentDraft {
-            interval: Interval::new(z.parse_instant(from).unwrap(), z.parse_instant(to).unwrap()).unwrap(),
+            interval: Interval::new(z.parse_instant(from).unwrap(), z.parse_instant(to).unwrap())
+                .unwrap(),
             service: ServiceCode::parse("PC").unwrap(),
             people: people.iter().map(|p| PersonId::parse(p).unwrap()).collect(),
         }
@@ -265,12 +334,34 @@ mod tests {
         let shift = ShiftDraft {
             worker_id: WorkerId::parse("W1").unwrap(),
             shift_ref: ShiftRef::parse("S1").unwrap(),
-            segments: vec![segment("2026-12-01T09:00", "2026-12-01T09:10", &["P9", "P10", "P11"].iter().copied().collect::<std::collections::BTreeSet<_>>().into_iter().collect::<Vec<_>>())],
+            segments: vec![segment(
+                "2026-12-01T09:00",
+                "2026-12-01T09:10",
+                &["P9", "P10", "P11"]
+                    .iter()
+                    .copied()
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .collect::<Vec<_>>(),
+            )],
         };
-        let worker = WorkerTerms { base_rate: Rate::parse_pounds("12.00").unwrap(), cost_centre: CostCentreId::parse("CC").unwrap() };
+        let worker = WorkerTerms {
+            base_rate: Rate::parse_pounds("12.00").unwrap(),
+            cost_centre: CostCentreId::parse("CC").unwrap(),
+        };
         let costed = cost_shift(&ctx(), &shift, &worker).unwrap();
-        let pay: Vec<(String, i64)> = costed.rows.iter().map(|r| (r.person_id.clone().unwrap().to_string(), r.pay.get())).collect();
-        assert_eq!(pay, vec![("P10".into(), 67), ("P11".into(), 67), ("P9".into(), 66)]);
-        assert!(costed.rows.iter().all(|r| r.charge == Charge::Unpriced), "no rate card, so unpriced, never zero");
+        let pay: Vec<(String, i64)> = costed
+            .rows
+            .iter()
+            .map(|r| (r.person_id.clone().unwrap().to_string(), r.pay.get()))
+            .collect();
+        assert_eq!(
+            pay,
+            vec![("P10".into(), 67), ("P11".into(), 67), ("P9".into(), 66)]
+        );
+        assert!(
+            costed.rows.iter().all(|r| r.charge == Charge::Unpriced),
+            "no rate card, so unpriced, never zero"
+        );
     }
 }

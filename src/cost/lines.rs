@@ -17,8 +17,14 @@ pub fn line_amount(unit: Unit, entry_rate: Rate, divisor: u32, minutes: i64, uni
     let rate = i128::from(entry_rate.centipence());
     let centipence_per_penny = i128::from(crate::domain::money::CENTIPENCE_PER_PENNY);
     let (numerator, denominator) = match unit {
-        Unit::Hour => (rate * i128::from(minutes), MINUTES_PER_HOUR * i128::from(divisor) * centipence_per_penny),
-        Unit::Night | Unit::Fixed => (rate * i128::from(units), i128::from(divisor) * centipence_per_penny),
+        Unit::Hour => (
+            rate * i128::from(minutes),
+            MINUTES_PER_HOUR * i128::from(divisor) * centipence_per_penny,
+        ),
+        Unit::Night | Unit::Fixed => (
+            rate * i128::from(units),
+            i128::from(divisor) * centipence_per_penny,
+        ),
     };
     let pence = div_round_half_away(numerator, denominator);
     Pence::new(i64::try_from(pence).expect("a line amount fits in i64 pence"))
@@ -52,7 +58,12 @@ impl ChargeLine {
     /// Builds a line from its summed time and computes its amount.
     pub fn new(key: ChargeKey, minutes: i64, units: i64) -> Self {
         let amount = line_amount(key.unit, key.entry_rate, key.divisor, minutes, units);
-        Self { key, minutes, units, amount }
+        Self {
+            key,
+            minutes,
+            units,
+            amount,
+        }
     }
 
     /// The per-person hourly (or per-unit) rate shown on the line, to four decimal places.
@@ -62,7 +73,11 @@ impl ChargeLine {
 
     /// Minutes as shown in the charges report: 0 for `night` and `fixed` lines.
     pub fn reported_minutes(&self) -> i64 {
-        if self.key.unit == Unit::Hour { self.minutes } else { 0 }
+        if self.key.unit == Unit::Hour {
+            self.minutes
+        } else {
+            0
+        }
     }
 }
 
@@ -76,11 +91,29 @@ mod tests {
 
     #[test]
     fn c5_rounds_once_per_line_half_away_from_zero() {
-        assert_eq!(line_amount(Unit::Hour, rate("25.10"), 3, 9, 0), Pence::new(126));
-        assert_eq!(line_amount(Unit::Hour, rate("25.00"), 3, 60, 0), Pence::new(833));
-        assert_eq!(line_amount(Unit::Hour, rate("27.50"), 1, 30, 0), Pence::new(1375));
-        assert_eq!(line_amount(Unit::Hour, rate("14.00"), 1, 90, 0), Pence::new(2100));
-        assert_eq!(line_amount(Unit::Night, rate("90.00"), 2, 0, 1), Pence::new(4500));
-        assert_eq!(line_amount(Unit::Fixed, rate("150.00"), 1, 0, 2), Pence::new(30000));
+        assert_eq!(
+            line_amount(Unit::Hour, rate("25.10"), 3, 9, 0),
+            Pence::new(126)
+        );
+        assert_eq!(
+            line_amount(Unit::Hour, rate("25.00"), 3, 60, 0),
+            Pence::new(833)
+        );
+        assert_eq!(
+            line_amount(Unit::Hour, rate("27.50"), 1, 30, 0),
+            Pence::new(1375)
+        );
+        assert_eq!(
+            line_amount(Unit::Hour, rate("14.00"), 1, 90, 0),
+            Pence::new(2100)
+        );
+        assert_eq!(
+            line_amount(Unit::Night, rate("90.00"), 2, 0, 1),
+            Pence::new(4500)
+        );
+        assert_eq!(
+            line_amount(Unit::Fixed, rate("150.00"), 1, 0, 2),
+            Pence::new(30000)
+        );
     }
 }

@@ -6,7 +6,9 @@ pub mod lines;
 pub mod pay;
 pub mod rate_card;
 
-pub use engine::{AllocationRow, Charge, CostedShift, EngineError, RatingContext, WorkerTerms, cost_shift};
+pub use engine::{
+    AllocationRow, Charge, CostedShift, EngineError, RatingContext, WorkerTerms, cost_shift,
+};
 pub use lines::{ChargeKey, ChargeLine, line_amount};
 pub use pay::{Enhancement, PayRules, SleepInAllowance};
 pub use rate_card::{RateCard, RateChoice, RateEntry};

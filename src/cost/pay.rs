@@ -43,36 +43,69 @@ impl PayRules {
             .iter()
             .find(|e| e.band == band && effective(e.effective_from, e.effective_to, date))
             .map_or(Rate::ZERO, |e| e.amount);
-        base_rate.checked_add(enhancement).expect("pay rates are far from overflow")
+        base_rate
+            .checked_add(enhancement)
+            .expect("pay rates are far from overflow")
     }
 
     /// The sleep-in allowance for a night whose first minute is in `band` on `date`; zero when
     /// none is configured.
     pub fn sleep_in_allowance(&self, band: Band, date: NaiveDate) -> Pence {
         let in_force = |a: &&SleepInAllowance| effective(a.effective_from, a.effective_to, date);
-        let banded = self.sleep_in_allowances.iter().filter(in_force).find(|a| a.band == Some(band));
-        let general = || self.sleep_in_allowances.iter().filter(in_force).find(|a| a.band.is_none());
+        let banded = self
+            .sleep_in_allowances
+            .iter()
+            .filter(in_force)
+            .find(|a| a.band == Some(band));
+        let general = || {
+            self.sleep_in_allowances
+                .iter()
+                .filter(in_force)
+                .find(|a| a.band.is_none())
+        };
         banded.or_else(general).map_or(Pence::ZERO, |a| a.amount)
     }
 
     /// Pairs of rules of the same kind and band whose dates overlap (refused at import).
     pub fn clashes(&self) -> Vec<String> {
-        let overlaps = |f1: NaiveDate, t1: Option<NaiveDate>, f2: NaiveDate, t2: Option<NaiveDate>| {
-            !(t1.is_some_and(|t| t < f2) || t2.is_some_and(|t| t < f1))
-        };
+        let overlaps =
+            |f1: NaiveDate, t1: Option<NaiveDate>, f2: NaiveDate, t2: Option<NaiveDate>| {
+                !(t1.is_some_and(|t| t < f2) || t2.is_some_and(|t| t < f1))
+            };
         let mut out = Vec::new();
         for (i, a) in self.enhancements.iter().enumerate() {
             for b in &self.enhancements[i + 1..] {
-                if a.band == b.band && overlaps(a.effective_from, a.effective_to, b.effective_from, b.effective_to) {
-                    out.push(format!("two enhancements for band {} overlap from {}", a.band, a.effective_from.max(b.effective_from)));
+                if a.band == b.band
+                    && overlaps(
+                        a.effective_from,
+                        a.effective_to,
+                        b.effective_from,
+                        b.effective_to,
+                    )
+                {
+                    out.push(format!(
+                        "two enhancements for band {} overlap from {}",
+                        a.band,
+                        a.effective_from.max(b.effective_from)
+                    ));
                 }
             }
         }
         for (i, a) in self.sleep_in_allowances.iter().enumerate() {
             for b in &self.sleep_in_allowances[i + 1..] {
-                if a.band == b.band && overlaps(a.effective_from, a.effective_to, b.effective_from, b.effective_to) {
+                if a.band == b.band
+                    && overlaps(
+                        a.effective_from,
+                        a.effective_to,
+                        b.effective_from,
+                        b.effective_to,
+                    )
+                {
                     let band = a.band.map_or("any band", Band::as_str);
-                    out.push(format!("two sleep-in allowances for {band} overlap from {}", a.effective_from.max(b.effective_from)));
+                    out.push(format!(
+                        "two sleep-in allowances for {band} overlap from {}",
+                        a.effective_from.max(b.effective_from)
+                    ));
                 }
             }
         }
@@ -91,19 +124,58 @@ mod tests {
     #[test]
     fn pay_is_base_plus_the_bands_enhancement() {
         let rules = PayRules {
-            enhancements: vec![Enhancement { band: Band::Night, amount: Rate::parse_pounds("1.50").unwrap(), effective_from: d("2026-01-01"), effective_to: None }],
+            enhancements: vec![Enhancement {
+                band: Band::Night,
+                amount: Rate::parse_pounds("1.50").unwrap(),
+                effective_from: d("2026-01-01"),
+                effective_to: None,
+            }],
             sleep_in_allowances: vec![
-                SleepInAllowance { band: None, amount: Pence::new(4000), effective_from: d("2026-01-01"), effective_to: None },
-                SleepInAllowance { band: Some(Band::BankHoliday), amount: Pence::new(6000), effective_from: d("2026-01-01"), effective_to: None },
+                SleepInAllowance {
+                    band: None,
+                    amount: Pence::new(4000),
+                    effective_from: d("2026-01-01"),
+                    effective_to: None,
+                },
+                SleepInAllowance {
+                    band: Some(Band::BankHoliday),
+                    amount: Pence::new(6000),
+                    effective_from: d("2026-01-01"),
+                    effective_to: None,
+                },
             ],
         };
         let base = Rate::parse_pounds("12.60").unwrap();
-        assert_eq!(rules.hourly_pay(base, Band::Night, d("2026-10-06")).to_string(), "14.1000");
-        assert_eq!(rules.hourly_pay(base, Band::Day, d("2026-10-06")).to_string(), "12.6000");
-        assert_eq!(rules.hourly_pay(base, Band::Night, d("2025-10-06")).to_string(), "12.6000");
-        assert_eq!(rules.sleep_in_allowance(Band::Night, d("2026-10-06")), Pence::new(4000));
-        assert_eq!(rules.sleep_in_allowance(Band::BankHoliday, d("2026-10-06")), Pence::new(6000));
-        assert_eq!(rules.sleep_in_allowance(Band::Night, d("2025-10-06")), Pence::ZERO);
+        assert_eq!(
+            rules
+                .hourly_pay(base, Band::Night, d("2026-10-06"))
+                .to_string(),
+            "14.1000"
+        );
+        assert_eq!(
+            rules
+                .hourly_pay(base, Band::Day, d("2026-10-06"))
+                .to_string(),
+            "12.6000"
+        );
+        assert_eq!(
+            rules
+                .hourly_pay(base, Band::Night, d("2025-10-06"))
+                .to_string(),
+            "12.6000"
+        );
+        assert_eq!(
+            rules.sleep_in_allowance(Band::Night, d("2026-10-06")),
+            Pence::new(4000)
+        );
+        assert_eq!(
+            rules.sleep_in_allowance(Band::BankHoliday, d("2026-10-06")),
+            Pence::new(6000)
+        );
+        assert_eq!(
+            rules.sleep_in_allowance(Band::Night, d("2025-10-06")),
+            Pence::ZERO
+        );
         assert!(rules.clashes().is_empty());
     }
 }

@@ -33,7 +33,8 @@ impl RateEntry {
             && self.band == other.band
             && self.ratio == other.ratio
             && self.payer == other.payer;
-        let ends_before = |a: &RateEntry, b: &RateEntry| a.effective_to.is_some_and(|to| to < b.effective_from);
+        let ends_before =
+            |a: &RateEntry, b: &RateEntry| a.effective_to.is_some_and(|to| to < b.effective_from);
         same_key && !ends_before(self, other) && !ends_before(other, self)
     }
 }
@@ -58,7 +59,10 @@ impl RateCard {
     pub fn new(entries: impl IntoIterator<Item = RateEntry>) -> Self {
         let mut by_service: HashMap<ServiceCode, Vec<RateEntry>> = HashMap::new();
         for entry in entries {
-            by_service.entry(entry.service.clone()).or_default().push(entry);
+            by_service
+                .entry(entry.service.clone())
+                .or_default()
+                .push(entry);
         }
         Self { by_service }
     }
@@ -71,9 +75,13 @@ impl RateCard {
     /// Pairs of entries with the same `(service, band, ratio, payer)` whose dates overlap.
     pub fn clashes(entries: &[RateEntry]) -> Vec<(usize, usize)> {
         let mut clashes = Vec::new();
-        let mut by_key: HashMap<(&ServiceCode, Band, u32, Option<&PayerId>), Vec<usize>> = HashMap::new();
+        let mut by_key: HashMap<(&ServiceCode, Band, u32, Option<&PayerId>), Vec<usize>> =
+            HashMap::new();
         for (i, e) in entries.iter().enumerate() {
-            by_key.entry((&e.service, e.band, e.ratio, e.payer.as_ref())).or_default().push(i);
+            by_key
+                .entry((&e.service, e.band, e.ratio, e.payer.as_ref()))
+                .or_default()
+                .push(i);
         }
         for positions in by_key.values() {
             for (n, &a) in positions.iter().enumerate() {
@@ -91,17 +99,39 @@ impl RateCard {
     /// Looks up the rate for a minute with `k` people on local date `date` in band `band`
     /// (rules.md C2). `payer` is the person's single full payer, whose own entries override the
     /// default card key by key. `None` means unpriced.
-    pub fn lookup(&self, service: &ServiceCode, band: Band, k: u32, date: NaiveDate, payer: Option<&PayerId>) -> Option<RateChoice> {
+    pub fn lookup(
+        &self,
+        service: &ServiceCode,
+        band: Band,
+        k: u32,
+        date: NaiveDate,
+        payer: Option<&PayerId>,
+    ) -> Option<RateChoice> {
         assert!(k >= 1, "only time with people is charged");
         let entries = self.by_service.get(service)?;
         let find = |band: Band, ratio: u32| -> Option<&RateEntry> {
-            let effective = |e: &&RateEntry| e.band == band && e.ratio == ratio && e.is_effective(date);
-            let for_payer = payer.and_then(|p| entries.iter().filter(effective).find(|e| e.payer.as_ref() == Some(p)));
+            let effective =
+                |e: &&RateEntry| e.band == band && e.ratio == ratio && e.is_effective(date);
+            let for_payer = payer.and_then(|p| {
+                entries
+                    .iter()
+                    .filter(effective)
+                    .find(|e| e.payer.as_ref() == Some(p))
+            });
             for_payer.or_else(|| entries.iter().filter(effective).find(|e| e.payer.is_none()))
         };
-        let steps = [(band, k, 1), (band, 1, k), (Band::Day, k, 1), (Band::Day, 1, k)];
+        let steps = [
+            (band, k, 1),
+            (band, 1, k),
+            (Band::Day, k, 1),
+            (Band::Day, 1, k),
+        ];
         steps.into_iter().find_map(|(band, ratio, divisor)| {
-            find(band, ratio).map(|e| RateChoice { unit: e.unit, entry_rate: e.rate, divisor })
+            find(band, ratio).map(|e| RateChoice {
+                unit: e.unit,
+                entry_rate: e.rate,
+                divisor,
+            })
         })
     }
 }
@@ -129,28 +159,63 @@ mod tests {
 
     #[test]
     fn c2_falls_back_in_order_and_divides_one_to_one_rates() {
-        let card = RateCard::new([entry(Band::Day, 1, "24", None), entry(Band::Night, 1, "26", None), entry(Band::Day, 2, "14", None)]);
+        let card = RateCard::new([
+            entry(Band::Day, 1, "24", None),
+            entry(Band::Night, 1, "26", None),
+            entry(Band::Day, 2, "14", None),
+        ]);
         let pc = ServiceCode::parse("PC").unwrap();
         let date = d("2026-10-06");
-        let choose = |band, k| card.lookup(&pc, band, k, date, None).map(|c| (c.entry_rate.to_string(), c.divisor));
+        let choose = |band, k| {
+            card.lookup(&pc, band, k, date, None)
+                .map(|c| (c.entry_rate.to_string(), c.divisor))
+        };
         assert_eq!(choose(Band::Night, 1), Some(("26.0000".into(), 1)));
         assert_eq!(choose(Band::Night, 3), Some(("26.0000".into(), 3)));
         assert_eq!(choose(Band::Weekend, 2), Some(("14.0000".into(), 1)));
         assert_eq!(choose(Band::Weekend, 3), Some(("24.0000".into(), 3)));
-        assert_eq!(card.lookup(&pc, Band::Day, 1, d("2027-01-01"), None), None, "nothing effective means unpriced");
-        assert_eq!(card.lookup(&ServiceCode::parse("X").unwrap(), Band::Day, 1, date, None), None);
+        assert_eq!(
+            card.lookup(&pc, Band::Day, 1, d("2027-01-01"), None),
+            None,
+            "nothing effective means unpriced"
+        );
+        assert_eq!(
+            card.lookup(&ServiceCode::parse("X").unwrap(), Band::Day, 1, date, None),
+            None
+        );
     }
 
     #[test]
     fn a_payers_entries_override_the_default_key_by_key() {
-        let card = RateCard::new([entry(Band::Day, 1, "24", None), entry(Band::Day, 1, "30", Some("LA1"))]);
+        let card = RateCard::new([
+            entry(Band::Day, 1, "24", None),
+            entry(Band::Day, 1, "30", Some("LA1")),
+        ]);
         let pc = ServiceCode::parse("PC").unwrap();
         let la1 = PayerId::parse("LA1").unwrap();
         let la2 = PayerId::parse("LA2").unwrap();
         let date = d("2026-10-06");
-        assert_eq!(card.lookup(&pc, Band::Day, 1, date, Some(&la1)).unwrap().entry_rate.to_string(), "30.0000");
-        assert_eq!(card.lookup(&pc, Band::Day, 1, date, Some(&la2)).unwrap().entry_rate.to_string(), "24.0000");
-        assert_eq!(card.lookup(&pc, Band::Day, 1, date, None).unwrap().entry_rate.to_string(), "24.0000");
+        assert_eq!(
+            card.lookup(&pc, Band::Day, 1, date, Some(&la1))
+                .unwrap()
+                .entry_rate
+                .to_string(),
+            "30.0000"
+        );
+        assert_eq!(
+            card.lookup(&pc, Band::Day, 1, date, Some(&la2))
+                .unwrap()
+                .entry_rate
+                .to_string(),
+            "24.0000"
+        );
+        assert_eq!(
+            card.lookup(&pc, Band::Day, 1, date, None)
+                .unwrap()
+                .entry_rate
+                .to_string(),
+            "24.0000"
+        );
     }
 
     #[test]
@@ -158,7 +223,11 @@ mod tests {
         let mut later = entry(Band::Day, 1, "25", None);
         later.effective_from = d("2026-12-31");
         later.effective_to = None;
-        let entries = vec![entry(Band::Day, 1, "24", None), later.clone(), entry(Band::Day, 1, "24", Some("LA1"))];
+        let entries = vec![
+            entry(Band::Day, 1, "24", None),
+            later.clone(),
+            entry(Band::Day, 1, "24", Some("LA1")),
+        ];
         assert_eq!(RateCard::clashes(&entries), vec![(0, 1)]);
         later.effective_from = d("2027-01-01");
         assert!(RateCard::clashes(&[entry(Band::Day, 1, "24", None), later]).is_empty());

@@ -1,7 +1,7 @@
 //! Wall-clock minutes for the generator: integer date arithmetic, zone-aware instants and fast
 //! formatting of input times that are always valid in the provider's zone.
 
-use chrono::{DateTime, Datelike, LocalResult, NaiveDate, NaiveDateTime, Offset, TimeZone};
+use chrono::{DateTime, LocalResult, NaiveDateTime, Offset, TimeZone};
 
 use crate::domain::LocalZone;
 
@@ -38,11 +38,6 @@ pub(crate) fn civil_from_days(days: i64) -> (i32, u32, u32) {
     let year = yoe + era * 400 + i64::from(month <= 2);
     // The ranges are bounded by construction: month 1..=12, day 1..=31.
     (year as i32, month as u32, day as u32)
-}
-
-/// The day number of a chrono date.
-pub(crate) fn day_of(date: NaiveDate) -> i64 {
-    days_from_civil(date.year(), date.month(), date.day())
 }
 
 /// Day of the week, 0 = Monday .. 6 = Sunday (1970-01-01 was a Thursday).
@@ -123,7 +118,11 @@ impl Clock {
                 (here == next).then_some(here)
             })
             .collect();
-        Self { zone, first_day: first, offsets }
+        Self {
+            zone,
+            first_day: first,
+            offsets,
+        }
     }
 
     fn fixed_offset(&self, day: i64) -> Option<i64> {
@@ -143,7 +142,11 @@ impl Clock {
             return wall - offset;
         }
         match naive(wall) {
-            Some(n) => self.zone.first_instant_at_or_after(n).timestamp().div_euclid(60),
+            Some(n) => self
+                .zone
+                .first_instant_at_or_after(n)
+                .timestamp()
+                .div_euclid(60),
             None => wall,
         }
     }
@@ -154,7 +157,12 @@ impl Clock {
             return None;
         }
         (at(day, 0, 0)..at(day + 1, 0, 0)).find(|&w| {
-            naive(w).is_some_and(|n| matches!(self.zone.tz().from_local_datetime(&n), LocalResult::Ambiguous(..)))
+            naive(w).is_some_and(|n| {
+                matches!(
+                    self.zone.tz().from_local_datetime(&n),
+                    LocalResult::Ambiguous(..)
+                )
+            })
         })
     }
 
@@ -168,7 +176,10 @@ impl Clock {
         match self.zone.tz().from_local_datetime(&n) {
             LocalResult::Single(_) => 16,
             LocalResult::Ambiguous(earliest, _) => {
-                write_offset(earliest.offset().fix().local_minus_utc() / 60, &mut out[16..]);
+                write_offset(
+                    earliest.offset().fix().local_minus_utc() / 60,
+                    &mut out[16..],
+                );
                 22
             }
             LocalResult::None => {
@@ -221,12 +232,17 @@ mod tests {
         for wall in (at(first, 0, 0)..at(last, 0, 0)).step_by(15) {
             let len = clock.write(wall, &mut buf);
             let text = std::str::from_utf8(&buf[..len]).unwrap();
-            let parsed = zone.parse_instant(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+            let parsed = zone
+                .parse_instant(text)
+                .unwrap_or_else(|e| panic!("{text}: {e}"));
             assert_eq!(parsed.timestamp() / 60, clock.utc(wall), "{text}");
         }
         let autumn = days_from_civil(2026, 10, 25);
         assert!(clock.is_change_day(autumn));
         assert_eq!(clock.first_ambiguous(autumn), Some(at(autumn, 1, 0)));
-        assert_eq!(clock.utc(at(autumn, 8, 0)) - clock.utc(at(autumn - 1, 22, 0)), 11 * 60);
+        assert_eq!(
+            clock.utc(at(autumn, 8, 0)) - clock.utc(at(autumn - 1, 22, 0)),
+            11 * 60
+        );
     }
 }

@@ -99,7 +99,13 @@ pub(crate) struct RateEntry {
 }
 
 const fn entry(svc: Svc, unit: &'static str, band: DemoBand, ratio: u32, pence: i64) -> RateEntry {
-    RateEntry { svc, unit, band, ratio, pence }
+    RateEntry {
+        svc,
+        unit,
+        band,
+        ratio,
+        pence,
+    }
 }
 
 /// The default card: the rules.md worked-example rates, and similar ones for the other services.
@@ -113,7 +119,13 @@ pub(crate) const DEFAULT_CARD: [RateEntry; 17] = [
     entry(Svc::CommunityAccess, "hour", DemoBand::Day, 1, 2_250),
     entry(Svc::CommunityAccess, "hour", DemoBand::Night, 1, 2_450),
     entry(Svc::CommunityAccess, "hour", DemoBand::Weekend, 1, 2_550),
-    entry(Svc::CommunityAccess, "hour", DemoBand::BankHoliday, 1, 3_400),
+    entry(
+        Svc::CommunityAccess,
+        "hour",
+        DemoBand::BankHoliday,
+        1,
+        3_400,
+    ),
     entry(Svc::CommunityAccess, "hour", DemoBand::Day, 2, 1_300),
     entry(Svc::WakingNight, "hour", DemoBand::Day, 1, 2_200),
     entry(Svc::WakingNight, "hour", DemoBand::Weekend, 1, 2_400),
@@ -199,7 +211,10 @@ pub(crate) fn band_at(wall: Wall) -> DemoBand {
 }
 
 fn find(svc: Svc, band: DemoBand, ratio: u32) -> Option<i64> {
-    DEFAULT_CARD.iter().find(|e| e.svc == svc && e.band == band && e.ratio == ratio).map(|e| e.pence)
+    DEFAULT_CARD
+        .iter()
+        .find(|e| e.svc == svc && e.band == band && e.ratio == ratio)
+        .map(|e| e.pence)
 }
 
 /// The per-person rate in pence for `k` people in `band` (rules.md C2 on the default card).

@@ -78,7 +78,10 @@ fn check_id(raw: &str) -> Result<(), IdError> {
     if raw.chars().count() > ID_LEN_MAX {
         return Err(IdError::TooLong);
     }
-    if raw.chars().any(|c| c.is_whitespace() || c.is_control() || c == ';') {
+    if raw
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || c == ';')
+    {
         return Err(IdError::BadCharacter);
     }
     Ok(())

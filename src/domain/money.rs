@@ -45,7 +45,10 @@ impl Pence {
 
     /// Adds two amounts, refusing to wrap.
     pub fn checked_add(self, other: Pence) -> Result<Pence, MoneyError> {
-        self.0.checked_add(other.0).map(Pence).ok_or(MoneyError::Overflow)
+        self.0
+            .checked_add(other.0)
+            .map(Pence)
+            .ok_or(MoneyError::Overflow)
     }
 
     /// Parses pounds with at most two decimal places (`24.00`, `-3.5`, `7`).
@@ -104,7 +107,10 @@ impl Rate {
 
     /// Adds two rates (base pay plus a band enhancement), refusing to wrap.
     pub fn checked_add(self, other: Rate) -> Result<Rate, MoneyError> {
-        self.0.checked_add(other.0).map(Rate).ok_or(MoneyError::Overflow)
+        self.0
+            .checked_add(other.0)
+            .map(Rate)
+            .ok_or(MoneyError::Overflow)
     }
 
     /// This rate divided by `divisor`, rounded half away from zero to four decimal places: the
@@ -183,13 +189,34 @@ mod tests {
         assert_eq!(Pence::parse_pounds("24.00"), Ok(Pence::new(2400)));
         assert_eq!(Pence::parse_pounds("-3.5"), Ok(Pence::new(-350)));
         assert_eq!(Pence::parse_pounds("7"), Ok(Pence::new(700)));
-        assert!(matches!(Pence::parse_pounds("1.234"), Err(MoneyError::TooPrecise(..))));
-        assert!(matches!(Pence::parse_pounds("1e3"), Err(MoneyError::NotANumber(..))));
-        assert!(matches!(Pence::parse_pounds(""), Err(MoneyError::NotANumber(..))));
-        assert_eq!(Rate::parse_pounds("25.1"), Ok(Rate::from_centipence(251_000)));
-        assert_eq!(Rate::parse_pounds("8.3333"), Ok(Rate::from_centipence(83_333)));
-        assert!(matches!(Rate::parse_pounds("8.33333"), Err(MoneyError::TooPrecise(..))));
-        assert!(matches!(Rate::parse_pounds("-1"), Err(MoneyError::Negative(..))));
+        assert!(matches!(
+            Pence::parse_pounds("1.234"),
+            Err(MoneyError::TooPrecise(..))
+        ));
+        assert!(matches!(
+            Pence::parse_pounds("1e3"),
+            Err(MoneyError::NotANumber(..))
+        ));
+        assert!(matches!(
+            Pence::parse_pounds(""),
+            Err(MoneyError::NotANumber(..))
+        ));
+        assert_eq!(
+            Rate::parse_pounds("25.1"),
+            Ok(Rate::from_centipence(251_000))
+        );
+        assert_eq!(
+            Rate::parse_pounds("8.3333"),
+            Ok(Rate::from_centipence(83_333))
+        );
+        assert!(matches!(
+            Rate::parse_pounds("8.33333"),
+            Err(MoneyError::TooPrecise(..))
+        ));
+        assert!(matches!(
+            Rate::parse_pounds("-1"),
+            Err(MoneyError::Negative(..))
+        ));
     }
 
     #[test]
@@ -197,6 +224,9 @@ mod tests {
         assert_eq!(Pence::new(126).to_string(), "1.26");
         assert_eq!(Pence::new(-5).to_string(), "-0.05");
         assert_eq!(Rate::from_centipence(80_000).to_string(), "8.0000");
-        assert_eq!(Rate::from_centipence(251_000).per_person(3).to_string(), "8.3667");
+        assert_eq!(
+            Rate::from_centipence(251_000).per_person(3).to_string(),
+            "8.3667"
+        );
     }
 }

@@ -13,7 +13,9 @@ pub enum TimeError {
     Syntax(String),
     #[error("'{0}' has seconds other than :00; times are whole minutes")]
     Seconds(String),
-    #[error("'{0}' is ambiguous: that local time happens twice when the clocks go back; add an offset such as +01:00 or +00:00")]
+    #[error(
+        "'{0}' is ambiguous: that local time happens twice when the clocks go back; add an offset such as +01:00 or +00:00"
+    )]
     Ambiguous(String),
     #[error("'{0}' does not exist: the clocks go forward past it")]
     Nonexistent(String),
@@ -44,7 +46,8 @@ impl LocalZone {
         if bytes.len() < 16 || bytes[10] != b'T' {
             return Err(syntax());
         }
-        let naive = NaiveDateTime::parse_from_str(&text[..16], "%Y-%m-%dT%H:%M").map_err(|_| syntax())?;
+        let naive =
+            NaiveDateTime::parse_from_str(&text[..16], "%Y-%m-%dT%H:%M").map_err(|_| syntax())?;
         if !is_fixed_digits(&text[..16]) {
             return Err(syntax());
         }
@@ -64,7 +67,10 @@ impl LocalZone {
             "Z" => Ok(Utc.from_utc_datetime(&naive)),
             offset => {
                 let offset = parse_offset(offset).ok_or_else(syntax)?;
-                let fixed = offset.from_local_datetime(&naive).single().ok_or_else(syntax)?;
+                let fixed = offset
+                    .from_local_datetime(&naive)
+                    .single()
+                    .ok_or_else(syntax)?;
                 Ok(fixed.with_timezone(&Utc))
             }
         }
@@ -108,7 +114,9 @@ impl LocalZone {
 impl FromStr for LocalZone {
     type Err = TimeError;
     fn from_str(name: &str) -> Result<Self, TimeError> {
-        name.parse::<Tz>().map(LocalZone).map_err(|_| TimeError::Zone(name.to_owned()))
+        name.parse::<Tz>()
+            .map(LocalZone)
+            .map_err(|_| TimeError::Zone(name.to_owned()))
     }
 }
 
@@ -161,7 +169,13 @@ fn parse_offset(raw: &str) -> Option<FixedOffset> {
     };
     let hours: i32 = raw.get(1..3)?.parse().ok()?;
     let minutes: i32 = raw.get(4..6)?.parse().ok()?;
-    if !raw[1..3].bytes().chain(raw[4..6].bytes()).all(|b| b.is_ascii_digit()) || hours > 23 || minutes > 59 {
+    if !raw[1..3]
+        .bytes()
+        .chain(raw[4..6].bytes())
+        .all(|b| b.is_ascii_digit())
+        || hours > 23
+        || minutes > 59
+    {
         return None;
     }
     FixedOffset::east_opt(sign * (hours * 3600 + minutes * 60))
@@ -206,27 +220,66 @@ mod tests {
     #[test]
     fn local_times_resolve_in_the_providers_zone() {
         let z = london();
-        assert_eq!(z.parse_instant("2026-10-06T09:00").unwrap(), utc("2026-10-06T08:00:00Z"));
-        assert_eq!(z.parse_instant("2026-10-06T09:00:00").unwrap(), utc("2026-10-06T08:00:00Z"));
-        assert_eq!(z.parse_instant("2026-12-06T09:00").unwrap(), utc("2026-12-06T09:00:00Z"));
-        assert_eq!(z.parse_instant("2026-10-06T09:00Z").unwrap(), utc("2026-10-06T09:00:00Z"));
-        assert_eq!(z.parse_instant("2026-10-06T09:00+05:30").unwrap(), utc("2026-10-06T03:30:00Z"));
+        assert_eq!(
+            z.parse_instant("2026-10-06T09:00").unwrap(),
+            utc("2026-10-06T08:00:00Z")
+        );
+        assert_eq!(
+            z.parse_instant("2026-10-06T09:00:00").unwrap(),
+            utc("2026-10-06T08:00:00Z")
+        );
+        assert_eq!(
+            z.parse_instant("2026-12-06T09:00").unwrap(),
+            utc("2026-12-06T09:00:00Z")
+        );
+        assert_eq!(
+            z.parse_instant("2026-10-06T09:00Z").unwrap(),
+            utc("2026-10-06T09:00:00Z")
+        );
+        assert_eq!(
+            z.parse_instant("2026-10-06T09:00+05:30").unwrap(),
+            utc("2026-10-06T03:30:00Z")
+        );
     }
 
     #[test]
     fn worked_example_8_ambiguous_and_nonexistent_times() {
         let z = london();
-        assert!(matches!(z.parse_instant("2026-10-25T01:30"), Err(TimeError::Ambiguous(_))));
-        assert!(matches!(z.parse_instant("2026-03-29T01:30"), Err(TimeError::Nonexistent(_))));
-        assert_eq!(z.parse_instant("2026-10-25T01:30+00:00").unwrap(), utc("2026-10-25T01:30:00Z"));
+        assert!(matches!(
+            z.parse_instant("2026-10-25T01:30"),
+            Err(TimeError::Ambiguous(_))
+        ));
+        assert!(matches!(
+            z.parse_instant("2026-03-29T01:30"),
+            Err(TimeError::Nonexistent(_))
+        ));
+        assert_eq!(
+            z.parse_instant("2026-10-25T01:30+00:00").unwrap(),
+            utc("2026-10-25T01:30:00Z")
+        );
     }
 
     #[test]
     fn malformed_times_are_refused_with_the_reason() {
         let z = london();
-        assert!(matches!(z.parse_instant("2026-10-06T09:00:30"), Err(TimeError::Seconds(_))));
-        for bad in ["2026-10-06 09:00", "06/10/2026 09:00", "2026-10-06T24:00", "2026-1-06T09:00", "2026-10-06T09:00+1", "", "2026-10-06T09:00:0", "2026-10-06T09:00:00.000"] {
-            assert!(matches!(z.parse_instant(bad), Err(TimeError::Syntax(_))), "{bad}");
+        assert!(matches!(
+            z.parse_instant("2026-10-06T09:00:30"),
+            Err(TimeError::Seconds(_))
+        ));
+        for bad in [
+            "2026-10-06 09:00",
+            "06/10/2026 09:00",
+            "2026-10-06T24:00",
+            "2026-1-06T09:00",
+            "2026-10-06T09:00+1",
+            "",
+            "2026-10-06T09:00:0",
+            "2026-10-06T09:00:00.000",
+        ] {
+            assert!(
+                matches!(z.parse_instant(bad), Err(TimeError::Syntax(_))),
+                "{bad}"
+            );
         }
     }
 
@@ -234,9 +287,15 @@ mod tests {
     fn first_instant_skips_the_spring_gap() {
         let z = london();
         let wall = NaiveDateTime::parse_from_str("2026-03-29T01:30", "%Y-%m-%dT%H:%M").unwrap();
-        assert_eq!(z.first_instant_at_or_after(wall), utc("2026-03-29T01:00:00Z"));
+        assert_eq!(
+            z.first_instant_at_or_after(wall),
+            utc("2026-03-29T01:00:00Z")
+        );
         let wall = NaiveDateTime::parse_from_str("2026-10-25T01:30", "%Y-%m-%dT%H:%M").unwrap();
-        assert_eq!(z.first_instant_at_or_after(wall), utc("2026-10-25T00:30:00Z"));
+        assert_eq!(
+            z.first_instant_at_or_after(wall),
+            utc("2026-10-25T00:30:00Z")
+        );
     }
 
     #[test]

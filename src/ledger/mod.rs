@@ -11,22 +11,36 @@ use crate::cost::{Charge, CostedShift, cost_shift};
 use crate::domain::{CostCentreId, Interval, PersonId, ServiceCode, ShiftRef, WorkerId};
 use crate::store::bulk::{Value, insert_rows};
 use crate::store::reference::ReferenceData;
-use crate::store::shifts::{ALLOCATION, SEGMENT, SHIFT, SHIFT_AUDIT, amend_shift, delete_for_shifts, mark_costed, reserve_shift_ids, shifts_to_cost};
+use crate::store::shifts::{
+    ALLOCATION, SEGMENT, SHIFT, SHIFT_AUDIT, amend_shift, delete_for_shifts, mark_costed,
+    reserve_shift_ids, shifts_to_cost,
+};
 use crate::store::{Store, StoreError};
 
 /// Segments written per transaction when recosting.
 pub const COSTING_BATCH_SEGMENTS: usize = 20_000;
 
 /// The allocation rows of a costed shift as table rows.
-pub fn allocation_values(shift_id: i64, cost_centre: &CostCentreId, costed: &CostedShift) -> Vec<Vec<Value>> {
+pub fn allocation_values(
+    shift_id: i64,
+    cost_centre: &CostCentreId,
+    costed: &CostedShift,
+) -> Vec<Vec<Value>> {
     costed
         .rows
         .iter()
         .enumerate()
         .map(|(row_no, r)| {
             let (unit, rate, divisor, units) = match r.charge {
-                Charge::Hour { entry_rate, divisor } => (Some("hour"), Some(entry_rate.centipence()), divisor, 0),
-                Charge::Night { entry_rate, divisor, units } => (Some("night"), Some(entry_rate.centipence()), divisor, units),
+                Charge::Hour {
+                    entry_rate,
+                    divisor,
+                } => (Some("hour"), Some(entry_rate.centipence()), divisor, 0),
+                Charge::Night {
+                    entry_rate,
+                    divisor,
+                    units,
+                } => (Some("night"), Some(entry_rate.centipence()), divisor, units),
                 Charge::Fixed => (Some("fixed"), None, 1, 0),
                 Charge::Nobody | Charge::Unpriced => (None, None, 1, 0),
             };
@@ -97,29 +111,51 @@ pub struct WriteContext<'a> {
 }
 
 fn span(candidate: &Candidate) -> (DateTime<Utc>, DateTime<Utc>) {
-    let first = candidate.records.first().expect("a shift has segments").draft.interval.start;
-    let last = candidate.records.iter().map(|r| r.draft.interval.end).max().expect("a shift has segments");
+    let first = candidate
+        .records
+        .first()
+        .expect("a shift has segments")
+        .draft
+        .interval
+        .start;
+    let last = candidate
+        .records
+        .iter()
+        .map(|r| r.draft.interval.end)
+        .max()
+        .expect("a shift has segments");
     (first, last)
 }
 
 /// Writes accepted shifts (new and amended) with segments, audit rows and allocations, and any
 /// reject rows, in one transaction.
-pub async fn write_shifts(store: &Store, shifts: &[AcceptedShift], rejects: &[Vec<Value>], ctx: &WriteContext<'_>) -> Result<(), StoreError> {
+pub async fn write_shifts(
+    store: &Store,
+    shifts: &[AcceptedShift],
+    rejects: &[Vec<Value>],
+    ctx: &WriteContext<'_>,
+) -> Result<(), StoreError> {
     let now = Utc::now();
     let mut tx = store.begin().await?;
     let new_count = shifts.iter().filter(|s| s.replaces.is_none()).count();
     let mut new_ids = reserve_shift_ids(&mut tx, new_count).await?.into_iter();
-    let amended_ids: Vec<i64> = shifts.iter().filter_map(|s| s.replaces.as_ref().map(|r| r.0)).collect();
+    let amended_ids: Vec<i64> = shifts
+        .iter()
+        .filter_map(|s| s.replaces.as_ref().map(|r| r.0))
+        .collect();
     delete_for_shifts(&mut tx, "allocation", &amended_ids).await?;
     delete_for_shifts(&mut tx, "segment", &amended_ids).await?;
 
-    let (mut shift_rows, mut audit_rows, mut segment_rows, mut allocation_rows) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut shift_rows, mut audit_rows, mut segment_rows, mut allocation_rows) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for accepted in shifts {
         let candidate = &accepted.candidate;
         let (first, last) = span(candidate);
         let (shift_id, version, action, before) = match &accepted.replaces {
             None => {
-                let id = new_ids.next().expect("an id was reserved for each new shift");
+                let id = new_ids
+                    .next()
+                    .expect("an id was reserved for each new shift");
                 shift_rows.push(vec![
                     Value::int(id),
                     Value::text(candidate.draft.worker_id.as_str()),
@@ -137,7 +173,17 @@ pub async fn write_shifts(store: &Store, shifts: &[AcceptedShift], rejects: &[Ve
                 (id, 1, "create", None)
             }
             Some((id, old_hash)) => {
-                let version = amend_shift(&mut tx, *id, &candidate.content_hash, ctx.status, ctx.source, first, last, now).await?;
+                let version = amend_shift(
+                    &mut tx,
+                    *id,
+                    &candidate.content_hash,
+                    ctx.status,
+                    ctx.source,
+                    first,
+                    last,
+                    now,
+                )
+                .await?;
                 (*id, version, "amend", Some(old_hash.clone()))
             }
         };
@@ -154,7 +200,11 @@ pub async fn write_shifts(store: &Store, shifts: &[AcceptedShift], rejects: &[Ve
             Value::Instant(Some(now)),
         ]);
         segment_rows.extend(segment_values(shift_id, candidate));
-        allocation_rows.extend(allocation_values(shift_id, &accepted.cost_centre, &accepted.costed));
+        allocation_rows.extend(allocation_values(
+            shift_id,
+            &accepted.cost_centre,
+            &accepted.costed,
+        ));
     }
     insert_rows(&mut tx, &SHIFT, &shift_rows).await?;
     insert_rows(&mut tx, &SHIFT_AUDIT, &audit_rows).await?;
@@ -175,14 +225,20 @@ pub struct RecostCounts {
 }
 
 /// Recosts every shift marked as needing it, in batches, and clears the mark.
-pub async fn recost_marked(store: &Store, reference: &ReferenceData) -> Result<RecostCounts, StoreError> {
+pub async fn recost_marked(
+    store: &Store,
+    reference: &ReferenceData,
+) -> Result<RecostCounts, StoreError> {
     let mut counts = RecostCounts::default();
     let mut stream = shifts_to_cost(store);
     let mut batch: Vec<(i64, CostCentreId, CostedShift)> = Vec::new();
     let mut batch_segments = 0;
     let mut current: Option<(i64, ShiftDraft)> = None;
     while let Some(segment) = stream.try_next().await? {
-        if current.as_ref().is_some_and(|(id, _)| *id != segment.shift_id) {
+        if current
+            .as_ref()
+            .is_some_and(|(id, _)| *id != segment.shift_id)
+        {
             let (id, draft) = current.take().expect("checked");
             batch_segments += draft.segments.len();
             cost_into(reference, id, draft, &mut batch, &mut counts);
@@ -195,8 +251,10 @@ pub async fn recost_marked(store: &Store, reference: &ReferenceData) -> Result<R
         let draft = &mut current
             .get_or_insert_with(|| {
                 let draft = ShiftDraft {
-                    worker_id: WorkerId::parse(&segment.worker_id).unwrap_or_else(|_| WorkerId::parse("?").expect("valid")),
-                    shift_ref: ShiftRef::parse(&segment.shift_ref).unwrap_or_else(|_| ShiftRef::parse("?").expect("valid")),
+                    worker_id: WorkerId::parse(&segment.worker_id)
+                        .unwrap_or_else(|_| WorkerId::parse("?").expect("valid")),
+                    shift_ref: ShiftRef::parse(&segment.shift_ref)
+                        .unwrap_or_else(|_| ShiftRef::parse("?").expect("valid")),
                     segments: Vec::new(),
                 };
                 (segment.shift_id, draft)
@@ -212,12 +270,24 @@ pub async fn recost_marked(store: &Store, reference: &ReferenceData) -> Result<R
     Ok(counts)
 }
 
-fn stored_segment(segment: &crate::store::shifts::SegmentToCost) -> Result<SegmentDraft, StoreError> {
-    let corrupt = || StoreError::Corrupt(format!("segment {} of shift {}", segment.segment_no, segment.shift_id));
+fn stored_segment(
+    segment: &crate::store::shifts::SegmentToCost,
+) -> Result<SegmentDraft, StoreError> {
+    let corrupt = || {
+        StoreError::Corrupt(format!(
+            "segment {} of shift {}",
+            segment.segment_no, segment.shift_id
+        ))
+    };
     let people = if segment.people.is_empty() {
         Vec::new()
     } else {
-        segment.people.split(';').map(PersonId::parse).collect::<Result<Vec<_>, _>>().map_err(|_| corrupt())?
+        segment
+            .people
+            .split(';')
+            .map(PersonId::parse)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| corrupt())?
     };
     Ok(SegmentDraft {
         interval: Interval::new(segment.start_utc, segment.end_utc).ok_or_else(corrupt)?,
@@ -226,7 +296,13 @@ fn stored_segment(segment: &crate::store::shifts::SegmentToCost) -> Result<Segme
     })
 }
 
-fn cost_into(reference: &ReferenceData, shift_id: i64, draft: ShiftDraft, batch: &mut Vec<(i64, CostCentreId, CostedShift)>, counts: &mut RecostCounts) {
+fn cost_into(
+    reference: &ReferenceData,
+    shift_id: i64,
+    draft: ShiftDraft,
+    batch: &mut Vec<(i64, CostCentreId, CostedShift)>,
+    counts: &mut RecostCounts,
+) {
     let Some(worker) = reference.workers.get(&draft.worker_id) else {
         counts.failed += 1;
         return;
@@ -240,12 +316,19 @@ fn cost_into(reference: &ReferenceData, shift_id: i64, draft: ShiftDraft, batch:
     }
 }
 
-async fn write_recosted(store: &Store, batch: &[(i64, CostCentreId, CostedShift)], counts: &mut RecostCounts) -> Result<(), StoreError> {
+async fn write_recosted(
+    store: &Store,
+    batch: &[(i64, CostCentreId, CostedShift)],
+    counts: &mut RecostCounts,
+) -> Result<(), StoreError> {
     if batch.is_empty() {
         return Ok(());
     }
     let ids: Vec<i64> = batch.iter().map(|(id, _, _)| *id).collect();
-    let rows: Vec<Vec<Value>> = batch.iter().flat_map(|(id, cc, costed)| allocation_values(*id, cc, costed)).collect();
+    let rows: Vec<Vec<Value>> = batch
+        .iter()
+        .flat_map(|(id, cc, costed)| allocation_values(*id, cc, costed))
+        .collect();
     let mut tx = store.begin().await?;
     delete_for_shifts(&mut tx, "allocation", &ids).await?;
     insert_rows(&mut tx, &ALLOCATION, &rows).await?;

@@ -48,7 +48,12 @@ struct ChargeSum {
 
 impl ChargeSum {
     fn into_line(self) -> Result<ChargeLine, ReportError> {
-        let corrupt = || ReportError::Corrupt(format!("{} {} {}", self.person_id, self.local_date, self.service_code));
+        let corrupt = || {
+            ReportError::Corrupt(format!(
+                "{} {} {}",
+                self.person_id, self.local_date, self.service_code
+            ))
+        };
         let key = ChargeKey {
             person_id: PersonId::parse(&self.person_id).map_err(|_| corrupt())?,
             date: self.local_date,
@@ -87,10 +92,19 @@ pub struct UnpricedOneOff {
 
 /// Invoice lines of approved shifts and one-off items between two local dates (inclusive),
 /// ordered by person, date, service, band and ratio in byte order.
-pub async fn charge_lines(store: &Store, reference: &ReferenceData, from: NaiveDate, to: NaiveDate, person: Option<&str>) -> Result<(Vec<ChargeLine>, Vec<UnpricedOneOff>), ReportError> {
+pub async fn charge_lines(
+    store: &Store,
+    reference: &ReferenceData,
+    from: NaiveDate,
+    to: NaiveDate,
+    person: Option<&str>,
+) -> Result<(Vec<ChargeLine>, Vec<UnpricedOneOff>), ReportError> {
     let person = person.unwrap_or("");
     let sums: Vec<ChargeSum> = on_pool!(store, pool => sqlx::query_as(include_str!("../../sql/report_charges.sql")).bind(from).bind(to).bind(person).fetch_all(pool).await?);
-    let mut lines = sums.into_iter().map(ChargeSum::into_line).collect::<Result<Vec<_>, _>>()?;
+    let mut lines = sums
+        .into_iter()
+        .map(ChargeSum::into_line)
+        .collect::<Result<Vec<_>, _>>()?;
     let one_offs: Vec<(String, String, NaiveDate)> = on_pool!(store, pool => sqlx::query_as(include_str!("../../sql/report_one_offs.sql")).bind(from).bind(to).bind(person).fetch_all(pool).await?);
     let mut unpriced = Vec::new();
     for (person_id, service, date) in one_offs {
@@ -99,16 +113,44 @@ pub async fn charge_lines(store: &Store, reference: &ReferenceData, from: NaiveD
         let service_code = ServiceCode::parse(&service).map_err(|_| corrupt())?;
         let band = date_band(reference, date);
         let payer = reference.ctx.full_payers.get(&person);
-        match reference.ctx.rate_card.lookup(&service_code, band, 1, date, payer) {
+        match reference
+            .ctx
+            .rate_card
+            .lookup(&service_code, band, 1, date, payer)
+        {
             Some(choice) if choice.unit == Unit::Fixed => {
-                let key = ChargeKey { person_id: person, date, service: service_code, band, ratio: 1, unit: Unit::Fixed, entry_rate: choice.entry_rate, divisor: choice.divisor };
+                let key = ChargeKey {
+                    person_id: person,
+                    date,
+                    service: service_code,
+                    band,
+                    ratio: 1,
+                    unit: Unit::Fixed,
+                    entry_rate: choice.entry_rate,
+                    divisor: choice.divisor,
+                };
                 lines.push(ChargeLine::new(key, 0, 1));
             }
-            _ => unpriced.push(UnpricedOneOff { person_id, service, date }),
+            _ => unpriced.push(UnpricedOneOff {
+                person_id,
+                service,
+                date,
+            }),
         }
     }
     lines.sort_by(|a, b| {
-        let k = |l: &ChargeLine| (l.key.person_id.clone(), l.key.date, l.key.service.clone(), l.key.band.as_str(), l.key.ratio, l.key.unit, l.key.entry_rate, l.key.divisor);
+        let k = |l: &ChargeLine| {
+            (
+                l.key.person_id.clone(),
+                l.key.date,
+                l.key.service.clone(),
+                l.key.band.as_str(),
+                l.key.ratio,
+                l.key.unit,
+                l.key.entry_rate,
+                l.key.divisor,
+            )
+        };
         k(a).cmp(&k(b))
     });
     Ok((lines, unpriced))
@@ -116,7 +158,16 @@ pub async fn charge_lines(store: &Store, reference: &ReferenceData, from: NaiveD
 
 /// The charges report as interchange.md lays it out.
 pub fn charges_table(lines: &[ChargeLine]) -> Table {
-    let mut table = Table::new(&["person_id", "date", "service", "band", "ratio", "rate", "minutes", "amount"]);
+    let mut table = Table::new(&[
+        "person_id",
+        "date",
+        "service",
+        "band",
+        "ratio",
+        "rate",
+        "minutes",
+        "amount",
+    ]);
     for line in lines {
         table.push(vec![
             Cell::text(line.key.person_id.as_str()),
@@ -143,7 +194,10 @@ pub struct AllocationTotal {
 impl AllocationTotal {
     /// Allocated minutes, exact, shown to four decimal places (half away from zero).
     pub fn minutes_4dp(&self) -> String {
-        let scaled = div_round_half_away(i128::from(self.ticks) * 10_000, i128::from(TICKS_PER_MINUTE));
+        let scaled = div_round_half_away(
+            i128::from(self.ticks) * 10_000,
+            i128::from(TICKS_PER_MINUTE),
+        );
         let sign = if scaled < 0 { "-" } else { "" };
         let magnitude = scaled.abs();
         format!("{sign}{}.{:04}", magnitude / 10_000, magnitude % 10_000)
@@ -151,9 +205,15 @@ impl AllocationTotal {
 }
 
 /// Allocated time and cost per person for a period, then unallocated work per cost centre.
-pub async fn allocation_totals(store: &Store, period: Period) -> Result<Vec<AllocationTotal>, ReportError> {
+pub async fn allocation_totals(
+    store: &Store,
+    period: Period,
+) -> Result<Vec<AllocationTotal>, ReportError> {
     let mut rows: Vec<AllocationTotal> = on_pool!(store, pool => sqlx::query_as(include_str!("../../sql/report_allocation.sql")).bind(period.first_day()).bind(period.last_day()).fetch_all(pool).await?);
-    rows.sort_by(|a, b| (a.person_id.starts_with("UNALLOCATED:"), &a.person_id).cmp(&(b.person_id.starts_with("UNALLOCATED:"), &b.person_id)));
+    rows.sort_by(|a, b| {
+        (a.person_id.starts_with("UNALLOCATED:"), &a.person_id)
+            .cmp(&(b.person_id.starts_with("UNALLOCATED:"), &b.person_id))
+    });
     Ok(rows)
 }
 
@@ -161,7 +221,12 @@ pub async fn allocation_totals(store: &Store, period: Period) -> Result<Vec<Allo
 pub fn allocation_table(period: Period, rows: &[AllocationTotal]) -> Table {
     let mut table = Table::new(&["person_id", "period", "allocated_minutes", "cost"]);
     for row in rows {
-        table.push(vec![Cell::text(&row.person_id), Cell::plain(period.to_string()), Cell::plain(row.minutes_4dp()), Cell::plain(Pence::new(row.pay_pence).to_string())]);
+        table.push(vec![
+            Cell::text(&row.person_id),
+            Cell::plain(period.to_string()),
+            Cell::plain(row.minutes_4dp()),
+            Cell::plain(Pence::new(row.pay_pence).to_string()),
+        ]);
     }
     table
 }
@@ -171,13 +236,23 @@ pub async fn rejects(store: &Store, file: Option<&str>) -> Result<Table, ReportE
     let rows: Vec<RejectRecord> = on_pool!(store, pool => sqlx::query_as(include_str!("../../sql/report_rejects.sql")).bind(file.unwrap_or("")).fetch_all(pool).await?);
     let mut table = Table::new(&["file", "row", "worker_id", "shift_ref", "field", "reason"]);
     for r in rows {
-        table.push(vec![Cell::text(r.file), Cell::Number(r.row), Cell::text(r.worker_id), Cell::text(r.shift_ref), Cell::plain(r.field), Cell::text(r.reason)]);
+        table.push(vec![
+            Cell::text(r.file),
+            Cell::Number(r.row),
+            Cell::text(r.worker_id),
+            Cell::text(r.shift_ref),
+            Cell::plain(r.field),
+            Cell::text(r.reason),
+        ]);
     }
     Ok(table)
 }
 
 /// Streams the rejected rows of one import in row order.
-pub fn rejects_for_import(store: &Store, import_file_id: i64) -> BoxStream<'_, Result<RejectRecord, sqlx::Error>> {
+pub fn rejects_for_import(
+    store: &Store,
+    import_file_id: i64,
+) -> BoxStream<'_, Result<RejectRecord, sqlx::Error>> {
     on_pool!(store, pool => sqlx::query_as(include_str!("../../sql/report_rejects_for_import.sql")).bind(import_file_id).fetch(pool))
 }
 
@@ -194,10 +269,43 @@ struct UnpricedSum {
 }
 
 /// Time of approved shifts no rate applies to, and one-off items without a fixed price.
-pub async fn unpriced(store: &Store, reference: &ReferenceData, from: NaiveDate, to: NaiveDate) -> Result<Table, ReportError> {
+pub async fn unpriced(
+    store: &Store,
+    reference: &ReferenceData,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Table, ReportError> {
     let mut rows: Vec<UnpricedSum> = on_pool!(store, pool => sqlx::query_as(include_str!("../../sql/report_unpriced.sql")).bind(from).bind(to).bind(true).fetch_all(pool).await?);
-    rows.sort_by(|a, b| (&a.person_id, a.local_date, &a.service_code, &a.band, a.ratio, &a.worker_id, &a.shift_ref).cmp(&(&b.person_id, b.local_date, &b.service_code, &b.band, b.ratio, &b.worker_id, &b.shift_ref)));
-    let mut table = Table::new(&["person_id", "date", "service", "band", "ratio", "minutes", "worker_id", "shift_ref"]);
+    rows.sort_by(|a, b| {
+        (
+            &a.person_id,
+            a.local_date,
+            &a.service_code,
+            &a.band,
+            a.ratio,
+            &a.worker_id,
+            &a.shift_ref,
+        )
+            .cmp(&(
+                &b.person_id,
+                b.local_date,
+                &b.service_code,
+                &b.band,
+                b.ratio,
+                &b.worker_id,
+                &b.shift_ref,
+            ))
+    });
+    let mut table = Table::new(&[
+        "person_id",
+        "date",
+        "service",
+        "band",
+        "ratio",
+        "minutes",
+        "worker_id",
+        "shift_ref",
+    ]);
     for r in rows {
         table.push(vec![
             Cell::text(r.person_id),
@@ -212,7 +320,16 @@ pub async fn unpriced(store: &Store, reference: &ReferenceData, from: NaiveDate,
     }
     let (_, one_offs) = charge_lines(store, reference, from, to, None).await?;
     for o in one_offs {
-        table.push(vec![Cell::text(o.person_id), Cell::plain(o.date.to_string()), Cell::text(o.service), Cell::plain(""), Cell::Number(1), Cell::Number(0), Cell::plain(""), Cell::plain("one-off")]);
+        table.push(vec![
+            Cell::text(o.person_id),
+            Cell::plain(o.date.to_string()),
+            Cell::text(o.service),
+            Cell::plain(""),
+            Cell::Number(1),
+            Cell::Number(0),
+            Cell::plain(""),
+            Cell::plain("one-off"),
+        ]);
     }
     Ok(table)
 }

@@ -88,7 +88,10 @@ pub struct Table {
 
 impl Table {
     pub fn new(headers: &[&'static str]) -> Table {
-        Table { headers: headers.to_vec(), rows: Vec::new() }
+        Table {
+            headers: headers.to_vec(),
+            rows: Vec::new(),
+        }
     }
 
     pub fn push(&mut self, row: Vec<Cell>) {
@@ -111,22 +114,42 @@ impl Table {
                 let array: Vec<serde_json::Value> = self
                     .rows
                     .iter()
-                    .map(|row| serde_json::Value::Object(self.headers.iter().zip(row).map(|(h, c)| ((*h).to_owned(), c.json())).collect()))
+                    .map(|row| {
+                        serde_json::Value::Object(
+                            self.headers
+                                .iter()
+                                .zip(row)
+                                .map(|(h, c)| ((*h).to_owned(), c.json()))
+                                .collect(),
+                        )
+                    })
                     .collect();
                 serde_json::to_writer_pretty(&mut *out, &array)?;
                 writeln!(out)
             }
             Format::Table => {
-                let mut widths: Vec<usize> = self.headers.iter().map(|h| h.chars().count()).collect();
+                let mut widths: Vec<usize> =
+                    self.headers.iter().map(|h| h.chars().count()).collect();
                 for row in &self.rows {
                     for (w, c) in widths.iter_mut().zip(row) {
                         *w = (*w).max(c.display().chars().count());
                     }
                 }
                 let line = |cells: Vec<String>| -> String {
-                    cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect::<Vec<_>>().join("  ").trim_end().to_owned()
+                    cells
+                        .iter()
+                        .zip(&widths)
+                        .map(|(c, w)| format!("{c:<w$}"))
+                        .collect::<Vec<_>>()
+                        .join("  ")
+                        .trim_end()
+                        .to_owned()
                 };
-                writeln!(out, "{}", line(self.headers.iter().map(|h| (*h).to_owned()).collect()))?;
+                writeln!(
+                    out,
+                    "{}",
+                    line(self.headers.iter().map(|h| (*h).to_owned()).collect())
+                )?;
                 for row in &self.rows {
                     writeln!(out, "{}", line(row.iter().map(Cell::display).collect()))?;
                 }
@@ -142,7 +165,11 @@ mod tests {
 
     fn sample() -> Table {
         let mut t = Table::new(&["person_id", "ratio", "amount"]);
-        t.push(vec![Cell::text("=cmd"), Cell::Number(2), Cell::plain("-1.26")]);
+        t.push(vec![
+            Cell::text("=cmd"),
+            Cell::Number(2),
+            Cell::plain("-1.26"),
+        ]);
         t
     }
 
@@ -150,7 +177,10 @@ mod tests {
     fn csv_guards_user_text_but_not_amounts() {
         let mut out = Vec::new();
         sample().write(Format::Csv, &mut out).unwrap();
-        assert_eq!(String::from_utf8(out).unwrap(), "person_id,ratio,amount\n'=cmd,2,-1.26\n");
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "person_id,ratio,amount\n'=cmd,2,-1.26\n"
+        );
     }
 
     #[test]

@@ -91,13 +91,27 @@ macro_rules! bind_value {
 
 impl TableSpec {
     fn column_list(&self) -> String {
-        self.columns.iter().map(|(name, _)| *name).collect::<Vec<_>>().join(", ")
+        self.columns
+            .iter()
+            .map(|(name, _)| *name)
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     fn check_row(&self, row: &[Value]) {
-        assert_eq!(row.len(), self.columns.len(), "row width matches {}", self.table);
+        assert_eq!(
+            row.len(),
+            self.columns.len(),
+            "row width matches {}",
+            self.table
+        );
         for (value, (name, col_type)) in row.iter().zip(self.columns) {
-            assert_eq!(value.col_type(), *col_type, "{}.{name} has the declared type", self.table);
+            assert_eq!(
+                value.col_type(),
+                *col_type,
+                "{}.{name} has the declared type",
+                self.table
+            );
         }
     }
 
@@ -106,7 +120,11 @@ impl TableSpec {
     /// for every bind, which is quadratic over a large statement.
     fn insert_sql(&self, rows: usize, suffix: &str, backend: Backend) -> String {
         let width = self.columns.len();
-        let mut sql = format!("insert into {} ({}) values ", self.table, self.column_list());
+        let mut sql = format!(
+            "insert into {} ({}) values ",
+            self.table,
+            self.column_list()
+        );
         for r in 0..rows {
             sql.push_str(if r == 0 { "(" } else { ", (" });
             for c in 0..width {
@@ -128,30 +146,48 @@ impl TableSpec {
 
     /// `on conflict (keys) do update set col = excluded.col, ..`.
     fn upsert_suffix(&self) -> String {
-        let keys: Vec<&str> = self.columns[..self.key_len].iter().map(|(n, _)| *n).collect();
-        let sets: Vec<String> = self.columns[self.key_len..].iter().map(|(n, _)| format!("{n} = excluded.{n}")).collect();
+        let keys: Vec<&str> = self.columns[..self.key_len]
+            .iter()
+            .map(|(n, _)| *n)
+            .collect();
+        let sets: Vec<String> = self.columns[self.key_len..]
+            .iter()
+            .map(|(n, _)| format!("{n} = excluded.{n}"))
+            .collect();
         if sets.is_empty() {
             format!(" on conflict ({}) do nothing", keys.join(", "))
         } else {
-            format!(" on conflict ({}) do update set {}", keys.join(", "), sets.join(", "))
+            format!(
+                " on conflict ({}) do update set {}",
+                keys.join(", "),
+                sets.join(", ")
+            )
         }
     }
 }
 
 /// Inserts `rows` into `spec.table` inside `tx`, in as few statements as the backend allows.
-pub async fn insert_rows(tx: &mut Tx, spec: &TableSpec, rows: &[Vec<Value>]) -> Result<(), StoreError> {
+pub async fn insert_rows(
+    tx: &mut Tx,
+    spec: &TableSpec,
+    rows: &[Vec<Value>],
+) -> Result<(), StoreError> {
     if rows.is_empty() {
         return Ok(());
     }
     rows.iter().for_each(|r| spec.check_row(r));
     match tx {
         Tx::Sqlite(_) => write_values(tx, spec, rows, "", SQLITE_PARAMS_PER_STATEMENT_MAX).await,
-        Tx::Postgres(t) => copy_rows(&mut **t, spec, rows).await,
+        Tx::Postgres(t) => copy_rows(t, spec, rows).await,
     }
 }
 
 /// Inserts or updates `rows` by their key (the first `spec.key_len` columns).
-pub async fn upsert_rows(tx: &mut Tx, spec: &TableSpec, rows: &[Vec<Value>]) -> Result<(), StoreError> {
+pub async fn upsert_rows(
+    tx: &mut Tx,
+    spec: &TableSpec,
+    rows: &[Vec<Value>],
+) -> Result<(), StoreError> {
     if rows.is_empty() {
         return Ok(());
     }
@@ -163,11 +199,21 @@ pub async fn upsert_rows(tx: &mut Tx, spec: &TableSpec, rows: &[Vec<Value>]) -> 
     write_values(tx, spec, rows, &spec.upsert_suffix(), limit).await
 }
 
-async fn write_values(tx: &mut Tx, spec: &TableSpec, rows: &[Vec<Value>], suffix: &str, params_max: usize) -> Result<(), StoreError> {
+async fn write_values(
+    tx: &mut Tx,
+    spec: &TableSpec,
+    rows: &[Vec<Value>],
+    suffix: &str,
+    params_max: usize,
+) -> Result<(), StoreError> {
     let per_statement = (params_max / spec.columns.len()).max(1);
     let full_sql = spec.insert_sql(per_statement, suffix, tx.backend());
     for chunk in rows.chunks(per_statement) {
-        let sql = if chunk.len() == per_statement { full_sql.clone() } else { spec.insert_sql(chunk.len(), suffix, tx.backend()) };
+        let sql = if chunk.len() == per_statement {
+            full_sql.clone()
+        } else {
+            spec.insert_sql(chunk.len(), suffix, tx.backend())
+        };
         on_tx!(tx, conn => {
             let mut query = sqlx::query(AssertSqlSafe(sql));
             for value in chunk.iter().flatten() {
@@ -180,8 +226,16 @@ async fn write_values(tx: &mut Tx, spec: &TableSpec, rows: &[Vec<Value>], suffix
 }
 
 /// Streams rows to PostgreSQL with `COPY .. FROM STDIN (FORMAT csv)`.
-async fn copy_rows(conn: &mut sqlx::PgConnection, spec: &TableSpec, rows: &[Vec<Value>]) -> Result<(), StoreError> {
-    let statement = format!("copy {} ({}) from stdin with (format csv)", spec.table, spec.column_list());
+async fn copy_rows(
+    conn: &mut sqlx::PgConnection,
+    spec: &TableSpec,
+    rows: &[Vec<Value>],
+) -> Result<(), StoreError> {
+    let statement = format!(
+        "copy {} ({}) from stdin with (format csv)",
+        spec.table,
+        spec.column_list()
+    );
     let mut copy = conn.copy_in_raw(&statement).await?;
     let mut buffer = String::with_capacity(COPY_CHUNK_BYTES + 4096);
     for row in rows {
@@ -223,7 +277,9 @@ fn write_csv_value(out: &mut String, value: &Value) {
         Value::Date(Some(v)) => {
             let _ = write!(out, "{v}");
         }
-        Value::Instant(Some(v)) => out.push_str(&v.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        Value::Instant(Some(v)) => {
+            out.push_str(&v.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        }
         Value::Bool(v) => out.push(if *v { 't' } else { 'f' }),
         Value::Text(None) | Value::Int(None) | Value::Date(None) | Value::Instant(None) => {}
     }
@@ -231,8 +287,16 @@ fn write_csv_value(out: &mut String, value: &Value) {
 
 /// Reads every row of `spec.table` (reference tables only: they are small), ordered by key.
 pub async fn load_rows(store: &Store, spec: &TableSpec) -> Result<Vec<Vec<Value>>, StoreError> {
-    let keys: Vec<&str> = spec.columns[..spec.key_len].iter().map(|(n, _)| *n).collect();
-    let sql = format!("select {} from {} order by {}", spec.column_list(), spec.table, keys.join(", "));
+    let keys: Vec<&str> = spec.columns[..spec.key_len]
+        .iter()
+        .map(|(n, _)| *n)
+        .collect();
+    let sql = format!(
+        "select {} from {} order by {}",
+        spec.column_list(),
+        spec.table,
+        keys.join(", ")
+    );
     on_pool!(store, pool => {
         let rows = sqlx::query(AssertSqlSafe(sql)).fetch_all(pool).await?;
         rows.iter()
@@ -260,19 +324,40 @@ pub async fn load_rows(store: &Store, spec: &TableSpec) -> Result<Vec<Vec<Value>
 mod tests {
     use super::*;
 
-    const SPEC: TableSpec = TableSpec { table: "t", columns: &[("a", ColType::Int), ("b", ColType::Text)], key_len: 1 };
+    const SPEC: TableSpec = TableSpec {
+        table: "t",
+        columns: &[("a", ColType::Int), ("b", ColType::Text)],
+        key_len: 1,
+    };
 
     #[test]
     fn statements_number_parameters_across_rows() {
-        assert_eq!(SPEC.insert_sql(2, "", Backend::Postgres), "insert into t (a, b) values ($1, $2), ($3, $4)");
-        assert_eq!(SPEC.insert_sql(2, "", Backend::Sqlite), "insert into t (a, b) values (?, ?), (?, ?)");
-        assert_eq!(SPEC.upsert_suffix(), " on conflict (a) do update set b = excluded.b");
+        assert_eq!(
+            SPEC.insert_sql(2, "", Backend::Postgres),
+            "insert into t (a, b) values ($1, $2), ($3, $4)"
+        );
+        assert_eq!(
+            SPEC.insert_sql(2, "", Backend::Sqlite),
+            "insert into t (a, b) values (?, ?), (?, ?)"
+        );
+        assert_eq!(
+            SPEC.upsert_suffix(),
+            " on conflict (a) do update set b = excluded.b"
+        );
     }
 
     #[test]
     fn copy_fields_quote_text_and_leave_null_empty() {
         let mut out = String::new();
-        for (i, v) in [Value::text("a \"b\", c"), Value::Text(None), Value::int(-3), Value::Bool(true)].iter().enumerate() {
+        for (i, v) in [
+            Value::text("a \"b\", c"),
+            Value::Text(None),
+            Value::int(-3),
+            Value::Bool(true),
+        ]
+        .iter()
+        .enumerate()
+        {
             if i > 0 {
                 out.push(',');
             }

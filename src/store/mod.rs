@@ -14,7 +14,9 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::postgres::{PgPoolOptions, Postgres};
-use sqlx::sqlite::{Sqlite, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    Sqlite, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+};
 use sqlx::{PgPool, SqlitePool, Transaction};
 
 pub use bulk::{ColType, TableSpec, Value};
@@ -25,7 +27,10 @@ pub enum StoreError {
     #[error("unsupported database URL '{0}': use sqlite://PATH or postgres://...")]
     Url(String),
     #[error("cannot create the database folder {path}: {source}")]
-    Folder { path: String, source: std::io::Error },
+    Folder {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("database error: {0}")]
     Sqlx(#[from] sqlx::Error),
     #[error("migration failed: {0}")]
@@ -102,13 +107,23 @@ impl Store {
                 .foreign_keys(true)
                 .pragma("temp_store", "memory")
                 .pragma("cache_size", "-8192");
-            if let Some(folder) = options.get_filename().parent().filter(|p| !p.as_os_str().is_empty()) {
+            if let Some(folder) = options
+                .get_filename()
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+            {
                 ensure_folder(folder)?;
             }
-            let pool = SqlitePoolOptions::new().max_connections(max_connections).connect_with(options).await?;
+            let pool = SqlitePoolOptions::new()
+                .max_connections(max_connections)
+                .connect_with(options)
+                .await?;
             Ok(Store::Sqlite(pool))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            let pool = PgPoolOptions::new().max_connections(max_connections).connect(url).await?;
+            let pool = PgPoolOptions::new()
+                .max_connections(max_connections)
+                .connect(url)
+                .await?;
             Ok(Store::Postgres(pool))
         } else {
             Err(StoreError::Url(crate::config::redact_url(url)))
@@ -170,5 +185,8 @@ impl Tx {
 }
 
 fn ensure_folder(folder: &Path) -> Result<(), StoreError> {
-    std::fs::create_dir_all(folder).map_err(|source| StoreError::Folder { path: folder.display().to_string(), source })
+    std::fs::create_dir_all(folder).map_err(|source| StoreError::Folder {
+        path: folder.display().to_string(),
+        source,
+    })
 }

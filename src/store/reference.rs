@@ -10,46 +10,144 @@ use super::bulk::{ColType, TableSpec, Value, load_rows, upsert_rows};
 use super::{Store, StoreError, Tx, on_tx};
 use crate::calendar::{BandRules, BankHolidays};
 use crate::capture::reference::{KnownKeys, Target};
-use crate::cost::{Enhancement, PayRules, RateCard, RateEntry, RatingContext, SleepInAllowance, WorkerTerms};
+use crate::cost::{
+    Enhancement, PayRules, RateCard, RateEntry, RatingContext, SleepInAllowance, WorkerTerms,
+};
 use crate::domain::reference::{ArrangementKind, PayElement, Unit};
-use crate::domain::{Band, CostCentreId, LocalZone, PayerId, Pence, PersonId, Rate, ServiceCode, WorkerId};
+use crate::domain::{
+    Band, CostCentreId, LocalZone, PayerId, Pence, PersonId, Rate, ServiceCode, WorkerId,
+};
 
 use ColType::{Date, Int, Text};
 
 /// The table behind each target, key columns first.
 pub fn spec(target: Target) -> &'static TableSpec {
-    const COST_CENTRE: TableSpec = TableSpec { table: "cost_centre", columns: &[("cost_centre_id", Text), ("name", Text), ("region", Text), ("manager_email", Text)], key_len: 1 };
-    const SERVICE: TableSpec = TableSpec { table: "service", columns: &[("service_code", Text), ("name", Text), ("pay_element", Text)], key_len: 1 };
+    const COST_CENTRE: TableSpec = TableSpec {
+        table: "cost_centre",
+        columns: &[
+            ("cost_centre_id", Text),
+            ("name", Text),
+            ("region", Text),
+            ("manager_email", Text),
+        ],
+        key_len: 1,
+    };
+    const SERVICE: TableSpec = TableSpec {
+        table: "service",
+        columns: &[
+            ("service_code", Text),
+            ("name", Text),
+            ("pay_element", Text),
+        ],
+        key_len: 1,
+    };
     const WORKER: TableSpec = TableSpec {
         table: "worker",
-        columns: &[("worker_id", Text), ("name", Text), ("payroll_number", Text), ("cost_centre_id", Text), ("base_rate_centipence", Int), ("date_of_birth", Date)],
+        columns: &[
+            ("worker_id", Text),
+            ("name", Text),
+            ("payroll_number", Text),
+            ("cost_centre_id", Text),
+            ("base_rate_centipence", Int),
+            ("date_of_birth", Date),
+        ],
         key_len: 1,
     };
     const PERSON: TableSpec = TableSpec {
         table: "person",
-        columns: &[("person_id", Text), ("name", Text), ("cost_centre_id", Text), ("document_format", Text), ("contact_name", Text), ("contact_email", Text)],
+        columns: &[
+            ("person_id", Text),
+            ("name", Text),
+            ("cost_centre_id", Text),
+            ("document_format", Text),
+            ("contact_name", Text),
+            ("contact_email", Text),
+        ],
         key_len: 1,
     };
-    const PAYER: TableSpec = TableSpec { table: "payer", columns: &[("payer_id", Text), ("name", Text), ("kind", Text), ("email", Text), ("address", Text)], key_len: 1 };
+    const PAYER: TableSpec = TableSpec {
+        table: "payer",
+        columns: &[
+            ("payer_id", Text),
+            ("name", Text),
+            ("kind", Text),
+            ("email", Text),
+            ("address", Text),
+        ],
+        key_len: 1,
+    };
     const ARRANGEMENT: TableSpec = TableSpec {
         table: "arrangement",
-        columns: &[("person_id", Text), ("payer_id", Text), ("kind", Text), ("share_basis_points", Int), ("weekly_amount_pence", Int)],
+        columns: &[
+            ("person_id", Text),
+            ("payer_id", Text),
+            ("kind", Text),
+            ("share_basis_points", Int),
+            ("weekly_amount_pence", Int),
+        ],
         key_len: 2,
     };
     const RATE_CARD_ENTRY: TableSpec = TableSpec {
         table: "rate_card_entry",
-        columns: &[("service_code", Text), ("band", Text), ("ratio", Int), ("payer_id", Text), ("effective_from", Date), ("effective_to", Date), ("unit", Text), ("rate_centipence", Int)],
+        columns: &[
+            ("service_code", Text),
+            ("band", Text),
+            ("ratio", Int),
+            ("payer_id", Text),
+            ("effective_from", Date),
+            ("effective_to", Date),
+            ("unit", Text),
+            ("rate_centipence", Int),
+        ],
         key_len: 5,
     };
-    const PAY_ENHANCEMENT: TableSpec = TableSpec { table: "pay_enhancement", columns: &[("band", Text), ("effective_from", Date), ("effective_to", Date), ("rate_centipence", Int)], key_len: 2 };
-    const SLEEP_IN_ALLOWANCE: TableSpec = TableSpec { table: "sleep_in_allowance", columns: &[("band", Text), ("effective_from", Date), ("effective_to", Date), ("amount_pence", Int)], key_len: 2 };
-    const BUDGET: TableSpec = TableSpec {
-        table: "budget",
-        columns: &[("person_id", Text), ("period_start", Date), ("period_end", Date), ("amount_pence", Int), ("management_costs_pence", Int), ("contingency_pence", Int)],
+    const PAY_ENHANCEMENT: TableSpec = TableSpec {
+        table: "pay_enhancement",
+        columns: &[
+            ("band", Text),
+            ("effective_from", Date),
+            ("effective_to", Date),
+            ("rate_centipence", Int),
+        ],
         key_len: 2,
     };
-    const BANK_HOLIDAY: TableSpec = TableSpec { table: "bank_holiday", columns: &[("calendar", Text), ("holiday_date", Date), ("name", Text)], key_len: 2 };
-    const ONE_OFF: TableSpec = TableSpec { table: "one_off", columns: &[("person_id", Text), ("service_code", Text), ("charge_date", Date), ("description", Text)], key_len: 3 };
+    const SLEEP_IN_ALLOWANCE: TableSpec = TableSpec {
+        table: "sleep_in_allowance",
+        columns: &[
+            ("band", Text),
+            ("effective_from", Date),
+            ("effective_to", Date),
+            ("amount_pence", Int),
+        ],
+        key_len: 2,
+    };
+    const BUDGET: TableSpec = TableSpec {
+        table: "budget",
+        columns: &[
+            ("person_id", Text),
+            ("period_start", Date),
+            ("period_end", Date),
+            ("amount_pence", Int),
+            ("management_costs_pence", Int),
+            ("contingency_pence", Int),
+        ],
+        key_len: 2,
+    };
+    const BANK_HOLIDAY: TableSpec = TableSpec {
+        table: "bank_holiday",
+        columns: &[("calendar", Text), ("holiday_date", Date), ("name", Text)],
+        key_len: 2,
+    };
+    const ONE_OFF: TableSpec = TableSpec {
+        table: "one_off",
+        columns: &[
+            ("person_id", Text),
+            ("service_code", Text),
+            ("charge_date", Date),
+            ("description", Text),
+        ],
+        key_len: 3,
+    };
     match target {
         Target::CostCentre => &COST_CENTRE,
         Target::Service => &SERVICE,
@@ -68,13 +166,25 @@ pub fn spec(target: Target) -> &'static TableSpec {
 
 const AUDIT: TableSpec = TableSpec {
     table: "reference_audit",
-    columns: &[("kind", Text), ("record_key", Text), ("action", Text), ("before_json", Text), ("after_json", Text), ("source_file", Text), ("changed_at", ColType::Instant)],
+    columns: &[
+        ("kind", Text),
+        ("record_key", Text),
+        ("action", Text),
+        ("before_json", Text),
+        ("after_json", Text),
+        ("source_file", Text),
+        ("changed_at", ColType::Instant),
+    ],
     key_len: 0,
 };
 
 /// A stored row's key, rendered: the join of its key columns with `|`.
 pub fn key_of(spec: &TableSpec, row: &[Value]) -> String {
-    row[..spec.key_len].iter().map(|v| v.render().unwrap_or_default()).collect::<Vec<_>>().join("|")
+    row[..spec.key_len]
+        .iter()
+        .map(|v| v.render().unwrap_or_default())
+        .collect::<Vec<_>>()
+        .join("|")
 }
 
 fn to_json(spec: &TableSpec, row: &[Value]) -> String {
@@ -82,7 +192,13 @@ fn to_json(spec: &TableSpec, row: &[Value]) -> String {
         .columns
         .iter()
         .zip(row)
-        .map(|((name, _), v)| ((*name).to_owned(), v.render().map_or(serde_json::Value::Null, serde_json::Value::String)))
+        .map(|((name, _), v)| {
+            (
+                (*name).to_owned(),
+                v.render()
+                    .map_or(serde_json::Value::Null, serde_json::Value::String),
+            )
+        })
         .collect();
     serde_json::Value::Object(object).to_string()
 }
@@ -106,11 +222,27 @@ impl Merged {
 
 /// Merges `incoming` over the stored rows of `target`. With `replace_group` (arrangements), rows
 /// of the same first key column as an incoming row but absent from the file are deleted.
-pub async fn merge(store: &Store, target: Target, incoming: Vec<Vec<Value>>, replace_group: bool) -> Result<Merged, StoreError> {
+pub async fn merge(
+    store: &Store,
+    target: Target,
+    incoming: Vec<Vec<Value>>,
+    replace_group: bool,
+) -> Result<Merged, StoreError> {
     let spec = spec(target);
-    let stored: BTreeMap<String, Vec<Value>> = load_rows(store, spec).await?.into_iter().map(|r| (key_of(spec, &r), r)).collect();
-    let groups: HashSet<Value> = if replace_group { incoming.iter().map(|r| r[0].clone()).collect() } else { HashSet::new() };
-    let mut merged = Merged { rows: stored.clone(), ..Merged::default() };
+    let stored: BTreeMap<String, Vec<Value>> = load_rows(store, spec)
+        .await?
+        .into_iter()
+        .map(|r| (key_of(spec, &r), r))
+        .collect();
+    let groups: HashSet<Value> = if replace_group {
+        incoming.iter().map(|r| r[0].clone()).collect()
+    } else {
+        HashSet::new()
+    };
+    let mut merged = Merged {
+        rows: stored.clone(),
+        ..Merged::default()
+    };
     let incoming_keys: HashSet<String> = incoming.iter().map(|r| key_of(spec, r)).collect();
     for (key, row) in &stored {
         if groups.contains(&row[0]) && !incoming_keys.contains(key) {
@@ -131,17 +263,42 @@ pub async fn merge(store: &Store, target: Target, incoming: Vec<Vec<Value>>, rep
 }
 
 /// Writes the changes of `merged` with one audit row each, inside `tx`.
-pub async fn write_merged(tx: &mut Tx, target: Target, kind: &str, merged: &Merged, source_file: &str) -> Result<(), StoreError> {
+pub async fn write_merged(
+    tx: &mut Tx,
+    target: Target,
+    kind: &str,
+    merged: &Merged,
+    source_file: &str,
+) -> Result<(), StoreError> {
     let spec = spec(target);
     let now = Utc::now();
     let mut audit = Vec::with_capacity(merged.changed());
     let audit_row = |action: &str, key: String, before: Option<String>, after: Option<String>| {
-        vec![Value::text(kind), Value::text(key), Value::text(action), Value::Text(before), Value::Text(after), Value::text(source_file), Value::Instant(Some(now))]
+        vec![
+            Value::text(kind),
+            Value::text(key),
+            Value::text(action),
+            Value::Text(before),
+            Value::Text(after),
+            Value::text(source_file),
+            Value::Instant(Some(now)),
+        ]
     };
     for row in &merged.deletes {
-        let keys: Vec<&str> = spec.columns[..spec.key_len].iter().map(|(n, _)| *n).collect();
-        let condition: Vec<String> = keys.iter().enumerate().map(|(i, k)| format!("{k} = ${}", i + 1)).collect();
-        let sql = format!("delete from {} where {}", spec.table, condition.join(" and "));
+        let keys: Vec<&str> = spec.columns[..spec.key_len]
+            .iter()
+            .map(|(n, _)| *n)
+            .collect();
+        let condition: Vec<String> = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| format!("{k} = ${}", i + 1))
+            .collect();
+        let sql = format!(
+            "delete from {} where {}",
+            spec.table,
+            condition.join(" and ")
+        );
         on_tx!(tx, conn => {
             let mut query = sqlx::query(AssertSqlSafe(sql));
             for value in &row[..spec.key_len] {
@@ -154,16 +311,31 @@ pub async fn write_merged(tx: &mut Tx, target: Target, kind: &str, merged: &Merg
             }
             query.execute(conn).await?;
         });
-        audit.push(audit_row("delete", key_of(spec, row), Some(to_json(spec, row)), None));
+        audit.push(audit_row(
+            "delete",
+            key_of(spec, row),
+            Some(to_json(spec, row)),
+            None,
+        ));
     }
     let mut writes: Vec<Vec<Value>> = merged.inserts.clone();
     writes.extend(merged.updates.iter().map(|(_, after)| after.clone()));
     upsert_rows(tx, spec, &writes).await?;
     for row in &merged.inserts {
-        audit.push(audit_row("insert", key_of(spec, row), None, Some(to_json(spec, row))));
+        audit.push(audit_row(
+            "insert",
+            key_of(spec, row),
+            None,
+            Some(to_json(spec, row)),
+        ));
     }
     for (before, after) in &merged.updates {
-        audit.push(audit_row("update", key_of(spec, after), Some(to_json(spec, before)), Some(to_json(spec, after))));
+        audit.push(audit_row(
+            "update",
+            key_of(spec, after),
+            Some(to_json(spec, before)),
+            Some(to_json(spec, after)),
+        ));
     }
     super::bulk::insert_rows(tx, &AUDIT, &audit).await
 }
@@ -171,7 +343,9 @@ pub async fn write_merged(tx: &mut Tx, target: Target, kind: &str, merged: &Merg
 /// Marks shifts whose costs a reference change may alter: all of them, or one worker's.
 pub async fn mark_for_costing(tx: &mut Tx, workers: Option<&[String]>) -> Result<u64, StoreError> {
     let affected = match workers {
-        None => on_tx!(tx, conn => sqlx::query(include_str!("../../sql/mark_all_for_costing.sql")).bind(true).execute(conn).await?.rows_affected()),
+        None => {
+            on_tx!(tx, conn => sqlx::query(include_str!("../../sql/mark_all_for_costing.sql")).bind(true).execute(conn).await?.rows_affected())
+        }
         Some(ids) => {
             let mut total = 0;
             for id in ids {
@@ -185,7 +359,11 @@ pub async fn mark_for_costing(tx: &mut Tx, workers: Option<&[String]>) -> Result
 
 /// The keys reference rows may refer to.
 pub async fn known_keys(store: &Store) -> Result<KnownKeys, StoreError> {
-    let firsts = |rows: Vec<Vec<Value>>| rows.into_iter().filter_map(|r| r[0].render()).collect::<HashSet<String>>();
+    let firsts = |rows: Vec<Vec<Value>>| {
+        rows.into_iter()
+            .filter_map(|r| r[0].render())
+            .collect::<HashSet<String>>()
+    };
     let mut services = firsts(load_rows(store, spec(Target::Service)).await?);
     services.extend(firsts(load_rows(store, spec(Target::RateCardEntry)).await?));
     Ok(KnownKeys {
@@ -244,38 +422,61 @@ fn date_of(v: &Value) -> Option<chrono::NaiveDate> {
 }
 
 /// Loads reference data for costing in `zone` with `bands` and the named bank-holiday calendar.
-pub async fn load_reference(store: &Store, zone: LocalZone, bands: BandRules, calendar: &str) -> Result<ReferenceData, StoreError> {
+pub async fn load_reference(
+    store: &Store,
+    zone: LocalZone,
+    bands: BandRules,
+    calendar: &str,
+) -> Result<ReferenceData, StoreError> {
     let mut data = ReferenceData::default();
     for row in load_rows(store, spec(Target::Service)).await? {
         let code = ServiceCode::parse(text_of(&row[0])).map_err(|_| corrupt("service", &row[0]))?;
-        let element: PayElement = text_of(&row[2]).parse().map_err(|_| corrupt("pay element", &row[2]))?;
+        let element: PayElement = text_of(&row[2])
+            .parse()
+            .map_err(|_| corrupt("pay element", &row[2]))?;
         data.ctx.pay_elements.insert(code.clone(), element);
         data.services.insert(code);
     }
     for row in load_rows(store, spec(Target::Worker)).await? {
         let id = WorkerId::parse(text_of(&row[0])).map_err(|_| corrupt("worker", &row[0]))?;
-        let cost_centre = CostCentreId::parse(text_of(&row[3])).map_err(|_| corrupt("cost centre", &row[3]))?;
-        let base_rate = Rate::from_centipence(int_of(&row[4]).ok_or_else(|| corrupt("base rate", &row[4]))?);
-        data.workers.insert(id, WorkerTerms { base_rate, cost_centre });
+        let cost_centre =
+            CostCentreId::parse(text_of(&row[3])).map_err(|_| corrupt("cost centre", &row[3]))?;
+        let base_rate =
+            Rate::from_centipence(int_of(&row[4]).ok_or_else(|| corrupt("base rate", &row[4]))?);
+        data.workers.insert(
+            id,
+            WorkerTerms {
+                base_rate,
+                cost_centre,
+            },
+        );
     }
     for row in load_rows(store, spec(Target::Person)).await? {
-        data.people.insert(PersonId::parse(text_of(&row[0])).map_err(|_| corrupt("person", &row[0]))?);
+        data.people
+            .insert(PersonId::parse(text_of(&row[0])).map_err(|_| corrupt("person", &row[0]))?);
     }
     data.ctx.rate_card = RateCard::new(load_rate_entries(store, &mut data.services).await?);
     data.ctx.pay_rules = load_pay_rules(store).await?;
     data.ctx.full_payers = load_full_payers(store).await?;
     let holidays = load_rows(store, spec(Target::BankHoliday)).await?;
-    let dates = holidays.iter().filter(|r| text_of(&r[0]) == calendar).filter_map(|r| Some((date_of(&r[1])?, text_of(&r[2]).to_owned())));
+    let dates = holidays
+        .iter()
+        .filter(|r| text_of(&r[0]) == calendar)
+        .filter_map(|r| Some((date_of(&r[1])?, text_of(&r[2]).to_owned())));
     data.ctx.holidays = BankHolidays::new(calendar, dates);
     data.ctx.zone = zone;
     data.ctx.bands = bands;
     Ok(data)
 }
 
-async fn load_rate_entries(store: &Store, services: &mut HashSet<ServiceCode>) -> Result<Vec<RateEntry>, StoreError> {
+async fn load_rate_entries(
+    store: &Store,
+    services: &mut HashSet<ServiceCode>,
+) -> Result<Vec<RateEntry>, StoreError> {
     let mut entries = Vec::new();
     for row in load_rows(store, spec(Target::RateCardEntry)).await? {
-        let service = ServiceCode::parse(text_of(&row[0])).map_err(|_| corrupt("service", &row[0]))?;
+        let service =
+            ServiceCode::parse(text_of(&row[0])).map_err(|_| corrupt("service", &row[0]))?;
         services.insert(service.clone());
         let payer = match text_of(&row[3]) {
             "" => None,
@@ -283,12 +484,17 @@ async fn load_rate_entries(store: &Store, services: &mut HashSet<ServiceCode>) -
         };
         entries.push(RateEntry {
             service,
-            band: text_of(&row[1]).parse::<Band>().map_err(|_| corrupt("band", &row[1]))?,
-            ratio: u32::try_from(int_of(&row[2]).unwrap_or(0)).map_err(|_| corrupt("ratio", &row[2]))?,
+            band: text_of(&row[1])
+                .parse::<Band>()
+                .map_err(|_| corrupt("band", &row[1]))?,
+            ratio: u32::try_from(int_of(&row[2]).unwrap_or(0))
+                .map_err(|_| corrupt("ratio", &row[2]))?,
             payer,
             effective_from: date_of(&row[4]).ok_or_else(|| corrupt("date", &row[4]))?,
             effective_to: date_of(&row[5]),
-            unit: text_of(&row[6]).parse::<Unit>().map_err(|_| corrupt("unit", &row[6]))?,
+            unit: text_of(&row[6])
+                .parse::<Unit>()
+                .map_err(|_| corrupt("unit", &row[6]))?,
             rate: Rate::from_centipence(int_of(&row[7]).ok_or_else(|| corrupt("rate", &row[7]))?),
         });
     }
@@ -299,7 +505,9 @@ async fn load_pay_rules(store: &Store) -> Result<PayRules, StoreError> {
     let mut rules = PayRules::default();
     for row in load_rows(store, spec(Target::PayEnhancement)).await? {
         rules.enhancements.push(Enhancement {
-            band: text_of(&row[0]).parse().map_err(|_| corrupt("band", &row[0]))?,
+            band: text_of(&row[0])
+                .parse()
+                .map_err(|_| corrupt("band", &row[0]))?,
             effective_from: date_of(&row[1]).ok_or_else(|| corrupt("date", &row[1]))?,
             effective_to: date_of(&row[2]),
             amount: Rate::from_centipence(int_of(&row[3]).ok_or_else(|| corrupt("rate", &row[3]))?),
@@ -324,16 +532,21 @@ async fn load_pay_rules(store: &Store) -> Result<PayRules, StoreError> {
 async fn load_full_payers(store: &Store) -> Result<HashMap<PersonId, PayerId>, StoreError> {
     let mut by_person: HashMap<String, Vec<(String, String)>> = HashMap::new();
     for row in load_rows(store, spec(Target::Arrangement)).await? {
-        by_person.entry(text_of(&row[0]).to_owned()).or_default().push((text_of(&row[1]).to_owned(), text_of(&row[2]).to_owned()));
+        by_person
+            .entry(text_of(&row[0]).to_owned())
+            .or_default()
+            .push((text_of(&row[1]).to_owned(), text_of(&row[2]).to_owned()));
     }
     let mut full = HashMap::new();
     for (person, arrangements) in by_person {
-        if let [(payer, kind)] = arrangements.as_slice() {
-            if kind == ArrangementKind::Full.as_str() {
-                let person = PersonId::parse(&person).map_err(|_| StoreError::Corrupt(format!("person {person}")))?;
-                let payer = PayerId::parse(payer).map_err(|_| StoreError::Corrupt(format!("payer {payer}")))?;
-                full.insert(person, payer);
-            }
+        if let [(payer, kind)] = arrangements.as_slice()
+            && kind == ArrangementKind::Full.as_str()
+        {
+            let person = PersonId::parse(&person)
+                .map_err(|_| StoreError::Corrupt(format!("person {person}")))?;
+            let payer =
+                PayerId::parse(payer).map_err(|_| StoreError::Corrupt(format!("payer {payer}")))?;
+            full.insert(person, payer);
         }
     }
     Ok(full)

@@ -36,7 +36,14 @@ pub const IMPORT_ROW: TableSpec = TableSpec {
 
 pub const SHIFT_REJECT: TableSpec = TableSpec {
     table: "shift_reject",
-    columns: &[("import_file_id", Int), ("row_no", Int), ("worker_id", Text), ("shift_ref", Text), ("field", Text), ("reason", Text)],
+    columns: &[
+        ("import_file_id", Int),
+        ("row_no", Int),
+        ("worker_id", Text),
+        ("shift_ref", Text),
+        ("field", Text),
+        ("reason", Text),
+    ],
     key_len: 2,
 };
 
@@ -120,7 +127,12 @@ pub const ALLOCATION: TableSpec = TableSpec {
 
 /// Opens (or reopens) the import record for a file's content and clears leftovers of an
 /// interrupted run.
-pub async fn open_import_file(store: &Store, kind: &str, file_name: &str, sha256: &str) -> Result<i64, StoreError> {
+pub async fn open_import_file(
+    store: &Store,
+    kind: &str,
+    file_name: &str,
+    sha256: &str,
+) -> Result<i64, StoreError> {
     let now = Utc::now();
     let id: i64 = on_pool!(store, pool => {
         sqlx::query_scalar(include_str!("../../sql/open_import_file.sql")).bind(kind).bind(file_name).bind(sha256).bind(now).fetch_one(pool).await?
@@ -130,7 +142,11 @@ pub async fn open_import_file(store: &Store, kind: &str, file_name: &str, sha256
 }
 
 /// Stages parsed rows of an import.
-pub async fn stage_rows(tx: &mut Tx, import_file_id: i64, rows: &[ShiftRow]) -> Result<(), StoreError> {
+pub async fn stage_rows(
+    tx: &mut Tx,
+    import_file_id: i64,
+    rows: &[ShiftRow],
+) -> Result<(), StoreError> {
     let values: Vec<Vec<Value>> = rows
         .iter()
         .map(|r| {
@@ -155,8 +171,13 @@ pub async fn stage_rows(tx: &mut Tx, import_file_id: i64, rows: &[ShiftRow]) -> 
 }
 
 /// `(worker_id, shift_ref, other stored shift_ref)` for every staged shift overlapping a stored one.
-pub async fn stored_conflicts(store: &Store, import_file_id: i64) -> Result<Vec<(String, String, String)>, StoreError> {
-    Ok(on_pool!(store, pool => sqlx::query_as(include_str!("../../sql/stored_conflicts.sql")).bind(import_file_id).fetch_all(pool).await?))
+pub async fn stored_conflicts(
+    store: &Store,
+    import_file_id: i64,
+) -> Result<Vec<(String, String, String)>, StoreError> {
+    Ok(
+        on_pool!(store, pool => sqlx::query_as(include_str!("../../sql/stored_conflicts.sql")).bind(import_file_id).fetch_all(pool).await?),
+    )
 }
 
 /// A staged row with the stored shift of the same key, if any.
@@ -179,7 +200,10 @@ pub struct StagedRow {
 }
 
 /// Streams staged rows ordered by worker, shift and row.
-pub fn staged_rows(store: &Store, import_file_id: i64) -> BoxStream<'_, Result<StagedRow, sqlx::Error>> {
+pub fn staged_rows(
+    store: &Store,
+    import_file_id: i64,
+) -> BoxStream<'_, Result<StagedRow, sqlx::Error>> {
     on_pool!(store, pool => sqlx::query_as(include_str!("../../sql/staged_rows.sql")).bind(import_file_id).fetch(pool))
 }
 
@@ -195,7 +219,11 @@ pub struct ImportCounts {
 }
 
 /// Records the outcome and empties the staging rows.
-pub async fn finish_import(store: &Store, import_file_id: i64, counts: &ImportCounts) -> Result<(), StoreError> {
+pub async fn finish_import(
+    store: &Store,
+    import_file_id: i64,
+    counts: &ImportCounts,
+) -> Result<(), StoreError> {
     let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
     let mut tx = store.begin().await?;
     on_tx!(&mut tx, conn => {
@@ -222,10 +250,18 @@ pub async fn reserve_shift_ids(tx: &mut Tx, count: usize) -> Result<Vec<i64>, St
     let n = i64::try_from(count).expect("a batch is small");
     Ok(match tx {
         Tx::Sqlite(t) => {
-            let max: i64 = sqlx::query_scalar(include_str!("../../sql/sqlite/reserve_shift_ids.sql")).fetch_one(&mut **t).await?;
+            let max: i64 =
+                sqlx::query_scalar(include_str!("../../sql/sqlite/reserve_shift_ids.sql"))
+                    .fetch_one(&mut **t)
+                    .await?;
             (max + 1..=max + n).collect()
         }
-        Tx::Postgres(t) => sqlx::query_scalar(include_str!("../../sql/postgres/reserve_shift_ids.sql")).bind(n).fetch_all(&mut **t).await?,
+        Tx::Postgres(t) => {
+            sqlx::query_scalar(include_str!("../../sql/postgres/reserve_shift_ids.sql"))
+                .bind(n)
+                .fetch_all(&mut **t)
+                .await?
+        }
     })
 }
 
@@ -257,11 +293,21 @@ pub async fn amend_shift(
 }
 
 /// Deletes the rows of `table` (`segment` or `allocation`) that belong to `shift_ids`.
-pub async fn delete_for_shifts(tx: &mut Tx, table: &'static str, shift_ids: &[i64]) -> Result<(), StoreError> {
-    assert!(matches!(table, "segment" | "allocation"), "only per-shift child tables");
+pub async fn delete_for_shifts(
+    tx: &mut Tx,
+    table: &'static str,
+    shift_ids: &[i64],
+) -> Result<(), StoreError> {
+    assert!(
+        matches!(table, "segment" | "allocation"),
+        "only per-shift child tables"
+    );
     for chunk in shift_ids.chunks(IDS_PER_STATEMENT_MAX) {
         let list: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!("delete from {table} where shift_id in ({})", list.join(", "));
+        let sql = format!(
+            "delete from {table} where shift_id in ({})",
+            list.join(", ")
+        );
         on_tx!(tx, conn => {
             let mut query = sqlx::query(AssertSqlSafe(sql));
             for id in chunk {
@@ -277,7 +323,10 @@ pub async fn delete_for_shifts(tx: &mut Tx, table: &'static str, shift_ids: &[i6
 pub async fn mark_costed(tx: &mut Tx, shift_ids: &[i64]) -> Result<(), StoreError> {
     for chunk in shift_ids.chunks(IDS_PER_STATEMENT_MAX) {
         let list: Vec<String> = (2..=chunk.len() + 1).map(|i| format!("${i}")).collect();
-        let sql = format!("update shift set needs_costing = $1 where shift_id in ({})", list.join(", "));
+        let sql = format!(
+            "update shift set needs_costing = $1 where shift_id in ({})",
+            list.join(", ")
+        );
         on_tx!(tx, conn => {
             let mut query = sqlx::query(AssertSqlSafe(sql)).bind(false);
             for id in chunk {

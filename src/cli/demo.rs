@@ -1,0 +1,149 @@
+//! `tms demo`: writes a synthetic provider's files, imports them with the same code as
+//! `tms import`, and prints charges per person and the rows that were rejected.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use anyhow::Context;
+
+use super::{ExitStatus, import, open_store, reference};
+use crate::calendar::Period;
+use crate::config::Settings;
+use crate::demo::{DemoSpec, generate};
+use crate::domain::{Pence, Unit};
+use crate::report::{Format, charge_lines};
+
+/// Options of `tms demo`.
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// Seed of the synthetic data: the same seed gives the same files.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// People supported.
+    #[arg(long, default_value_t = 50)]
+    pub people: usize,
+    /// Support workers.
+    #[arg(long, default_value_t = 80)]
+    pub workers: usize,
+    /// First month of shifts (YYYY-MM).
+    #[arg(long, default_value = "2026-08")]
+    pub from: Period,
+    /// Number of months.
+    #[arg(long, default_value_t = 3)]
+    pub months: u32,
+    /// Where the CSV files are written (default: <data_dir>/demo).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+}
+
+/// Generates, imports and summarises the demo provider.
+pub async fn run(settings: &Settings, args: DemoArgs) -> anyhow::Result<ExitStatus> {
+    let dir = args
+        .dir
+        .clone()
+        .unwrap_or_else(|| settings.paths.data_dir.join("demo"));
+    let first = args.from.first_day();
+    let spec = DemoSpec {
+        seed: args.seed,
+        people: args.people,
+        workers: args.workers,
+        first_month: (
+            chrono::Datelike::year(&first),
+            chrono::Datelike::month(&first),
+        ),
+        months: args.months,
+    };
+    let files = generate(&spec, &dir)
+        .with_context(|| format!("writing the demo files to {}", dir.display()))?;
+    println!(
+        "Demo provider: {} people, {} workers, {} month(s) from {}; files in {}",
+        spec.people,
+        spec.workers,
+        spec.months,
+        args.from,
+        dir.display()
+    );
+
+    let store = open_store(settings).await?;
+    for (kind, path) in &files.reference {
+        let status = import(&store, settings, kind, path).await?;
+        anyhow::ensure!(
+            status == ExitStatus::Ok,
+            "the demo's {kind} file was not imported cleanly"
+        );
+    }
+    let mut rejected_files = Vec::new();
+    for path in &files.shifts {
+        let status = import(&store, settings, "shifts", path).await?;
+        if status == ExitStatus::Rejected {
+            rejected_files.push(crate::capture::csv_input::display_name(path));
+        }
+    }
+
+    let last = (0..args.months.saturating_sub(1))
+        .fold(args.from, |p, _| p.next())
+        .last_day();
+    let reference = reference(&store, settings).await?;
+    let (lines, _) = charge_lines(&store, &reference, first, last, None).await?;
+    print_charges_per_person(&lines);
+
+    println!();
+    println!("Rejected rows (deliberately bad input; the rest of each file was kept):");
+    let mut all =
+        crate::report::Table::new(&["file", "row", "worker_id", "shift_ref", "field", "reason"]);
+    for file in &rejected_files {
+        all.rows
+            .extend(crate::report::rejects(&store, Some(file)).await?.rows);
+    }
+    all.write(Format::Table, &mut std::io::stdout().lock())?;
+    println!();
+    println!("Next: tms report charges --from {first} --to {last} --format table");
+    println!("      tms report allocation --period {}", args.from);
+    store.close().await;
+    Ok(ExitStatus::Ok)
+}
+
+fn print_charges_per_person(lines: &[crate::cost::ChargeLine]) {
+    #[derive(Default)]
+    struct Totals {
+        minutes: i64,
+        nights: i64,
+        lines: usize,
+        amount: i64,
+    }
+    let mut per_person: BTreeMap<&str, Totals> = BTreeMap::new();
+    for line in lines {
+        let totals = per_person.entry(line.key.person_id.as_str()).or_default();
+        totals.lines += 1;
+        totals.amount += line.amount.get();
+        match line.key.unit {
+            Unit::Hour => totals.minutes += line.minutes,
+            Unit::Night => totals.nights += line.units,
+            Unit::Fixed => {}
+        }
+    }
+    println!();
+    println!(
+        "{:<10} {:>8} {:>7} {:>6} {:>12}",
+        "person", "hours", "nights", "lines", "charges £"
+    );
+    let mut total = 0;
+    for (person, t) in &per_person {
+        total += t.amount;
+        println!(
+            "{person:<10} {:>8} {:>7} {:>6} {:>12}",
+            format!("{}:{:02}", t.minutes / 60, t.minutes % 60),
+            t.nights,
+            t.lines,
+            Pence::new(t.amount).to_string()
+        );
+    }
+    println!(
+        "{:<10} {:>8} {:>7} {:>6} {:>12}",
+        "total",
+        "",
+        "",
+        lines.len(),
+        Pence::new(total).to_string()
+    );
+}
