@@ -14,17 +14,29 @@ async fn charges(db: &TestDb) -> String {
     let reference = db.reference().await;
     let from = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
     let to = NaiveDate::from_ymd_opt(2027, 12, 31).unwrap();
-    let (lines, _) = charge_lines(&db.store, &reference, from, to, None).await.unwrap();
+    let (lines, _) = charge_lines(&db.store, &reference, from, to, None)
+        .await
+        .unwrap();
     render(&charges_table(&lines), Format::Csv)
 }
 
 async fn rejects(db: &TestDb, file: &str) -> String {
-    render(&tms::report::rejects(&db.store, Some(file)).await.unwrap(), Format::Csv)
+    render(
+        &tms::report::rejects(&db.store, Some(file)).await.unwrap(),
+        Format::Csv,
+    )
 }
 
 async fn table_counts(db: &TestDb) -> Vec<i64> {
     let mut counts = Vec::new();
-    for table in ["shift", "segment", "allocation", "shift_audit", "shift_reject", "import_file"] {
+    for table in [
+        "shift",
+        "segment",
+        "allocation",
+        "shift_audit",
+        "shift_reject",
+        "import_file",
+    ] {
         counts.push(db.count(table).await);
     }
     counts
@@ -36,43 +48,105 @@ const TWO_SHIFTS: &str = "S1,W1,2026-10-06T09:00,2026-10-06T10:00,PERSONAL_CARE,
 
 async fn reimporting_the_same_file_changes_nothing(db: &TestDb) {
     load_rules_reference(db).await;
-    assert_eq!(db.import_text("shifts", "day.csv", &format!("{HEADER}{TWO_SHIFTS}")).await, ExitStatus::Ok);
+    assert_eq!(
+        db.import_text("shifts", "day.csv", &format!("{HEADER}{TWO_SHIFTS}"))
+            .await,
+        ExitStatus::Ok
+    );
     let before = (table_counts(db).await, charges(db).await);
-    assert_eq!(db.import_text("shifts", "day.csv", &format!("{HEADER}{TWO_SHIFTS}")).await, ExitStatus::Ok);
+    assert_eq!(
+        db.import_text("shifts", "day.csv", &format!("{HEADER}{TWO_SHIFTS}"))
+            .await,
+        ExitStatus::Ok
+    );
     assert_eq!((table_counts(db).await, charges(db).await), before);
-    assert_eq!(before.0[..4], [2, 3, 4, 2], "2 shifts, 3 segments, 4 allocation rows, 2 audit rows");
+    assert_eq!(
+        before.0[..4],
+        [2, 3, 4, 2],
+        "2 shifts, 3 segments, 4 allocation rows, 2 audit rows"
+    );
 }
 on_both!(reimporting_the_same_file_changes_nothing);
 
 async fn row_order_does_not_matter(db: &TestDb) {
     load_rules_reference(db).await;
     let shuffled: Vec<&str> = TWO_SHIFTS.lines().rev().collect();
-    assert_eq!(db.import_text("shifts", "a.csv", &format!("{HEADER}{TWO_SHIFTS}")).await, ExitStatus::Ok);
+    assert_eq!(
+        db.import_text("shifts", "a.csv", &format!("{HEADER}{TWO_SHIFTS}"))
+            .await,
+        ExitStatus::Ok
+    );
     let first = charges(db).await;
-    assert_eq!(db.import_text("shifts", "b.csv", &format!("{HEADER}{}\n", shuffled.join("\n"))).await, ExitStatus::Ok);
-    assert_eq!(charges(db).await, first, "the same shifts in another order are unchanged");
-    assert_eq!(db.count("shift_audit").await, 2, "no amendment was recorded");
+    assert_eq!(
+        db.import_text(
+            "shifts",
+            "b.csv",
+            &format!("{HEADER}{}\n", shuffled.join("\n"))
+        )
+        .await,
+        ExitStatus::Ok
+    );
+    assert_eq!(
+        charges(db).await,
+        first,
+        "the same shifts in another order are unchanged"
+    );
+    assert_eq!(
+        db.count("shift_audit").await,
+        2,
+        "no amendment was recorded"
+    );
 }
 on_both!(row_order_does_not_matter);
 
 async fn a_changed_shift_is_an_audited_amendment(db: &TestDb) {
     load_rules_reference(db).await;
-    db.import_text("shifts", "v1.csv", &format!("{HEADER}{TWO_SHIFTS}")).await;
-    let amended = TWO_SHIFTS.replace("2026-10-06T10:30,PERSONAL_CARE,C", "2026-10-06T11:00,PERSONAL_CARE,C");
-    assert_eq!(db.import_text("shifts", "v2.csv", &format!("{HEADER}{amended}")).await, ExitStatus::Ok);
-    assert_eq!(db.count("shift").await, 2, "an amendment is never a duplicate");
+    db.import_text("shifts", "v1.csv", &format!("{HEADER}{TWO_SHIFTS}"))
+        .await;
+    let amended = TWO_SHIFTS.replace(
+        "2026-10-06T10:30,PERSONAL_CARE,C",
+        "2026-10-06T11:00,PERSONAL_CARE,C",
+    );
+    assert_eq!(
+        db.import_text("shifts", "v2.csv", &format!("{HEADER}{amended}"))
+            .await,
+        ExitStatus::Ok
+    );
+    assert_eq!(
+        db.count("shift").await,
+        2,
+        "an amendment is never a duplicate"
+    );
     assert_eq!(db.count("shift_audit").await, 3, "create, create, amend");
     let report = charges(db).await;
-    assert!(report.contains("C,2026-10-06,PERSONAL_CARE,day,1,24.0000,120,48.00"), "{report}");
+    assert!(
+        report.contains("C,2026-10-06,PERSONAL_CARE,day,1,24.0000,120,48.00"),
+        "{report}"
+    );
     let version: i64 = match &db.store {
-        tms::store::Store::Sqlite(p) => sqlx::query_scalar("select version from shift where shift_ref = 'S2'").fetch_one(p).await.unwrap(),
-        tms::store::Store::Postgres(p) => sqlx::query_scalar("select version from shift where shift_ref = 'S2'").fetch_one(p).await.unwrap(),
+        tms::store::Store::Sqlite(p) => {
+            sqlx::query_scalar("select version from shift where shift_ref = 'S2'")
+                .fetch_one(p)
+                .await
+                .unwrap()
+        }
+        tms::store::Store::Postgres(p) => {
+            sqlx::query_scalar("select version from shift where shift_ref = 'S2'")
+                .fetch_one(p)
+                .await
+                .unwrap()
+        }
     };
     assert_eq!(version, 2);
 
     // A rejected amendment leaves the stored version as it was.
-    let broken = format!("{HEADER}S2,W2,2026-10-06T09:00,2026-10-06T12:00,PERSONAL_CARE,C,,\nS2,W2,2026-10-06T11:00,2026-10-06T13:00,PERSONAL_CARE,C,,\n");
-    assert_eq!(db.import_text("shifts", "v3.csv", &broken).await, ExitStatus::Rejected);
+    let broken = format!(
+        "{HEADER}S2,W2,2026-10-06T09:00,2026-10-06T12:00,PERSONAL_CARE,C,,\nS2,W2,2026-10-06T11:00,2026-10-06T13:00,PERSONAL_CARE,C,,\n"
+    );
+    assert_eq!(
+        db.import_text("shifts", "v3.csv", &broken).await,
+        ExitStatus::Rejected
+    );
     assert_eq!(charges(db).await, report);
     assert_eq!(db.count("shift_audit").await, 3);
 }
@@ -81,58 +155,193 @@ on_both!(a_changed_shift_is_an_audited_amendment);
 /// One shift per rejection reason, each beside a good shift that must be kept.
 async fn every_rejection_reason_is_named(db: &TestDb) {
     load_rules_reference(db).await;
-    db.import_text("shifts", "stored.csv", &format!("{HEADER}ST,W3,2026-10-10T09:00,2026-10-10T12:00,PERSONAL_CARE,A,,\n")).await;
+    db.import_text(
+        "shifts",
+        "stored.csv",
+        &format!("{HEADER}ST,W3,2026-10-10T09:00,2026-10-10T12:00,PERSONAL_CARE,A,,\n"),
+    )
+    .await;
     let cases: &[(&str, &str, &str)] = &[
-        ("R01,W9,2026-10-06T09:00,2026-10-06T10:00,PERSONAL_CARE,A,,", "worker_id", "unknown worker 'W9'"),
-        ("R02,W1,2026-10-06T09:00,2026-10-06T10:00,PERSONAL_CARE,Z,,", "people", "unknown person 'Z'"),
-        ("R03,W1,2026-10-06T09:00,2026-10-06T10:00,GARDENING,A,,", "service", "unknown service 'GARDENING'"),
-        ("R04,W1,2026-10-06T10:00,2026-10-06T10:00,PERSONAL_CARE,A,,", "end", "is not after start"),
-        ("R05,W1,2026-10-06T11:00,2026-10-06T10:00,PERSONAL_CARE,A,,", "end", "is not after start"),
-        ("R06,W1,2026-10-06T09:00:30,2026-10-06T10:00,PERSONAL_CARE,A,,", "start", "seconds other than :00"),
-        ("R07,W1,2026-10-25T01:15,2026-10-25T03:00,PERSONAL_CARE,A,,", "start", "ambiguous"),
-        ("R08,W1,2026-03-29T01:15,2026-03-29T03:00,PERSONAL_CARE,A,,", "start", "does not exist"),
-        ("R09,W1,06/10/2026 09:00,2026-10-06T10:00,PERSONAL_CARE,A,,", "start", "is not a time like"),
-        ("R10,W1,2026-10-06T24:00,2026-10-07T01:00,PERSONAL_CARE,A,,", "start", "is not a time like"),
-        ("R11,W1,2026-10-06T09:00,2026-10-06T10:00,PERSONAL_CARE,A;A,,", "people", "listed twice"),
-        ("R12,W1,2026-10-06T09:00,2026-10-06T10:00,PERSONAL_CARE,A,-3,", "miles", "zero or more"),
-        ("R13,W1,2030-01-07T09:00,2030-01-07T10:00,PERSONAL_CARE,A,,", "start", "outside the bank-holiday calendar"),
-        ("R14,W1,2026-10-01T09:00,2026-10-02T12:00,PERSONAL_CARE,A,,", "end", "the most is 1560"),
-        ("R15,W3,2026-10-10T11:00,2026-10-10T13:00,PERSONAL_CARE,A,,", "start", "overlaps shift 'ST'"),
-        ("R16,W1,2026-10-12T09:00,2026-10-12T10:00,PERSONAL_CARE,A,,", "", ""),
-        ("R17,W1,2026-10-12T09:30,2026-10-12T10:30,PERSONAL_CARE,B,,", "start", "overlaps shift 'R16'"),
-        ("R18,W1,2026-10-13T09:00,2026-10-13T10:00,PERSONAL_CARE,A,,\nR18,W1,2026-10-13T09:30,2026-10-13T11:00,PERSONAL_CARE,A,,", "start", "overlap"),
-        ("R19,W1,2026-10-14T09:00,2026-10-14T10:00,PERSONAL_CARE,A,extra", "row", "fields but the header has"),
-        ("R20,W1,2026-10-15T09:00,2026-10-15T10:00,PERSONAL_CARE,A;B;C;D;E;A2;A3;A4;A5;A6;A7;A8;A9,,", "people", "unknown person"),
-        (",W1,2026-10-16T09:00,2026-10-16T10:00,PERSONAL_CARE,A,,", "shift_ref", "shift_ref is empty"),
+        (
+            "R01,W9,2026-10-06T09:00,2026-10-06T10:00,PERSONAL_CARE,A,,",
+            "worker_id",
+            "unknown worker 'W9'",
+        ),
+        (
+            "R02,W1,2026-10-06T09:00,2026-10-06T10:00,PERSONAL_CARE,Z,,",
+            "people",
+            "unknown person 'Z'",
+        ),
+        (
+            "R03,W1,2026-10-06T09:00,2026-10-06T10:00,GARDENING,A,,",
+            "service",
+            "unknown service 'GARDENING'",
+        ),
+        (
+            "R04,W1,2026-10-06T10:00,2026-10-06T10:00,PERSONAL_CARE,A,,",
+            "end",
+            "is not after start",
+        ),
+        (
+            "R05,W1,2026-10-06T11:00,2026-10-06T10:00,PERSONAL_CARE,A,,",
+            "end",
+            "is not after start",
+        ),
+        (
+            "R06,W1,2026-10-06T09:00:30,2026-10-06T10:00,PERSONAL_CARE,A,,",
+            "start",
+            "seconds other than :00",
+        ),
+        (
+            "R07,W1,2026-10-25T01:15,2026-10-25T03:00,PERSONAL_CARE,A,,",
+            "start",
+            "ambiguous",
+        ),
+        (
+            "R08,W1,2026-03-29T01:15,2026-03-29T03:00,PERSONAL_CARE,A,,",
+            "start",
+            "does not exist",
+        ),
+        (
+            "R09,W1,06/10/2026 09:00,2026-10-06T10:00,PERSONAL_CARE,A,,",
+            "start",
+            "is not a time like",
+        ),
+        (
+            "R10,W1,2026-10-06T24:00,2026-10-07T01:00,PERSONAL_CARE,A,,",
+            "start",
+            "is not a time like",
+        ),
+        (
+            "R11,W1,2026-10-06T09:00,2026-10-06T10:00,PERSONAL_CARE,A;A,,",
+            "people",
+            "listed twice",
+        ),
+        (
+            "R12,W1,2026-10-06T09:00,2026-10-06T10:00,PERSONAL_CARE,A,-3,",
+            "miles",
+            "zero or more",
+        ),
+        (
+            "R13,W1,2030-01-07T09:00,2030-01-07T10:00,PERSONAL_CARE,A,,",
+            "start",
+            "outside the bank-holiday calendar",
+        ),
+        (
+            "R14,W1,2026-10-01T09:00,2026-10-02T12:00,PERSONAL_CARE,A,,",
+            "end",
+            "the most is 1560",
+        ),
+        (
+            "R15,W3,2026-10-10T11:00,2026-10-10T13:00,PERSONAL_CARE,A,,",
+            "start",
+            "overlaps shift 'ST'",
+        ),
+        (
+            "R16,W1,2026-10-12T09:00,2026-10-12T10:00,PERSONAL_CARE,A,,",
+            "",
+            "",
+        ),
+        (
+            "R17,W1,2026-10-12T09:30,2026-10-12T10:30,PERSONAL_CARE,B,,",
+            "start",
+            "overlaps shift 'R16'",
+        ),
+        (
+            "R18,W1,2026-10-13T09:00,2026-10-13T10:00,PERSONAL_CARE,A,,\nR18,W1,2026-10-13T09:30,2026-10-13T11:00,PERSONAL_CARE,A,,",
+            "start",
+            "overlap",
+        ),
+        (
+            "R19,W1,2026-10-14T09:00,2026-10-14T10:00,PERSONAL_CARE,A,extra",
+            "row",
+            "fields but the header has",
+        ),
+        (
+            "R20,W1,2026-10-15T09:00,2026-10-15T10:00,PERSONAL_CARE,A;B;C;D;E;A2;A3;A4;A5;A6;A7;A8;A9,,",
+            "people",
+            "unknown person",
+        ),
+        (
+            ",W1,2026-10-16T09:00,2026-10-16T10:00,PERSONAL_CARE,A,,",
+            "shift_ref",
+            "shift_ref is empty",
+        ),
     ];
     let good = "OK1,W2,2026-10-20T09:00,2026-10-20T10:00,PERSONAL_CARE,A,,\n";
     let body: String = cases.iter().map(|(row, _, _)| format!("{row}\n")).collect();
-    assert_eq!(db.import_text("shifts", "bad.csv", &format!("{HEADER}{good}{body}")).await, ExitStatus::Rejected);
+    assert_eq!(
+        db.import_text("shifts", "bad.csv", &format!("{HEADER}{good}{body}"))
+            .await,
+        ExitStatus::Rejected
+    );
     let report = rejects(db, "bad.csv").await;
     for (row, field, reason) in cases.iter().filter(|c| !c.1.is_empty()) {
         let shift_ref = row.split(',').next().unwrap();
-        let found = report.lines().any(|l| l.contains(&format!(",{shift_ref},{field},")) && l.contains(reason));
-        assert!(found, "{shift_ref}: expected {field} / {reason} in\n{report}");
+        let found = report
+            .lines()
+            .any(|l| l.contains(&format!(",{shift_ref},{field},")) && l.contains(reason));
+        assert!(
+            found,
+            "{shift_ref}: expected {field} / {reason} in\n{report}"
+        );
     }
     let stored: Vec<String> = match &db.store {
-        tms::store::Store::Sqlite(p) => sqlx::query_scalar("select shift_ref from shift order by shift_ref").fetch_all(p).await.unwrap(),
-        tms::store::Store::Postgres(p) => sqlx::query_scalar("select shift_ref from shift order by shift_ref").fetch_all(p).await.unwrap(),
+        tms::store::Store::Sqlite(p) => {
+            sqlx::query_scalar("select shift_ref from shift order by shift_ref")
+                .fetch_all(p)
+                .await
+                .unwrap()
+        }
+        tms::store::Store::Postgres(p) => {
+            sqlx::query_scalar("select shift_ref from shift order by shift_ref")
+                .fetch_all(p)
+                .await
+                .unwrap()
+        }
     };
-    assert_eq!(stored, ["OK1", "R16", "ST"], "good shifts are kept, every bad one is rejected whole");
-    let file = std::fs::read_to_string(db.settings.paths.output_dir.join("rejects/bad.csv.rejects.csv")).unwrap();
+    assert_eq!(
+        stored,
+        ["OK1", "R16", "ST"],
+        "good shifts are kept, every bad one is rejected whole"
+    );
+    let file = std::fs::read_to_string(
+        db.settings
+            .paths
+            .output_dir
+            .join("rejects/bad.csv.rejects.csv"),
+    )
+    .unwrap();
     assert!(file.starts_with("file,row,worker_id,shift_ref,field,reason\n"));
-    assert_eq!(file.lines().count(), report.lines().count(), "the reject file lists the same rows");
+    assert_eq!(
+        file.lines().count(),
+        report.lines().count(),
+        "the reject file lists the same rows"
+    );
 }
 on_both!(every_rejection_reason_is_named);
 
 async fn awkward_csv_is_read(db: &TestDb) {
     load_rules_reference(db).await;
     let text = "\u{feff}notes,people,service,end,start,worker_id,shift_ref\r\n\"tea, biscuits and a \"\"chat\"\"\",A,PERSONAL_CARE,2026-10-06T10:00,2026-10-06T09:00,W1,Q1\r\n";
-    assert_eq!(db.import_text("shifts", "bom.csv", text).await, ExitStatus::Ok);
-    assert!(charges(db).await.contains("A,2026-10-06,PERSONAL_CARE,day,1,24.0000,60,24.00"));
+    assert_eq!(
+        db.import_text("shifts", "bom.csv", text).await,
+        ExitStatus::Ok
+    );
+    assert!(
+        charges(db)
+            .await
+            .contains("A,2026-10-06,PERSONAL_CARE,day,1,24.0000,60,24.00")
+    );
     let notes: String = match &db.store {
-        tms::store::Store::Sqlite(p) => sqlx::query_scalar("select notes from segment").fetch_one(p).await.unwrap(),
-        tms::store::Store::Postgres(p) => sqlx::query_scalar("select notes from segment").fetch_one(p).await.unwrap(),
+        tms::store::Store::Sqlite(p) => sqlx::query_scalar("select notes from segment")
+            .fetch_one(p)
+            .await
+            .unwrap(),
+        tms::store::Store::Postgres(p) => sqlx::query_scalar("select notes from segment")
+            .fetch_one(p)
+            .await
+            .unwrap(),
     };
     assert_eq!(notes, "tea, biscuits and a \"chat\"");
 }
@@ -140,11 +349,29 @@ on_both!(awkward_csv_is_read);
 
 async fn files_refused_whole_import_nothing(db: &TestDb) {
     load_rules_reference(db).await;
-    assert_eq!(db.import_text("shifts", "empty.csv", "").await, ExitStatus::Refused);
-    assert_eq!(db.import_text("shifts", "header.csv", HEADER).await, ExitStatus::Ok, "a header-only file imports nothing and says so");
-    assert_eq!(db.import_text("shifts", "noheader.csv", "S1,W1,2026-10-06T09:00,2026-10-06T10:00,PERSONAL_CARE,A,,\n").await, ExitStatus::Refused);
+    assert_eq!(
+        db.import_text("shifts", "empty.csv", "").await,
+        ExitStatus::Refused
+    );
+    assert_eq!(
+        db.import_text("shifts", "header.csv", HEADER).await,
+        ExitStatus::Ok,
+        "a header-only file imports nothing and says so"
+    );
+    assert_eq!(
+        db.import_text(
+            "shifts",
+            "noheader.csv",
+            "S1,W1,2026-10-06T09:00,2026-10-06T10:00,PERSONAL_CARE,A,,\n"
+        )
+        .await,
+        ExitStatus::Refused
+    );
     let extra = "shift_ref,worker_id,start,end,service,people,colour\nS1,W1,2026-10-06T09:00,2026-10-06T10:00,PERSONAL_CARE,A,red\n";
-    assert_eq!(db.import_text("shifts", "extra.csv", extra).await, ExitStatus::Refused);
+    assert_eq!(
+        db.import_text("shifts", "extra.csv", extra).await,
+        ExitStatus::Refused
+    );
     assert_eq!(db.count("shift").await, 0);
 }
 on_both!(files_refused_whole_import_nothing);
@@ -152,16 +379,37 @@ on_both!(files_refused_whole_import_nothing);
 async fn unpriced_time_is_reported_not_charged(db: &TestDb) {
     load_rules_reference(db).await;
     // TRAVEL has no rate: with a person on it, it is unpriced.
-    db.import_text("shifts", "u.csv", &format!("{HEADER}U1,W1,2026-10-06T09:00,2026-10-06T09:40,TRAVEL,A,,\n")).await;
-    assert_eq!(charges(db).await.lines().count(), 1, "no charge line, not even a zero one");
+    db.import_text(
+        "shifts",
+        "u.csv",
+        &format!("{HEADER}U1,W1,2026-10-06T09:00,2026-10-06T09:40,TRAVEL,A,,\n"),
+    )
+    .await;
+    assert_eq!(
+        charges(db).await.lines().count(),
+        1,
+        "no charge line, not even a zero one"
+    );
     let reference = db.reference().await;
     let from = NaiveDate::from_ymd_opt(2026, 10, 1).unwrap();
     let to = NaiveDate::from_ymd_opt(2026, 10, 31).unwrap();
-    let unpriced = render(&tms::report::unpriced(&db.store, &reference, from, to).await.unwrap(), Format::Csv);
-    assert!(unpriced.contains("A,2026-10-06,TRAVEL,day,1,40,W1,U1"), "{unpriced}");
+    let unpriced = render(
+        &tms::report::unpriced(&db.store, &reference, from, to)
+            .await
+            .unwrap(),
+        Format::Csv,
+    );
+    assert!(
+        unpriced.contains("A,2026-10-06,TRAVEL,day,1,40,W1,U1"),
+        "{unpriced}"
+    );
 
     // Adding a rate prices it: the rate-card import recosts the stored shift.
     db.import_text("rate-card", "travel.csv", "service,unit,band,ratio,rate,effective_from,effective_to,payer\nTRAVEL,hour,day,1,18.00,2026-01-01,,\n").await;
-    assert!(charges(db).await.contains("A,2026-10-06,TRAVEL,day,1,18.0000,40,12.00"));
+    assert!(
+        charges(db)
+            .await
+            .contains("A,2026-10-06,TRAVEL,day,1,18.0000,40,12.00")
+    );
 }
 on_both!(unpriced_time_is_reported_not_charged);

@@ -13,7 +13,15 @@ const CARD: &str = "service,unit,band,ratio,rate,effective_from,effective_to,pay
 
 async fn charges(db: &TestDb) -> String {
     let reference = db.reference().await;
-    let (lines, _) = charge_lines(&db.store, &reference, NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(), NaiveDate::from_ymd_opt(2028, 12, 31).unwrap(), None).await.unwrap();
+    let (lines, _) = charge_lines(
+        &db.store,
+        &reference,
+        NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
+        NaiveDate::from_ymd_opt(2028, 12, 31).unwrap(),
+        None,
+    )
+    .await
+    .unwrap();
     render(&charges_table(&lines), Format::Csv)
 }
 
@@ -21,7 +29,9 @@ async fn audit_actions(db: &TestDb, kind: &str) -> Vec<(String, String)> {
     let sql = "select record_key, action from reference_audit where kind = $1 order by reference_audit_id";
     match &db.store {
         tms::store::Store::Sqlite(p) => sqlx::query_as(sql).bind(kind).fetch_all(p).await.unwrap(),
-        tms::store::Store::Postgres(p) => sqlx::query_as(sql).bind(kind).fetch_all(p).await.unwrap(),
+        tms::store::Store::Postgres(p) => {
+            sqlx::query_as(sql).bind(kind).fetch_all(p).await.unwrap()
+        }
     }
 }
 
@@ -29,16 +39,51 @@ async fn reimport_is_idempotent_and_changes_are_audited(db: &TestDb) {
     load_rules_reference(db).await;
     let audits = db.count("reference_audit").await;
     load_rules_reference(db).await;
-    assert_eq!(db.count("reference_audit").await, audits, "the same files again change nothing");
+    assert_eq!(
+        db.count("reference_audit").await,
+        audits,
+        "the same files again change nothing"
+    );
 
-    db.import_text("shifts", "s.csv", &format!("{SHIFTS}S1,W1,2026-10-06T09:00,2026-10-06T10:00,PERSONAL_CARE,A\n")).await;
-    let workers = std::fs::read_to_string(rules_fixtures().join("workers.csv")).unwrap().replace("W1,Sam Jones,P0001,CC1,12.60", "W1,Sam Jones,P0001,CC1,13.20");
-    assert_eq!(db.import_text("workers", "workers-v2.csv", &workers).await, ExitStatus::Ok);
+    db.import_text(
+        "shifts",
+        "s.csv",
+        &format!("{SHIFTS}S1,W1,2026-10-06T09:00,2026-10-06T10:00,PERSONAL_CARE,A\n"),
+    )
+    .await;
+    let workers = std::fs::read_to_string(rules_fixtures().join("workers.csv"))
+        .unwrap()
+        .replace(
+            "W1,Sam Jones,P0001,CC1,12.60",
+            "W1,Sam Jones,P0001,CC1,13.20",
+        );
+    assert_eq!(
+        db.import_text("workers", "workers-v2.csv", &workers).await,
+        ExitStatus::Ok
+    );
     let actions = audit_actions(db, "workers").await;
-    assert_eq!(actions.last().unwrap(), &("W1".to_owned(), "update".to_owned()));
-    assert_eq!(actions.iter().filter(|a| a.1 == "update").count(), 1, "only the changed row is updated");
-    let cost = render(&tms::report::allocation_table("2026-10".parse().unwrap(), &tms::report::allocation_totals(&db.store, "2026-10".parse().unwrap()).await.unwrap()), Format::Csv);
-    assert!(cost.contains("A,2026-10,60.0000,13.20"), "the new base rate recosts the worker's shifts: {cost}");
+    assert_eq!(
+        actions.last().unwrap(),
+        &("W1".to_owned(), "update".to_owned())
+    );
+    assert_eq!(
+        actions.iter().filter(|a| a.1 == "update").count(),
+        1,
+        "only the changed row is updated"
+    );
+    let cost = render(
+        &tms::report::allocation_table(
+            "2026-10".parse().unwrap(),
+            &tms::report::allocation_totals(&db.store, "2026-10".parse().unwrap())
+                .await
+                .unwrap(),
+        ),
+        Format::Csv,
+    );
+    assert!(
+        cost.contains("A,2026-10,60.0000,13.20"),
+        "the new base rate recosts the worker's shifts: {cost}"
+    );
 }
 on_both!(reimport_is_idempotent_and_changes_are_audited);
 
@@ -48,59 +93,141 @@ async fn a_bad_reference_file_is_refused_whole(db: &TestDb) {
                   F,Fay Fir,CC1,standard,Fred Fir,fred@example.org\n\
                   G,Gus Gum,NOWHERE,standard,Gail Gum,gail@example.org\n\
                   H,Hal Hazel,CC1,braille,Hana Hazel,hana@example.org\n";
-    assert_eq!(db.import_text("people", "people-bad.csv", people).await, ExitStatus::Refused);
-    assert_eq!(db.count("person").await, 5, "not even the good row F is written");
-    assert_eq!(db.import_text("people", "people-empty.csv", "").await, ExitStatus::Refused);
-    assert_eq!(db.import_text("nonsense", "x.csv", "a\n").await, ExitStatus::Usage);
+    assert_eq!(
+        db.import_text("people", "people-bad.csv", people).await,
+        ExitStatus::Refused
+    );
+    assert_eq!(
+        db.count("person").await,
+        5,
+        "not even the good row F is written"
+    );
+    assert_eq!(
+        db.import_text("people", "people-empty.csv", "").await,
+        ExitStatus::Refused
+    );
+    assert_eq!(
+        db.import_text("nonsense", "x.csv", "a\n").await,
+        ExitStatus::Usage
+    );
 }
 on_both!(a_bad_reference_file_is_refused_whole);
 
 async fn overlapping_rate_card_entries_are_refused(db: &TestDb) {
     load_rules_reference(db).await;
-    let clash_in_file = format!("{CARD}COMMUNITY,hour,day,1,20.00,2026-01-01,2026-06-30,\nCOMMUNITY,hour,day,1,21.00,2026-06-01,,\n");
-    assert_eq!(db.import_text("rate-card", "clash.csv", &clash_in_file).await, ExitStatus::Refused);
+    let clash_in_file = format!(
+        "{CARD}COMMUNITY,hour,day,1,20.00,2026-01-01,2026-06-30,\nCOMMUNITY,hour,day,1,21.00,2026-06-01,,\n"
+    );
+    assert_eq!(
+        db.import_text("rate-card", "clash.csv", &clash_in_file)
+            .await,
+        ExitStatus::Refused
+    );
     let clash_with_stored = format!("{CARD}PERSONAL_CARE,hour,day,1,25.00,2026-11-01,,\n");
-    assert_eq!(db.import_text("rate-card", "clash2.csv", &clash_with_stored).await, ExitStatus::Refused, "the stored 24.00 entry is open-ended");
+    assert_eq!(
+        db.import_text("rate-card", "clash2.csv", &clash_with_stored)
+            .await,
+        ExitStatus::Refused,
+        "the stored 24.00 entry is open-ended"
+    );
     assert_eq!(db.count("rate_card_entry").await, 9);
-    let next_year = format!("{CARD}PERSONAL_CARE,hour,day,1,24.00,2025-01-01,2026-10-31,\nPERSONAL_CARE,hour,day,1,25.00,2026-11-01,,\n");
-    assert_eq!(db.import_text("rate-card", "rise.csv", &next_year).await, ExitStatus::Ok, "closing the old entry first makes room");
+    let next_year = format!(
+        "{CARD}PERSONAL_CARE,hour,day,1,24.00,2025-01-01,2026-10-31,\nPERSONAL_CARE,hour,day,1,25.00,2026-11-01,,\n"
+    );
+    assert_eq!(
+        db.import_text("rate-card", "rise.csv", &next_year).await,
+        ExitStatus::Ok,
+        "closing the old entry first makes room"
+    );
     db.import_text("shifts", "s.csv", &format!("{SHIFTS}S1,W1,2026-10-30T09:00,2026-10-30T10:00,PERSONAL_CARE,A\nS2,W1,2026-11-02T09:00,2026-11-02T10:00,PERSONAL_CARE,A\n")).await;
     let report = charges(db).await;
-    assert!(report.contains("A,2026-10-30,PERSONAL_CARE,day,1,24.0000,60,24.00"), "{report}");
-    assert!(report.contains("A,2026-11-02,PERSONAL_CARE,day,1,25.0000,60,25.00"), "{report}");
+    assert!(
+        report.contains("A,2026-10-30,PERSONAL_CARE,day,1,24.0000,60,24.00"),
+        "{report}"
+    );
+    assert!(
+        report.contains("A,2026-11-02,PERSONAL_CARE,day,1,25.0000,60,25.00"),
+        "{report}"
+    );
 }
 on_both!(overlapping_rate_card_entries_are_refused);
 
 async fn a_single_full_payer_gets_its_own_rates(db: &TestDb) {
     load_rules_reference(db).await;
     db.import_text("payers", "payers.csv", "payer_id,name,kind\nLA1,Northshire Council,local_authority\nFAM-B,Beth Birch,representative\n").await;
-    db.import_text("rate-card", "la.csv", &format!("{CARD}PERSONAL_CARE,hour,day,1,22.50,2025-01-01,,LA1\n")).await;
+    db.import_text(
+        "rate-card",
+        "la.csv",
+        &format!("{CARD}PERSONAL_CARE,hour,day,1,22.50,2025-01-01,,LA1\n"),
+    )
+    .await;
     let arrangements = "person_id,payer_id,arrangement,share_percent,weekly_amount\nA,LA1,full,,\nB,LA1,percentage,60,\nB,FAM-B,percentage,40,\n";
-    assert_eq!(db.import_text("arrangements", "arr.csv", arrangements).await, ExitStatus::Ok);
+    assert_eq!(
+        db.import_text("arrangements", "arr.csv", arrangements)
+            .await,
+        ExitStatus::Ok
+    );
     db.import_text("shifts", "s.csv", &format!("{SHIFTS}S1,W1,2026-10-06T09:00,2026-10-06T10:00,PERSONAL_CARE,A\nS2,W2,2026-10-06T09:00,2026-10-06T10:00,PERSONAL_CARE,B\n")).await;
     let report = charges(db).await;
-    assert!(report.contains("A,2026-10-06,PERSONAL_CARE,day,1,22.5000,60,22.50"), "A's council has its own rate: {report}");
-    assert!(report.contains("B,2026-10-06,PERSONAL_CARE,day,1,24.0000,60,24.00"), "B is split between payers, so the default card: {report}");
+    assert!(
+        report.contains("A,2026-10-06,PERSONAL_CARE,day,1,22.5000,60,22.50"),
+        "A's council has its own rate: {report}"
+    );
+    assert!(
+        report.contains("B,2026-10-06,PERSONAL_CARE,day,1,24.0000,60,24.00"),
+        "B is split between payers, so the default card: {report}"
+    );
 
     let bad = "person_id,payer_id,arrangement,share_percent,weekly_amount\nB,LA1,percentage,60,\nB,FAM-B,percentage,30,\n";
-    assert_eq!(db.import_text("arrangements", "arr-bad.csv", bad).await, ExitStatus::Refused, "shares must add up to 100%");
+    assert_eq!(
+        db.import_text("arrangements", "arr-bad.csv", bad).await,
+        ExitStatus::Refused,
+        "shares must add up to 100%"
+    );
     // Replacing A's arrangement with a split drops the council rate on recosting.
     let split = "person_id,payer_id,arrangement,share_percent,weekly_amount\nA,LA1,percentage,50,\nA,FAM-B,percentage,50,\n";
-    assert_eq!(db.import_text("arrangements", "arr-a.csv", split).await, ExitStatus::Ok);
-    assert!(charges(db).await.contains("A,2026-10-06,PERSONAL_CARE,day,1,24.0000,60,24.00"));
-    assert!(audit_actions(db, "arrangements").await.iter().any(|(key, action)| key == "A|LA1" && action == "update"));
+    assert_eq!(
+        db.import_text("arrangements", "arr-a.csv", split).await,
+        ExitStatus::Ok
+    );
+    assert!(
+        charges(db)
+            .await
+            .contains("A,2026-10-06,PERSONAL_CARE,day,1,24.0000,60,24.00")
+    );
+    assert!(
+        audit_actions(db, "arrangements")
+            .await
+            .iter()
+            .any(|(key, action)| key == "A|LA1" && action == "update")
+    );
 }
 on_both!(a_single_full_payer_gets_its_own_rates);
 
 async fn gov_uk_bank_holidays_extend_the_calendar(db: &TestDb) {
     load_rules_reference(db).await;
     let shift = format!("{SHIFTS}Y28,W1,2028-05-29T09:00,2028-05-29T10:00,PERSONAL_CARE,A\n");
-    assert_eq!(db.import_text("shifts", "2028.csv", &shift).await, ExitStatus::Rejected, "2028 is not in the shipped calendar");
+    assert_eq!(
+        db.import_text("shifts", "2028.csv", &shift).await,
+        ExitStatus::Rejected,
+        "2028 is not in the shipped calendar"
+    );
     let json = r#"{"england-and-wales":{"division":"england-and-wales","events":[
         {"title":"New Year’s Day","date":"2028-01-03","notes":"Substitute day","bunting":true},
         {"title":"Spring bank holiday","date":"2028-05-29","notes":"","bunting":true}]}}"#;
-    assert_eq!(db.import_text("bank-holidays", "bank-holidays.json", json).await, ExitStatus::Ok);
-    assert_eq!(db.import_text("shifts", "2028.csv", &shift).await, ExitStatus::Ok);
-    assert!(charges(db).await.contains("A,2028-05-29,PERSONAL_CARE,bank_holiday,1,36.0000,60,36.00"));
+    assert_eq!(
+        db.import_text("bank-holidays", "bank-holidays.json", json)
+            .await,
+        ExitStatus::Ok
+    );
+    assert_eq!(
+        db.import_text("shifts", "2028.csv", &shift).await,
+        ExitStatus::Ok
+    );
+    assert!(
+        charges(db)
+            .await
+            .contains("A,2028-05-29,PERSONAL_CARE,bank_holiday,1,36.0000,60,36.00")
+    );
 }
 on_both!(gov_uk_bank_holidays_extend_the_calendar);

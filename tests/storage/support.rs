@@ -34,18 +34,35 @@ impl TestDb {
     pub(crate) async fn new(backend: Backend) -> Option<TestDb> {
         let dir = tempfile::tempdir().expect("temp dir");
         let (url, cleanup) = match backend {
-            Backend::Sqlite => (format!("sqlite://{}", dir.path().join("tms.db").display()), None),
+            Backend::Sqlite => (
+                format!("sqlite://{}", dir.path().join("tms.db").display()),
+                None,
+            ),
             Backend::Postgres => {
                 let Ok(server) = std::env::var("TMS_TEST_DATABASE_URL") else {
                     if std::env::var("CI").is_ok_and(|v| v == "true") {
-                        panic!("CI=true but TMS_TEST_DATABASE_URL is not set: the PostgreSQL tests must run in CI");
+                        panic!(
+                            "CI=true but TMS_TEST_DATABASE_URL is not set: the PostgreSQL tests must run in CI"
+                        );
                     }
-                    eprintln!("PostgreSQL test not run: set TMS_TEST_DATABASE_URL=postgres://user@host:port/db to run it");
+                    eprintln!(
+                        "PostgreSQL test not run: set TMS_TEST_DATABASE_URL=postgres://user@host:port/db to run it"
+                    );
                     return None;
                 };
-                let name = format!("tms_t{}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst), rand_suffix());
-                let mut admin = sqlx::PgConnection::connect(&server).await.expect("connect to TMS_TEST_DATABASE_URL");
-                sqlx::query(AssertSqlSafe(format!("create database {name}"))).execute(&mut admin).await.expect("create test database");
+                let name = format!(
+                    "tms_t{}_{}_{}",
+                    std::process::id(),
+                    COUNTER.fetch_add(1, Ordering::SeqCst),
+                    rand_suffix()
+                );
+                let mut admin = sqlx::PgConnection::connect(&server)
+                    .await
+                    .expect("connect to TMS_TEST_DATABASE_URL");
+                sqlx::query(AssertSqlSafe(format!("create database {name}")))
+                    .execute(&mut admin)
+                    .await
+                    .expect("create test database");
                 admin.close().await.ok();
                 (replace_database(&server, &name), Some((server, name)))
             }
@@ -54,13 +71,22 @@ impl TestDb {
         settings.database.url = url.clone();
         settings.paths.output_dir = dir.path().join("out");
         settings.paths.data_dir = dir.path().join("data");
-        let store = Store::open_and_migrate(&url, 4).await.expect("open test database");
-        Some(TestDb { store, settings, dir, cleanup })
+        let store = Store::open_and_migrate(&url, 4)
+            .await
+            .expect("open test database");
+        Some(TestDb {
+            store,
+            settings,
+            dir,
+            cleanup,
+        })
     }
 
     /// Imports a file exactly as `tms import` does.
     pub(crate) async fn import(&self, kind: &str, file: &Path) -> ExitStatus {
-        tms::cli::import(&self.store, &self.settings, kind, file).await.expect("import runs")
+        tms::cli::import(&self.store, &self.settings, kind, file)
+            .await
+            .expect("import runs")
     }
 
     /// Writes `contents` to a file named `name` in the test folder and imports it.
@@ -78,15 +104,23 @@ impl TestDb {
 
     /// Reference data as the engine sees it now.
     pub(crate) async fn reference(&self) -> ReferenceData {
-        tms::cli::reference(&self.store, &self.settings).await.expect("reference data")
+        tms::cli::reference(&self.store, &self.settings)
+            .await
+            .expect("reference data")
     }
 
     /// The number of rows in a table.
     pub(crate) async fn count(&self, table: &str) -> i64 {
         let sql = format!("select count(*) from {table}");
         match &self.store {
-            Store::Sqlite(pool) => sqlx::query_scalar(AssertSqlSafe(sql)).fetch_one(pool).await.expect("count"),
-            Store::Postgres(pool) => sqlx::query_scalar(AssertSqlSafe(sql)).fetch_one(pool).await.expect("count"),
+            Store::Sqlite(pool) => sqlx::query_scalar(AssertSqlSafe(sql))
+                .fetch_one(pool)
+                .await
+                .expect("count"),
+            Store::Postgres(pool) => sqlx::query_scalar(AssertSqlSafe(sql))
+                .fetch_one(pool)
+                .await
+                .expect("count"),
         }
     }
 
@@ -95,17 +129,26 @@ impl TestDb {
         self.store.close().await;
         if let Some((server, name)) = self.cleanup {
             let mut admin = sqlx::PgConnection::connect(&server).await.expect("connect");
-            sqlx::query(AssertSqlSafe(format!("drop database if exists {name} with (force)"))).execute(&mut admin).await.ok();
+            sqlx::query(AssertSqlSafe(format!(
+                "drop database if exists {name} with (force)"
+            )))
+            .execute(&mut admin)
+            .await
+            .ok();
         }
     }
 }
 
 fn rand_suffix() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| u64::from(d.subsec_nanos()))
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::from(d.subsec_nanos()))
 }
 
 fn replace_database(url: &str, name: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
     let cut = base.rfind('/').expect("a database URL has a path");
     let mut out = format!("{}/{name}", &base[..cut]);
     if let Some(q) = query {
@@ -123,7 +166,9 @@ pub(crate) fn rules_fixtures() -> PathBuf {
 /// Imports the worked-example reference data (cost centres to rate card).
 pub(crate) async fn load_rules_reference(db: &TestDb) {
     for kind in ["cost-centres", "services", "workers", "people", "rate-card"] {
-        let status = db.import(kind, &rules_fixtures().join(format!("{kind}.csv"))).await;
+        let status = db
+            .import(kind, &rules_fixtures().join(format!("{kind}.csv")))
+            .await;
         assert_eq!(status, ExitStatus::Ok, "importing {kind}");
     }
 }
@@ -144,14 +189,18 @@ macro_rules! on_both {
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                let db = TestDb::new(Backend::Sqlite).await.expect("sqlite is always available");
+                let db = TestDb::new(Backend::Sqlite)
+                    .await
+                    .expect("sqlite is always available");
                 super::$name(&db).await;
                 db.finish().await;
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                let Some(db) = TestDb::new(Backend::Postgres).await else { return };
+                let Some(db) = TestDb::new(Backend::Postgres).await else {
+                    return;
+                };
                 super::$name(&db).await;
                 db.finish().await;
             }
