@@ -209,13 +209,17 @@ async fn write_values(
     let per_statement = (params_max / spec.columns.len()).max(1);
     let full_sql = spec.insert_sql(per_statement, suffix, tx.backend());
     for chunk in rows.chunks(per_statement) {
-        let sql = if chunk.len() == per_statement {
+        // Full chunks reuse one cached prepared statement; a final partial chunk is prepared
+        // once and not cached, so the statement cache (and memory) stays the same size however
+        // many batches run.
+        let full = chunk.len() == per_statement;
+        let sql = if full {
             full_sql.clone()
         } else {
             spec.insert_sql(chunk.len(), suffix, tx.backend())
         };
         on_tx!(tx, conn => {
-            let mut query = sqlx::query(AssertSqlSafe(sql));
+            let mut query = sqlx::query(AssertSqlSafe(sql)).persistent(full);
             for value in chunk.iter().flatten() {
                 query = bind_value!(query, value);
             }

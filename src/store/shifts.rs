@@ -302,33 +302,45 @@ pub async fn delete_for_shifts(
         matches!(table, "segment" | "allocation"),
         "only per-shift child tables"
     );
-    for chunk in shift_ids.chunks(IDS_PER_STATEMENT_MAX) {
-        let list: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!(
-            "delete from {table} where shift_id in ({})",
-            list.join(", ")
-        );
-        on_tx!(tx, conn => {
-            let mut query = sqlx::query(AssertSqlSafe(sql));
-            for id in chunk {
-                query = query.bind(*id);
-            }
-            query.execute(conn).await?;
-        });
-    }
-    Ok(())
+    by_id_list(
+        tx,
+        &format!("delete from {table} where shift_id in"),
+        None,
+        shift_ids,
+    )
+    .await
 }
 
 /// Marks shifts as costed.
 pub async fn mark_costed(tx: &mut Tx, shift_ids: &[i64]) -> Result<(), StoreError> {
+    by_id_list(
+        tx,
+        "update shift set needs_costing = $1 where shift_id in",
+        Some(false),
+        shift_ids,
+    )
+    .await
+}
+
+/// Runs `head (ids...)` in chunks, with an optional first parameter `$1` bound before the ids.
+async fn by_id_list(
+    tx: &mut Tx,
+    head: &str,
+    first: Option<bool>,
+    shift_ids: &[i64],
+) -> Result<(), StoreError> {
+    let offset = usize::from(first.is_some());
     for chunk in shift_ids.chunks(IDS_PER_STATEMENT_MAX) {
-        let list: Vec<String> = (2..=chunk.len() + 1).map(|i| format!("${i}")).collect();
-        let sql = format!(
-            "update shift set needs_costing = $1 where shift_id in ({})",
-            list.join(", ")
-        );
+        let list: Vec<String> = (1..=chunk.len())
+            .map(|i| format!("${}", i + offset))
+            .collect();
+        let sql = format!("{head} ({})", list.join(", "));
+        let full = chunk.len() == IDS_PER_STATEMENT_MAX;
         on_tx!(tx, conn => {
-            let mut query = sqlx::query(AssertSqlSafe(sql)).bind(false);
+            let mut query = sqlx::query(AssertSqlSafe(sql)).persistent(full);
+            if let Some(value) = first {
+                query = query.bind(value);
+            }
             for id in chunk {
                 query = query.bind(*id);
             }
