@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use tms::allocate::{SegmentDraft, ShiftDraft, TICKS_PER_MINUTE};
 use tms::calendar::BankHolidays;
 use tms::cost::{
-    AllocationRow, Charge, ChargeKey, ChargeLine, CostedShift, RateCard, RateEntry, RatingContext,
+    AllocationRow, Charge, ChargeLine, CostedShift, RateCard, RateEntry, RatingContext,
     WorkerTerms, cost_shift,
 };
 use tms::domain::time::TimeError;
@@ -125,43 +125,9 @@ fn cost(segments: Vec<SegmentDraft>) -> CostedShift {
     cost_shift(&example_context(), &shift, &worker()).unwrap()
 }
 
-/// Groups charged rows into invoice lines per C5: hour rows by minutes, night rows by units.
+/// The engine's rows grouped into invoice lines (C5).
 fn charge_lines(rows: &[AllocationRow]) -> Vec<ChargeLine> {
-    let mut grouped: BTreeMap<ChargeKey, (i64, i64)> = BTreeMap::new();
-    for row in rows {
-        let Some(person_id) = row.person_id.clone() else {
-            continue;
-        };
-        let (unit, entry_rate, divisor, minutes, units) = match row.charge {
-            Charge::Hour {
-                entry_rate,
-                divisor,
-            } => (Unit::Hour, entry_rate, divisor, row.minutes, 0),
-            Charge::Night {
-                entry_rate,
-                divisor,
-                units,
-            } if units > 0 => (Unit::Night, entry_rate, divisor, 0, units),
-            _ => continue,
-        };
-        let key = ChargeKey {
-            person_id,
-            date: row.local_date,
-            service: row.service.clone(),
-            band: row.band,
-            ratio: row.ratio,
-            unit,
-            entry_rate,
-            divisor,
-        };
-        let slot = grouped.entry(key).or_default();
-        slot.0 += minutes;
-        slot.1 += units;
-    }
-    grouped
-        .into_iter()
-        .map(|(key, (minutes, units))| ChargeLine::new(key, minutes, units))
-        .collect()
+    tms::cost::group_lines(rows)
 }
 
 /// A line reduced to what the examples state: person, date, service, band, k, minutes, amount.

@@ -14,8 +14,8 @@ use proptest::sample::{select, subsequence};
 use tms::allocate::{SegmentDraft, ShiftDraft, TICKS_PER_MINUTE};
 use tms::calendar::BankHolidays;
 use tms::cost::{
-    AllocationRow, Charge, ChargeKey, ChargeLine, CostedShift, Enhancement, PayRules, RateCard,
-    RateEntry, RatingContext, SleepInAllowance, WorkerTerms, cost_shift,
+    AllocationRow, Charge, ChargeKey, CostedShift, Enhancement, PayRules, RateCard, RateEntry,
+    RatingContext, SleepInAllowance, WorkerTerms, cost_shift,
 };
 use tms::domain::{
     Band, CostCentreId, Interval, LocalZone, PayElement, PayerId, Pence, PersonId, Rate,
@@ -706,43 +706,9 @@ fn reference(world: &World, spec: &ShiftSpec) -> Expected {
 fn engine_lines<'a>(
     rows: impl IntoIterator<Item = &'a AllocationRow>,
 ) -> BTreeMap<ChargeKey, (i64, i64, Pence)> {
-    let mut grouped: BTreeMap<ChargeKey, (i64, i64)> = BTreeMap::new();
-    for row in rows {
-        let Some(person_id) = row.person_id.clone() else {
-            continue;
-        };
-        let (unit, entry_rate, divisor, minutes, units) = match row.charge {
-            Charge::Hour {
-                entry_rate,
-                divisor,
-            } => (Unit::Hour, entry_rate, divisor, row.minutes, 0),
-            Charge::Night {
-                entry_rate,
-                divisor,
-                units,
-            } if units > 0 => (Unit::Night, entry_rate, divisor, 0, units),
-            _ => continue,
-        };
-        let key = ChargeKey {
-            person_id,
-            date: row.local_date,
-            service: row.service.clone(),
-            band: row.band,
-            ratio: row.ratio,
-            unit,
-            entry_rate,
-            divisor,
-        };
-        let slot = grouped.entry(key).or_default();
-        slot.0 += minutes;
-        slot.1 += units;
-    }
-    grouped
+    tms::cost::group_lines(rows)
         .into_iter()
-        .map(|(key, (minutes, units))| {
-            let line = ChargeLine::new(key.clone(), minutes, units);
-            (key, (line.minutes, line.units, line.amount))
-        })
+        .map(|line| (line.key.clone(), (line.minutes, line.units, line.amount)))
         .collect()
 }
 

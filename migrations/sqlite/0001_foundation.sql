@@ -238,30 +238,3 @@ create table allocation (
 );
 create index allocation_date_person on allocation (local_date, person_id);
 create index allocation_person_date on allocation (person_id, local_date);
-
--- England and Wales bank holidays 2025-2027 (GOV.UK), so a fresh database can cost shifts.
-insert into bank_holiday (calendar, holiday_date, name) values
-    ('england-and-wales', '2025-01-01', 'New Year''s Day'),
-    ('england-and-wales', '2025-04-18', 'Good Friday'),
-    ('england-and-wales', '2025-04-21', 'Easter Monday'),
-    ('england-and-wales', '2025-05-05', 'Early May bank holiday'),
-    ('england-and-wales', '2025-05-26', 'Spring bank holiday'),
-    ('england-and-wales', '2025-08-25', 'Summer bank holiday'),
-    ('england-and-wales', '2025-12-25', 'Christmas Day'),
-    ('england-and-wales', '2025-12-26', 'Boxing Day'),
-    ('england-and-wales', '2026-01-01', 'New Year''s Day'),
-    ('england-and-wales', '2026-04-03', 'Good Friday'),
-    ('england-and-wales', '2026-04-06', 'Easter Monday'),
-    ('england-and-wales', '2026-05-04', 'Early May bank holiday'),
-    ('england-and-wales', '2026-05-25', 'Spring bank holiday'),
-    ('england-and-wales', '2026-08-31', 'Summer bank holiday'),
-    ('england-and-wales', '2026-12-25', 'Christmas Day'),
-    ('england-and-wales', '2026-12-28', 'Boxing Day (substitute day)'),
-    ('england-and-wales', '2027-01-01', 'New Year''s Day'),
-    ('england-and-wales', '2027-03-26', 'Good Friday'),
-    ('england-and-wales', '2027-03-29', 'Easter Monday'),
-    ('england-and-wales', '2027-05-03', 'Early May bank holiday'),
-    ('england-and-wales', '2027-05-31', 'Spring bank holiday'),
-    ('england-and-wales', '2027-08-30', 'Summer bank holiday'),
-    ('england-and-wales', '2027-12-27', 'Christmas Day (substitute day)'),
-    ('england-and-wales', '2027-12-28', 'Boxing Day (substitute day)');

@@ -1,7 +1,10 @@
 //! Invoice lines (rules.md C5): grouping charged time and the one rounding per line.
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDate;
 
+use super::engine::{AllocationRow, Charge};
 use crate::domain::money::div_round_half_away;
 use crate::domain::{Band, Pence, PersonId, Rate, ServiceCode, Unit};
 
@@ -79,6 +82,47 @@ impl ChargeLine {
             0
         }
     }
+}
+
+/// Groups allocation rows into invoice lines (C5): `hour` rows sum their minutes, the `night` row
+/// of each night counts one unit; unallocated, unpriced and fixed-price time makes no line.
+/// Lines come out in key order.
+pub fn group_lines<'a>(rows: impl IntoIterator<Item = &'a AllocationRow>) -> Vec<ChargeLine> {
+    let mut grouped: BTreeMap<ChargeKey, (i64, i64)> = BTreeMap::new();
+    for row in rows {
+        let Some(person_id) = row.person_id.clone() else {
+            continue;
+        };
+        let (unit, entry_rate, divisor, minutes, units) = match row.charge {
+            Charge::Hour {
+                entry_rate,
+                divisor,
+            } => (Unit::Hour, entry_rate, divisor, row.minutes, 0),
+            Charge::Night {
+                entry_rate,
+                divisor,
+                units,
+            } if units > 0 => (Unit::Night, entry_rate, divisor, 0, units),
+            Charge::Night { .. } | Charge::Fixed | Charge::Unpriced | Charge::Nobody => continue,
+        };
+        let key = ChargeKey {
+            person_id,
+            date: row.local_date,
+            service: row.service.clone(),
+            band: row.band,
+            ratio: row.ratio,
+            unit,
+            entry_rate,
+            divisor,
+        };
+        let slot = grouped.entry(key).or_default();
+        slot.0 += minutes;
+        slot.1 += units;
+    }
+    grouped
+        .into_iter()
+        .map(|(key, (minutes, units))| ChargeLine::new(key, minutes, units))
+        .collect()
 }
 
 #[cfg(test)]

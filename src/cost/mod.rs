@@ -9,6 +9,6 @@ pub mod rate_card;
 pub use engine::{
     AllocationRow, Charge, CostedShift, EngineError, RatingContext, WorkerTerms, cost_shift,
 };
-pub use lines::{ChargeKey, ChargeLine, line_amount};
+pub use lines::{ChargeKey, ChargeLine, group_lines, line_amount};
 pub use pay::{Enhancement, PayRules, SleepInAllowance};
 pub use rate_card::{RateCard, RateChoice, RateEntry};

@@ -137,13 +137,38 @@ impl Store {
         Ok(store)
     }
 
-    /// Applies any migrations not yet applied.
+    /// Applies any migrations not yet applied, and gives a new database the shipped
+    /// England and Wales bank holidays (`assets/bank-holidays/england-and-wales.csv`).
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match self {
             Store::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
             Store::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
         }
-        Ok(())
+        self.seed_bank_holidays().await
+    }
+
+    async fn seed_bank_holidays(&self) -> Result<(), StoreError> {
+        const SHIPPED: &str = include_str!("../../assets/bank-holidays/england-and-wales.csv");
+        let stored: i64 = on_pool!(self, pool => sqlx::query_scalar("select count(*) from bank_holiday").fetch_one(pool).await?);
+        if stored > 0 {
+            return Ok(());
+        }
+        let mut rows = Vec::new();
+        for record in csv::Reader::from_reader(SHIPPED.as_bytes()).records() {
+            let record =
+                record.map_err(|e| StoreError::Corrupt(format!("shipped bank holidays: {e}")))?;
+            let date = crate::domain::time::parse_date(&record[1])
+                .map_err(|e| StoreError::Corrupt(format!("shipped bank holidays: {e}")))?;
+            rows.push(vec![
+                Value::text(&record[0]),
+                Value::Date(Some(date)),
+                Value::text(&record[2]),
+            ]);
+        }
+        let spec = reference::spec(crate::capture::reference::Target::BankHoliday);
+        let mut tx = self.begin().await?;
+        bulk::upsert_rows(&mut tx, spec, &rows).await?;
+        tx.commit().await
     }
 
     pub fn backend(&self) -> Backend {
