@@ -1,5 +1,5 @@
+-- Replaces a shift's header for an amendment, only if it is still the version that was read.
 update shift
-set version = version + 1, content_hash = $2, status = $3, source = $4, first_start_utc = $5,
-    last_end_utc = $6, needs_costing = $7, updated_at = $8
-where shift_id = $1
-returning version
+set version = $2 + 1, content_hash = $3, status = $4, source = $5, first_start_utc = $6,
+    last_end_utc = $7, needs_costing = $8, updated_at = $9
+where shift_id = $1 and version = $2

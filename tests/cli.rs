@@ -156,6 +156,18 @@ fn exit_codes_tell_what_happened() {
     }
 }
 
+/// Workers in the large file; W1–W4 come from the fixtures, the rest from [`write_workers`].
+const WORKERS: usize = 200;
+
+/// Writes the workers W5.. that the large file uses beyond the fixtures' four.
+fn write_workers(path: &Path) {
+    let mut file = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    writeln!(file, "worker_id,name,payroll_number,cost_centre,base_rate").unwrap();
+    for n in 5..=WORKERS {
+        writeln!(file, "W{n},Worker {n},P{n:05},CC1,12.71").unwrap();
+    }
+}
+
 /// Writes `rows` shift rows: each worker works 25-minute visits every half hour, so nothing
 /// overlaps and every date is in the shipped bank-holiday years.
 fn write_big_file(path: &Path, rows: usize) {
@@ -165,14 +177,14 @@ fn write_big_file(path: &Path, rows: usize) {
         "shift_ref,worker_id,start,end,service,people,miles,notes"
     )
     .unwrap();
-    let workers = ["W1", "W2", "W3", "W4"];
+    let workers: Vec<String> = (1..=WORKERS).map(|n| format!("W{n}")).collect();
     let start = chrono::NaiveDate::from_ymd_opt(2026, 1, 1)
         .unwrap()
         .and_hms_opt(0, 0, 0)
         .unwrap()
         .and_utc();
     for i in 0..rows {
-        let worker = workers[i % workers.len()];
+        let worker = &workers[i % workers.len()];
         let slot = (i / workers.len()) as i64;
         let from = start + chrono::Duration::minutes(slot * 30);
         let to = from + chrono::Duration::minutes(25);
@@ -206,9 +218,21 @@ fn a_100k_row_import_stays_under_150_mb() {
     let dir = tempfile::tempdir().unwrap();
     let big = dir.path().join("big.csv");
     write_big_file(&big, 100_000);
+    let workers = dir.path().join("workers.csv");
+    write_workers(&workers);
     for url in database_urls(dir.path(), "memory") {
         let out = dir.path().join("out");
         load_reference(&url, &out);
+        let more = tms(
+            &url,
+            &out,
+            &["import", "workers", workers.to_str().unwrap()],
+        );
+        assert!(
+            more.status.success(),
+            "{}",
+            String::from_utf8_lossy(&more.stderr)
+        );
         let import = tms(&url, &out, &["import", "shifts", big.to_str().unwrap()]);
         assert!(
             import.status.success(),

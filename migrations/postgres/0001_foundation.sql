@@ -237,4 +237,3 @@ create table allocation (
     primary key (shift_id, row_no)
 );
 create index allocation_date_person on allocation (local_date, person_id);
-create index allocation_person_date on allocation (person_id, local_date);

@@ -153,7 +153,7 @@ create table import_row (
     error_field text,
     error_reason text,
     primary key (import_file_id, row_no)
-);
+) without rowid;
 
 create table shift_reject (
     import_file_id integer not null references import_file (import_file_id),
@@ -194,7 +194,7 @@ create table segment (
     notes text not null default '',
     primary key (shift_id, segment_no),
     check (end_utc > start_utc)
-);
+) without rowid;
 create index segment_worker_start on segment (worker_id, start_utc);
 
 create table shift_audit (
@@ -214,6 +214,7 @@ create table shift_audit (
 
 -- The allocation ledger: one row per (segment, local date, band) per person, or unallocated.
 -- Summing rows gives every invoice line of rules.md C5 and the cost shares of K2 exactly.
+-- Tables keyed by (parent, position) are WITHOUT ROWID: one B-tree each instead of two.
 create table allocation (
     shift_id integer not null references shift (shift_id) on delete cascade,
     row_no integer not null,
@@ -235,6 +236,5 @@ create table allocation (
     night_units integer not null default 0,
     unpriced integer not null default 0,
     primary key (shift_id, row_no)
-);
+) without rowid;
 create index allocation_date_person on allocation (local_date, person_id);
-create index allocation_person_date on allocation (person_id, local_date);

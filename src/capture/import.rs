@@ -18,11 +18,13 @@ use super::shifts::{
 use crate::calendar::holidays::parse_gov_uk_json;
 use crate::cost::{EngineError, RateCard, cost_shift};
 use crate::domain::LocalZone;
-use crate::ledger::{AcceptedShift, WriteContext, recost_marked, write_shifts};
+use crate::ledger::{AcceptedShift, StoredShift, WriteContext, recost_marked, write_shifts};
+use crate::store::batch::{self, Batch};
 use crate::store::bulk::Value;
 use crate::store::reference::{ReferenceData, known_keys, mark_for_costing, merge, write_merged};
 use crate::store::shifts::{
-    ImportCounts, finish_import, open_import_file, stage_rows, staged_rows, stored_conflicts,
+    IMPORT_ROW, ImportCounts, finish_import, open_import_file, staged_rows, staged_values,
+    stored_conflicts,
 };
 use crate::store::{Store, StoreError};
 
@@ -116,18 +118,26 @@ pub async fn import_shifts(
     let started = std::time::Instant::now();
     progress.set_message(format!("staging {file}"));
     let mut batch: Vec<ShiftRow> = Vec::with_capacity(IMPORT_BATCH_ROWS);
-    let mut tx = store.begin().await?;
-    while let Some(row) = input.next_row() {
-        batch.push(parse_row(&row, zone, reference));
-        if batch.len() == IMPORT_BATCH_ROWS {
-            stage_rows(&mut tx, import_file_id, &batch).await?;
+    loop {
+        let row = input.next_row();
+        let done = row.is_none();
+        if let Some(row) = row {
+            batch.push(parse_row(&row, zone, reference));
+        }
+        if batch.len() == IMPORT_BATCH_ROWS || (done && !batch.is_empty()) {
+            let rows = staged_values(import_file_id, &batch);
             progress.inc(batch.len() as u64);
             batch.clear();
+            let stage = move |_: &[i64]| Batch {
+                inserts: vec![(&IMPORT_ROW, rows)],
+                ..Batch::default()
+            };
+            batch::write(store, 0, stage).await?;
+        }
+        if done {
+            break;
         }
     }
-    stage_rows(&mut tx, import_file_id, &batch).await?;
-    progress.inc(batch.len() as u64);
-    tx.commit().await?;
     counts.rows_read = input.rows_read();
     drop(input);
 
@@ -151,7 +161,6 @@ pub async fn import_shifts(
             "submitted"
         },
         source: "csv",
-        source_file: &file,
     };
     let mut decider = Decider {
         reference,
@@ -162,6 +171,7 @@ pub async fn import_shifts(
         rejects: Vec::new(),
         segments: 0,
         write_time: std::time::Duration::ZERO,
+        in_flight: None,
     };
     let mut rows = staged_rows(store, import_file_id);
     let mut worker_rows: Vec<crate::store::shifts::StagedRow> = Vec::new();
@@ -175,7 +185,8 @@ pub async fn import_shifts(
                 if decider.segments >= WRITE_BATCH_SEGMENTS
                     || decider.rejects.len() >= WRITE_BATCH_SEGMENTS
                 {
-                    decider.flush(store, &write).await?;
+                    decider.flush(store, write, &file).await?;
+                    decider.drain().await?;
                 }
             }
         }
@@ -185,11 +196,12 @@ pub async fn import_shifts(
     for (decision, stored) in decider.decide(worker_rows) {
         decider.apply(decision, stored);
     }
-    decider.flush(store, &write).await?;
+    decider.flush(store, write, &file).await?;
+    decider.drain().await?;
 
     tracing::debug!(
         elapsed_ms = started.elapsed().as_millis() as u64,
-        write_ms = decider.write_time.as_millis() as u64,
+        write_wait_ms = decider.write_time.as_millis() as u64,
         "shifts written"
     );
     let reject_report = if counts.rows_rejected > 0 {
@@ -228,6 +240,8 @@ struct Decider<'a> {
     rejects: Vec<Vec<Value>>,
     segments: usize,
     write_time: std::time::Duration,
+    /// The batch being written while the next one is decided and costed.
+    in_flight: Option<tokio::task::JoinHandle<Result<(), StoreError>>>,
 }
 
 impl Decider<'_> {
@@ -235,16 +249,21 @@ impl Decider<'_> {
     fn decide(
         &self,
         rows: Vec<crate::store::shifts::StagedRow>,
-    ) -> Vec<(Decision, Option<(i64, String)>)> {
+    ) -> Vec<(Decision, Option<StoredShift>)> {
         let Some(worker) = rows.first().map(|r| r.worker_id.clone()) else {
             return Vec::new();
         };
-        let mut stored: HashMap<String, (Option<i64>, Option<String>)> = HashMap::new();
+        let mut stored: HashMap<String, Option<StoredShift>> = HashMap::new();
         let mut by_shift: BTreeMap<String, Vec<ShiftRow>> = BTreeMap::new();
         for row in rows {
+            let known = row.shift_id.zip(row.content_hash.clone()).zip(row.version);
             stored.insert(
                 row.shift_ref.clone(),
-                (row.shift_id, row.content_hash.clone()),
+                known.map(|((shift_id, content_hash), version)| StoredShift {
+                    shift_id,
+                    content_hash,
+                    version,
+                }),
             );
             by_shift
                 .entry(row.shift_ref.clone())
@@ -282,20 +301,20 @@ impl Decider<'_> {
                     Decision::Accept(c) => c.draft.shift_ref.as_str().to_owned(),
                     Decision::Reject(r) => r.shift_ref.clone(),
                 };
-                let stored = stored.get(&key).and_then(|(id, hash)| id.zip(hash.clone()));
+                let stored = stored.get(&key).cloned().flatten();
                 (decision, stored)
             })
             .collect()
     }
 
     /// Records one decision: a reject, an unchanged shift, or a new or amended shift with its costs.
-    fn apply(&mut self, decision: Decision, stored: Option<(i64, String)>) {
+    fn apply(&mut self, decision: Decision, stored: Option<StoredShift>) {
         match decision {
             Decision::Reject(rejection) => self.reject(rejection),
             Decision::Accept(candidate) => {
                 if stored
                     .as_ref()
-                    .is_some_and(|(_, hash)| *hash == candidate.content_hash)
+                    .is_some_and(|known| known.content_hash == candidate.content_hash)
                 {
                     self.counts.shifts_unchanged += 1;
                     return;
@@ -319,7 +338,7 @@ impl Decider<'_> {
     fn cost(
         &self,
         candidate: Candidate,
-        replaces: Option<(i64, String)>,
+        replaces: Option<StoredShift>,
     ) -> Result<AcceptedShift, Box<Rejection>> {
         let worker = self
             .reference
@@ -359,13 +378,34 @@ impl Decider<'_> {
         }
     }
 
-    async fn flush(&mut self, store: &Store, write: &WriteContext<'_>) -> Result<(), StoreError> {
-        let started = std::time::Instant::now();
-        write_shifts(store, &self.accepted, &self.rejects, write).await?;
-        self.write_time += started.elapsed();
-        self.accepted.clear();
-        self.rejects.clear();
+    /// Hands the collected shifts to a writer task, after the previous batch has committed, so
+    /// that writing one batch overlaps costing the next.
+    async fn flush(
+        &mut self,
+        store: &Store,
+        write: WriteContext,
+        file: &str,
+    ) -> Result<(), StoreError> {
+        self.drain().await?;
+        let accepted = std::mem::take(&mut self.accepted);
+        let rejects = std::mem::take(&mut self.rejects);
+        let (store, file) = (store.clone(), file.to_owned());
+        self.in_flight = Some(tokio::spawn(async move {
+            write_shifts(&store, accepted, rejects, write, file).await
+        }));
         self.segments = 0;
+        Ok(())
+    }
+
+    /// Waits for the batch being written.
+    async fn drain(&mut self) -> Result<(), StoreError> {
+        if let Some(handle) = self.in_flight.take() {
+            let started = std::time::Instant::now();
+            handle
+                .await
+                .map_err(|e| StoreError::Corrupt(format!("the shift writer stopped: {e}")))??;
+            self.write_time += started.elapsed();
+        }
         Ok(())
     }
 }

@@ -9,12 +9,10 @@ use crate::allocate::{SegmentDraft, ShiftDraft};
 use crate::capture::shifts::Candidate;
 use crate::cost::{Charge, CostedShift, cost_shift};
 use crate::domain::{CostCentreId, Interval, PersonId, ServiceCode, ShiftRef, WorkerId};
-use crate::store::bulk::{Value, insert_rows};
+use crate::store::batch::{self, Amend, Batch};
+use crate::store::bulk::Value;
 use crate::store::reference::ReferenceData;
-use crate::store::shifts::{
-    ALLOCATION, SEGMENT, SHIFT, SHIFT_AUDIT, amend_shift, delete_for_shifts, mark_costed,
-    reserve_shift_ids, shifts_to_cost,
-};
+use crate::store::shifts::{ALLOCATION, SEGMENT, SHIFT, SHIFT_AUDIT, SHIFT_REJECT, shifts_to_cost};
 use crate::store::{Store, StoreError};
 
 /// Segments written per transaction when recosting.
@@ -91,23 +89,30 @@ fn segment_values(shift_id: i64, candidate: &Candidate) -> Vec<Vec<Value>> {
         .collect()
 }
 
+/// The stored version an amendment replaces.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredShift {
+    pub shift_id: i64,
+    pub content_hash: String,
+    pub version: i64,
+}
+
 /// An accepted shift with its costs, new or replacing a stored version.
 pub struct AcceptedShift {
     pub candidate: Candidate,
     pub costed: CostedShift,
     pub cost_centre: CostCentreId,
-    /// The stored shift this amends, with its previous content hash.
-    pub replaces: Option<(i64, String)>,
+    /// The stored shift this amends.
+    pub replaces: Option<StoredShift>,
 }
 
 /// How accepted shifts are recorded.
-#[derive(Clone, Debug)]
-pub struct WriteContext<'a> {
+#[derive(Clone, Copy, Debug)]
+pub struct WriteContext {
     /// `approved` or `submitted`.
-    pub status: &'a str,
+    pub status: &'static str,
     /// `csv` or `api`.
-    pub source: &'a str,
-    pub source_file: &'a str,
+    pub source: &'static str,
 }
 
 fn span(candidate: &Candidate) -> (DateTime<Utc>, DateTime<Utc>) {
@@ -131,21 +136,39 @@ fn span(candidate: &Candidate) -> (DateTime<Utc>, DateTime<Utc>) {
 /// reject rows, in one transaction.
 pub async fn write_shifts(
     store: &Store,
-    shifts: &[AcceptedShift],
-    rejects: &[Vec<Value>],
-    ctx: &WriteContext<'_>,
+    shifts: Vec<AcceptedShift>,
+    rejects: Vec<Vec<Value>>,
+    ctx: WriteContext,
+    source_file: String,
 ) -> Result<(), StoreError> {
-    let now = Utc::now();
-    let mut tx = store.begin().await?;
     let new_count = shifts.iter().filter(|s| s.replaces.is_none()).count();
-    let mut new_ids = reserve_shift_ids(&mut tx, new_count).await?.into_iter();
+    batch::write(store, new_count, move |ids| {
+        shift_batch(&shifts, rejects, ctx, &source_file, ids)
+    })
+    .await
+}
+
+/// Lays out the rows of accepted shifts, given the ids reserved for the new ones.
+fn shift_batch(
+    shifts: &[AcceptedShift],
+    rejects: Vec<Vec<Value>>,
+    ctx: WriteContext,
+    source_file: &str,
+    new_ids: &[i64],
+) -> Batch {
+    let now = Utc::now();
+    let mut new_ids = new_ids.iter().copied();
     let amended_ids: Vec<i64> = shifts
         .iter()
-        .filter_map(|s| s.replaces.as_ref().map(|r| r.0))
+        .filter_map(|s| s.replaces.as_ref().map(|r| r.shift_id))
         .collect();
-    delete_for_shifts(&mut tx, "allocation", &amended_ids).await?;
-    delete_for_shifts(&mut tx, "segment", &amended_ids).await?;
-
+    let mut batch = Batch {
+        deletes: vec![
+            ("allocation", amended_ids.clone()),
+            ("segment", amended_ids),
+        ],
+        ..Batch::default()
+    };
     let (mut shift_rows, mut audit_rows, mut segment_rows, mut allocation_rows) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for accepted in shifts {
@@ -172,19 +195,23 @@ pub async fn write_shifts(
                 ]);
                 (id, 1, "create", None)
             }
-            Some((id, old_hash)) => {
-                let version = amend_shift(
-                    &mut tx,
-                    *id,
-                    &candidate.content_hash,
-                    ctx.status,
-                    ctx.source,
-                    first,
-                    last,
+            Some(stored) => {
+                batch.amends.push(Amend {
+                    shift_id: stored.shift_id,
+                    read_version: stored.version,
+                    content_hash: candidate.content_hash.clone(),
+                    status: ctx.status,
+                    source: ctx.source,
+                    first_start: first,
+                    last_end: last,
                     now,
+                });
+                (
+                    stored.shift_id,
+                    stored.version + 1,
+                    "amend",
+                    Some(stored.content_hash.clone()),
                 )
-                .await?;
-                (*id, version, "amend", Some(old_hash.clone()))
             }
         };
         audit_rows.push(vec![
@@ -196,7 +223,7 @@ pub async fn write_shifts(
             Value::Text(before),
             Value::text(candidate.content_hash.as_str()),
             Value::text(ctx.source),
-            Value::text(ctx.source_file),
+            Value::text(source_file),
             Value::Instant(Some(now)),
         ]);
         segment_rows.extend(segment_values(shift_id, candidate));
@@ -206,12 +233,14 @@ pub async fn write_shifts(
             &accepted.costed,
         ));
     }
-    insert_rows(&mut tx, &SHIFT, &shift_rows).await?;
-    insert_rows(&mut tx, &SHIFT_AUDIT, &audit_rows).await?;
-    insert_rows(&mut tx, &SEGMENT, &segment_rows).await?;
-    insert_rows(&mut tx, &ALLOCATION, &allocation_rows).await?;
-    crate::store::shifts::write_rejects(&mut tx, rejects).await?;
-    tx.commit().await
+    batch.inserts = vec![
+        (&SHIFT, shift_rows),
+        (&SHIFT_AUDIT, audit_rows),
+        (&SEGMENT, segment_rows),
+        (&ALLOCATION, allocation_rows),
+    ];
+    batch.upserts = vec![(&SHIFT_REJECT, rejects)];
+    batch
 }
 
 /// What a recosting pass did.
@@ -243,8 +272,7 @@ pub async fn recost_marked(
             batch_segments += draft.segments.len();
             cost_into(reference, id, draft, &mut batch, &mut counts);
             if batch_segments >= COSTING_BATCH_SEGMENTS {
-                write_recosted(store, &batch, &mut counts).await?;
-                batch.clear();
+                write_recosted(store, std::mem::take(&mut batch), &mut counts).await?;
                 batch_segments = 0;
             }
         }
@@ -266,7 +294,7 @@ pub async fn recost_marked(
     if let Some((id, draft)) = current.take() {
         cost_into(reference, id, draft, &mut batch, &mut counts);
     }
-    write_recosted(store, &batch, &mut counts).await?;
+    write_recosted(store, batch, &mut counts).await?;
     Ok(counts)
 }
 
@@ -318,7 +346,7 @@ fn cost_into(
 
 async fn write_recosted(
     store: &Store,
-    batch: &[(i64, CostCentreId, CostedShift)],
+    batch: Vec<(i64, CostCentreId, CostedShift)>,
     counts: &mut RecostCounts,
 ) -> Result<(), StoreError> {
     if batch.is_empty() {
@@ -329,12 +357,13 @@ async fn write_recosted(
         .iter()
         .flat_map(|(id, cc, costed)| allocation_values(*id, cc, costed))
         .collect();
-    let mut tx = store.begin().await?;
-    delete_for_shifts(&mut tx, "allocation", &ids).await?;
-    insert_rows(&mut tx, &ALLOCATION, &rows).await?;
-    mark_costed(&mut tx, &ids).await?;
-    tx.commit().await?;
     counts.shifts += ids.len() as u64;
     counts.allocation_rows += rows.len() as u64;
-    Ok(())
+    batch::write(store, 0, move |_| Batch {
+        deletes: vec![("allocation", ids.clone())],
+        inserts: vec![(&ALLOCATION, rows)],
+        costed: ids,
+        ..Batch::default()
+    })
+    .await
 }

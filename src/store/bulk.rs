@@ -98,7 +98,7 @@ impl TableSpec {
             .join(", ")
     }
 
-    fn check_row(&self, row: &[Value]) {
+    pub(crate) fn check_row(&self, row: &[Value]) {
         assert_eq!(
             row.len(),
             self.columns.len(),
@@ -144,8 +144,19 @@ impl TableSpec {
         sql
     }
 
+    /// `insert into t (cols) values (?1, ?2, ..)` for one row, for prepared single-row inserts.
+    pub(crate) fn insert_sql_single(&self) -> String {
+        let params: Vec<String> = (1..=self.columns.len()).map(|i| format!("?{i}")).collect();
+        format!(
+            "insert into {} ({}) values ({})",
+            self.table,
+            self.column_list(),
+            params.join(", ")
+        )
+    }
+
     /// `on conflict (keys) do update set col = excluded.col, ..`.
-    fn upsert_suffix(&self) -> String {
+    pub(crate) fn upsert_suffix(&self) -> String {
         let keys: Vec<&str> = self.columns[..self.key_len]
             .iter()
             .map(|(n, _)| *n)

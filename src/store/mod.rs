@@ -5,6 +5,7 @@
 //! together run in one [`Tx`]; on SQLite a write transaction takes the lock up front
 //! (`BEGIN IMMEDIATE`) so it never fails half-way on a busy database.
 
+pub mod batch;
 pub mod bulk;
 pub mod reference;
 pub mod shifts;
@@ -37,6 +38,10 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
+    #[error("database error: {0}")]
+    Sqlite(String),
+    #[error("{0}")]
+    Conflict(String),
 }
 
 /// Which database a [`Store`] talks to.

@@ -3,16 +3,12 @@
 
 use chrono::{DateTime, Utc};
 use futures_util::stream::BoxStream;
-use sqlx::AssertSqlSafe;
 
-use super::bulk::{ColType, TableSpec, Value, insert_rows, upsert_rows};
+use super::bulk::{ColType, TableSpec, Value};
 use super::{Store, StoreError, Tx, on_pool, on_tx};
 use crate::capture::shifts::ShiftRow;
 
 use ColType::{Instant, Int, Text};
-
-/// Shift ids per `IN (...)` list.
-const IDS_PER_STATEMENT_MAX: usize = 500;
 
 pub const IMPORT_ROW: TableSpec = TableSpec {
     table: "import_row",
@@ -141,14 +137,9 @@ pub async fn open_import_file(
     Ok(id)
 }
 
-/// Stages parsed rows of an import.
-pub async fn stage_rows(
-    tx: &mut Tx,
-    import_file_id: i64,
-    rows: &[ShiftRow],
-) -> Result<(), StoreError> {
-    let values: Vec<Vec<Value>> = rows
-        .iter()
+/// Parsed rows of an import as `import_row` rows, for staging.
+pub fn staged_values(import_file_id: i64, rows: &[ShiftRow]) -> Vec<Vec<Value>> {
+    rows.iter()
         .map(|r| {
             vec![
                 Value::int(import_file_id),
@@ -166,8 +157,7 @@ pub async fn stage_rows(
                 Value::Text(r.problem.as_ref().map(|p| p.reason.clone())),
             ]
         })
-        .collect();
-    insert_rows(tx, &IMPORT_ROW, &values).await
+        .collect()
 }
 
 /// `(worker_id, shift_ref, other stored shift_ref)` for every staged shift overlapping a stored one.
@@ -197,6 +187,7 @@ pub struct StagedRow {
     pub shift_id: Option<i64>,
     pub content_hash: Option<String>,
     pub status: Option<String>,
+    pub version: Option<i64>,
 }
 
 /// Streams staged rows ordered by worker, shift and row.
@@ -263,96 +254,6 @@ pub async fn reserve_shift_ids(tx: &mut Tx, count: usize) -> Result<Vec<i64>, St
                 .await?
         }
     })
-}
-
-/// Replaces the stored shift's header for an amendment and returns its new version.
-#[allow(clippy::too_many_arguments)]
-pub async fn amend_shift(
-    tx: &mut Tx,
-    shift_id: i64,
-    content_hash: &str,
-    status: &str,
-    source: &str,
-    first_start: DateTime<Utc>,
-    last_end: DateTime<Utc>,
-    now: DateTime<Utc>,
-) -> Result<i64, StoreError> {
-    Ok(on_tx!(tx, conn => {
-        sqlx::query_scalar(include_str!("../../sql/amend_shift.sql"))
-            .bind(shift_id)
-            .bind(content_hash)
-            .bind(status)
-            .bind(source)
-            .bind(first_start)
-            .bind(last_end)
-            .bind(false)
-            .bind(now)
-            .fetch_one(conn)
-            .await?
-    }))
-}
-
-/// Deletes the rows of `table` (`segment` or `allocation`) that belong to `shift_ids`.
-pub async fn delete_for_shifts(
-    tx: &mut Tx,
-    table: &'static str,
-    shift_ids: &[i64],
-) -> Result<(), StoreError> {
-    assert!(
-        matches!(table, "segment" | "allocation"),
-        "only per-shift child tables"
-    );
-    by_id_list(
-        tx,
-        &format!("delete from {table} where shift_id in"),
-        None,
-        shift_ids,
-    )
-    .await
-}
-
-/// Marks shifts as costed.
-pub async fn mark_costed(tx: &mut Tx, shift_ids: &[i64]) -> Result<(), StoreError> {
-    by_id_list(
-        tx,
-        "update shift set needs_costing = $1 where shift_id in",
-        Some(false),
-        shift_ids,
-    )
-    .await
-}
-
-/// Runs `head (ids...)` in chunks, with an optional first parameter `$1` bound before the ids.
-async fn by_id_list(
-    tx: &mut Tx,
-    head: &str,
-    first: Option<bool>,
-    shift_ids: &[i64],
-) -> Result<(), StoreError> {
-    let offset = usize::from(first.is_some());
-    for chunk in shift_ids.chunks(IDS_PER_STATEMENT_MAX) {
-        let list: Vec<String> = (1..=chunk.len())
-            .map(|i| format!("${}", i + offset))
-            .collect();
-        let sql = format!("{head} ({})", list.join(", "));
-        let full = chunk.len() == IDS_PER_STATEMENT_MAX;
-        on_tx!(tx, conn => {
-            let mut query = sqlx::query(AssertSqlSafe(sql)).persistent(full);
-            if let Some(value) = first {
-                query = query.bind(value);
-            }
-            for id in chunk {
-                query = query.bind(*id);
-            }
-            query.execute(conn).await?;
-        });
-    }
-    Ok(())
-}
-
-/// Stores reject rows (keyed by file and row, so a re-import overwrites rather than repeats).
-pub async fn write_rejects(tx: &mut Tx, rows: &[Vec<Value>]) -> Result<(), StoreError> {
-    upsert_rows(tx, &SHIFT_REJECT, rows).await
 }
 
 /// One segment of a shift that needs costing.

@@ -1,0 +1,388 @@
+//! Write batches: one transaction of deletes, amendments, inserts and upserts, run the fastest way
+//! each backend allows. PostgreSQL goes through sqlx with `COPY`; SQLite goes through rusqlite on
+//! its own connection to the same file, with cached prepared statements on a blocking thread —
+//! sqlx's SQLite driver hands every statement to a worker thread and reaches about a tenth of
+//! SQLite's own speed on batch work (limits.md).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{ToSql, TransactionBehavior};
+use sqlx::AssertSqlSafe;
+
+use super::bulk::{TableSpec, Value, insert_rows, upsert_rows};
+use super::{Store, StoreError, Tx};
+
+/// Shift ids per `IN (...)` list.
+const IDS_PER_STATEMENT_MAX: usize = 500;
+/// How long the SQLite batch connection waits for the write lock.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A stored shift replaced by an amendment. The update only applies to the version that was
+/// read, so a concurrent change makes the batch fail instead of being overwritten.
+#[derive(Clone, Debug)]
+pub struct Amend {
+    pub shift_id: i64,
+    pub read_version: i64,
+    pub content_hash: String,
+    pub status: &'static str,
+    pub source: &'static str,
+    pub first_start: DateTime<Utc>,
+    pub last_end: DateTime<Utc>,
+    pub now: DateTime<Utc>,
+}
+
+/// One transaction's writes, run in this order: deletes, amendments, inserts, upserts, then the
+/// costed marks.
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// `(child table, shift ids)`: rows of `segment` or `allocation` to remove.
+    pub deletes: Vec<(&'static str, Vec<i64>)>,
+    pub amends: Vec<Amend>,
+    pub inserts: Vec<(&'static TableSpec, Vec<Vec<Value>>)>,
+    pub upserts: Vec<(&'static TableSpec, Vec<Vec<Value>>)>,
+    /// Shifts whose allocation rows are now current.
+    pub costed: Vec<i64>,
+}
+
+/// Runs one batch in one transaction. `new_shift_ids` ids are reserved inside the transaction
+/// and handed to `build`, which lays out the rows that use them.
+pub async fn write<F>(store: &Store, new_shift_ids: usize, build: F) -> Result<(), StoreError>
+where
+    F: FnOnce(&[i64]) -> Batch + Send + 'static,
+{
+    match store {
+        Store::Sqlite(pool) => {
+            let path = pool.connect_options().get_filename().to_path_buf();
+            tokio::task::spawn_blocking(move || write_sqlite(&path, new_shift_ids, build))
+                .await
+                .map_err(|e| StoreError::Corrupt(format!("the batch writer stopped: {e}")))?
+        }
+        Store::Postgres(_) => {
+            let mut tx = store.begin().await?;
+            let ids = super::shifts::reserve_shift_ids(&mut tx, new_shift_ids).await?;
+            let batch = build(&ids);
+            run_sqlx(&mut tx, &batch).await?;
+            tx.commit().await
+        }
+    }
+}
+
+async fn run_sqlx(tx: &mut Tx, batch: &Batch) -> Result<(), StoreError> {
+    for (table, ids) in &batch.deletes {
+        by_id_list(
+            tx,
+            &format!("delete from {table} where shift_id in"),
+            None,
+            ids,
+        )
+        .await?;
+    }
+    for amend in &batch.amends {
+        let updated = super::on_tx!(tx, conn => {
+            sqlx::query(include_str!("../../sql/amend_shift.sql"))
+                .bind(amend.shift_id)
+                .bind(amend.read_version)
+                .bind(amend.content_hash.as_str())
+                .bind(amend.status)
+                .bind(amend.source)
+                .bind(amend.first_start)
+                .bind(amend.last_end)
+                .bind(false)
+                .bind(amend.now)
+                .execute(conn)
+                .await?
+                .rows_affected()
+        });
+        check_amended(amend, updated)?;
+    }
+    for (spec, rows) in &batch.inserts {
+        insert_rows(tx, spec, rows).await?;
+    }
+    for (spec, rows) in &batch.upserts {
+        upsert_rows(tx, spec, rows).await?;
+    }
+    by_id_list(
+        tx,
+        "update shift set needs_costing = $1 where shift_id in",
+        Some(false),
+        &batch.costed,
+    )
+    .await
+}
+
+fn check_amended(amend: &Amend, updated: u64) -> Result<(), StoreError> {
+    if updated == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict(format!(
+            "shift {} changed while it was being amended (expected version {}); run the import again",
+            amend.shift_id, amend.read_version
+        )))
+    }
+}
+
+/// Runs `head (ids...)` in chunks, with an optional `$1` bound before the ids.
+async fn by_id_list(
+    tx: &mut Tx,
+    head: &str,
+    first: Option<bool>,
+    shift_ids: &[i64],
+) -> Result<(), StoreError> {
+    let offset = usize::from(first.is_some());
+    for chunk in shift_ids.chunks(IDS_PER_STATEMENT_MAX) {
+        let list: Vec<String> = (1..=chunk.len())
+            .map(|i| format!("${}", i + offset))
+            .collect();
+        let sql = format!("{head} ({})", list.join(", "));
+        let full = chunk.len() == IDS_PER_STATEMENT_MAX;
+        super::on_tx!(tx, conn => {
+            let mut query = sqlx::query(AssertSqlSafe(sql)).persistent(full);
+            if let Some(value) = first {
+                query = query.bind(value);
+            }
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            query.execute(conn).await?;
+        });
+    }
+    Ok(())
+}
+
+/// Opens a rusqlite connection to the database file sqlx uses, set up the same way.
+pub(crate) fn open_sqlite(path: &Path) -> Result<rusqlite::Connection, StoreError> {
+    let conn = rusqlite::Connection::open(path).map_err(sqlite_error)?;
+    conn.busy_timeout(SQLITE_BUSY_TIMEOUT)
+        .map_err(sqlite_error)?;
+    conn.execute_batch("pragma journal_mode = wal; pragma synchronous = normal; pragma foreign_keys = on; pragma temp_store = memory; pragma cache_size = -8192;")
+        .map_err(sqlite_error)?;
+    Ok(conn)
+}
+
+pub(crate) fn sqlite_error(e: rusqlite::Error) -> StoreError {
+    StoreError::Sqlite(e.to_string())
+}
+
+/// Idle rusqlite connections per database file, reused across batches: opening one costs
+/// schema parsing and a WAL checkpoint when it closes.
+static IDLE_SQLITE: std::sync::Mutex<Vec<(PathBuf, rusqlite::Connection)>> =
+    std::sync::Mutex::new(Vec::new());
+/// Idle connections kept at most.
+const IDLE_SQLITE_MAX: usize = 4;
+
+/// Runs `work` on an idle connection to `path` (or a new one), then keeps it for the next batch.
+pub(crate) fn with_sqlite<T>(
+    path: &Path,
+    work: impl FnOnce(&mut rusqlite::Connection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    let idle = {
+        let mut idle = IDLE_SQLITE
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        idle.iter()
+            .position(|(p, _)| p == path)
+            .map(|i| idle.swap_remove(i).1)
+    };
+    let mut conn = match idle {
+        Some(conn) => conn,
+        None => open_sqlite(path)?,
+    };
+    let result = work(&mut conn);
+    if result.is_ok() {
+        let mut idle = IDLE_SQLITE
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if idle.len() < IDLE_SQLITE_MAX {
+            idle.push((path.to_path_buf(), conn));
+        }
+    }
+    result
+}
+
+fn write_sqlite<F>(path: &Path, new_shift_ids: usize, build: F) -> Result<(), StoreError>
+where
+    F: FnOnce(&[i64]) -> Batch,
+{
+    with_sqlite(path, |conn| write_sqlite_on(conn, new_shift_ids, build))
+}
+
+fn write_sqlite_on<F>(
+    conn: &mut rusqlite::Connection,
+    new_shift_ids: usize,
+    build: F,
+) -> Result<(), StoreError>
+where
+    F: FnOnce(&[i64]) -> Batch,
+{
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(sqlite_error)?;
+    let ids: Vec<i64> = if new_shift_ids == 0 {
+        Vec::new()
+    } else {
+        let max: i64 = tx
+            .query_row(
+                include_str!("../../sql/sqlite/reserve_shift_ids.sql"),
+                [],
+                |r| r.get(0),
+            )
+            .map_err(sqlite_error)?;
+        let count = i64::try_from(new_shift_ids).expect("a batch is small");
+        (max + 1..=max + count).collect()
+    };
+    let batch = build(&ids);
+    for (table, ids) in &batch.deletes {
+        let mut statement = tx
+            .prepare_cached(&format!("delete from {table} where shift_id = ?1"))
+            .map_err(sqlite_error)?;
+        for id in ids {
+            statement.execute([id]).map_err(sqlite_error)?;
+        }
+    }
+    for amend in &batch.amends {
+        let mut statement = tx
+            .prepare_cached(&numbered_to_anonymous(include_str!(
+                "../../sql/amend_shift.sql"
+            )))
+            .map_err(sqlite_error)?;
+        let updated = statement
+            .execute(rusqlite::params![
+                amend.shift_id,
+                amend.read_version,
+                amend.content_hash,
+                amend.status,
+                amend.source,
+                Value::Instant(Some(amend.first_start)),
+                Value::Instant(Some(amend.last_end)),
+                false,
+                Value::Instant(Some(amend.now)),
+            ])
+            .map_err(sqlite_error)?;
+        check_amended(amend, updated as u64)?;
+    }
+    for (spec, rows) in &batch.inserts {
+        insert_each(&tx, spec, rows, "")?;
+    }
+    for (spec, rows) in &batch.upserts {
+        insert_each(&tx, spec, rows, &spec.upsert_suffix())?;
+    }
+    {
+        let mut statement = tx
+            .prepare_cached("update shift set needs_costing = 0 where shift_id = ?1")
+            .map_err(sqlite_error)?;
+        for id in &batch.costed {
+            statement.execute([id]).map_err(sqlite_error)?;
+        }
+    }
+    tx.commit().map_err(sqlite_error)
+}
+
+/// The amendment statement is written with `$n` for both backends; rusqlite binds by position
+/// with `?n` just as well.
+fn numbered_to_anonymous(sql: &str) -> String {
+    sql.replace('$', "?")
+}
+
+fn insert_each(
+    tx: &rusqlite::Transaction<'_>,
+    spec: &TableSpec,
+    rows: &[Vec<Value>],
+    suffix: &str,
+) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let sql = format!("{}{suffix}", spec.insert_sql_single());
+    let mut statement = tx.prepare_cached(&sql).map_err(sqlite_error)?;
+    for row in rows {
+        spec.check_row(row);
+        statement
+            .execute(rusqlite::params_from_iter(row.iter()))
+            .map_err(sqlite_error)?;
+    }
+    Ok(())
+}
+
+/// SQLite stores an instant as sqlx writes it, `2026-10-06T09:00:00+00:00`, so values written by
+/// either driver compare and decode alike.
+/// Written digit by digit: chrono's general formatter is several times slower, and a large import
+/// writes millions of instants.
+pub(crate) fn sqlite_instant(instant: &DateTime<Utc>) -> String {
+    use chrono::{Datelike, Timelike};
+    if instant.nanosecond() != 0 || !(0..=9999).contains(&instant.year()) {
+        return instant.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false);
+    }
+    let mut out = String::with_capacity(25);
+    push_digits(&mut out, instant.year() as u32, 4);
+    out.push('-');
+    push_digits(&mut out, instant.month(), 2);
+    out.push('-');
+    push_digits(&mut out, instant.day(), 2);
+    out.push('T');
+    push_digits(&mut out, instant.hour(), 2);
+    out.push(':');
+    push_digits(&mut out, instant.minute(), 2);
+    out.push(':');
+    push_digits(&mut out, instant.second(), 2);
+    out.push_str("+00:00");
+    out
+}
+
+/// A local date as SQLite stores it, `2026-10-06`.
+pub(crate) fn sqlite_date(date: &chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    if !(0..=9999).contains(&date.year()) {
+        return date.to_string();
+    }
+    let mut out = String::with_capacity(10);
+    push_digits(&mut out, date.year() as u32, 4);
+    out.push('-');
+    push_digits(&mut out, date.month(), 2);
+    out.push('-');
+    push_digits(&mut out, date.day(), 2);
+    out
+}
+
+fn push_digits(out: &mut String, value: u32, width: u32) {
+    for place in (0..width).rev() {
+        let digit = (value / 10_u32.pow(place)) % 10;
+        out.push(char::from(b'0' + digit as u8));
+    }
+}
+
+impl ToSql for Value {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self {
+            Value::Int(Some(v)) => ToSqlOutput::from(*v),
+            Value::Text(Some(v)) => ToSqlOutput::Borrowed(ValueRef::Text(v.as_bytes())),
+            Value::Date(Some(v)) => ToSqlOutput::from(sqlite_date(v)),
+            Value::Instant(Some(v)) => ToSqlOutput::from(sqlite_instant(v)),
+            Value::Bool(v) => ToSqlOutput::from(i64::from(*v)),
+            Value::Int(None) | Value::Text(None) | Value::Date(None) | Value::Instant(None) => {
+                ToSqlOutput::from(rusqlite::types::Null)
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instants_and_dates_are_written_as_sqlx_writes_them() {
+        let instant = DateTime::parse_from_rfc3339("2026-03-09T07:05:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(
+            sqlite_instant(&instant),
+            instant.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)
+        );
+        assert_eq!(sqlite_instant(&instant), "2026-03-09T07:05:00+00:00");
+        let date = chrono::NaiveDate::from_ymd_opt(2026, 3, 9).unwrap();
+        assert_eq!(sqlite_date(&date), date.to_string());
+    }
+}
