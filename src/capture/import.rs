@@ -173,26 +173,28 @@ pub async fn import_shifts(
         write_time: std::time::Duration::ZERO,
         in_flight: None,
     };
-    let mut rows = staged_rows(store, import_file_id);
+    let mut chunks = staged_rows(store, import_file_id);
     let mut worker_rows: Vec<crate::store::shifts::StagedRow> = Vec::new();
-    while let Some(row) = rows.try_next().await.map_err(StoreError::from)? {
-        if worker_rows
-            .last()
-            .is_some_and(|last| last.worker_id != row.worker_id)
-        {
-            for (decision, stored) in decider.decide(std::mem::take(&mut worker_rows)) {
-                decider.apply(decision, stored);
-                if decider.segments >= WRITE_BATCH_SEGMENTS
-                    || decider.rejects.len() >= WRITE_BATCH_SEGMENTS
-                {
-                    decider.flush(store, write, &file).await?;
-                    decider.drain().await?;
+    while let Some(chunk) = chunks.recv().await {
+        for row in chunk? {
+            if worker_rows
+                .last()
+                .is_some_and(|last| last.worker_id != row.worker_id)
+            {
+                for (decision, stored) in decider.decide(std::mem::take(&mut worker_rows)) {
+                    decider.apply(decision, stored);
+                    if decider.segments >= WRITE_BATCH_SEGMENTS
+                        || decider.rejects.len() >= WRITE_BATCH_SEGMENTS
+                    {
+                        decider.flush(store, write, &file).await?;
+                        decider.drain().await?;
+                    }
                 }
             }
+            worker_rows.push(row);
         }
-        worker_rows.push(row);
     }
-    drop(rows);
+    drop(chunks);
     for (decision, stored) in decider.decide(worker_rows) {
         decider.apply(decision, stored);
     }

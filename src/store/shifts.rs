@@ -190,12 +190,112 @@ pub struct StagedRow {
     pub version: Option<i64>,
 }
 
-/// Streams staged rows ordered by worker, shift and row.
+/// Staged rows sent per message: few enough hand-offs between threads that reading costs little
+/// more than the query itself, small enough that memory stays flat.
+const STAGED_ROWS_PER_CHUNK: usize = 2_048;
+/// Chunks read ahead of the consumer.
+const STAGED_CHUNKS_AHEAD: usize = 4;
+
+/// Streams staged rows ordered by worker, shift and row, in chunks, from a reader running beside
+/// the caller (on SQLite a rusqlite connection: sqlx's SQLite driver wakes a thread per row).
 pub fn staged_rows(
     store: &Store,
     import_file_id: i64,
-) -> BoxStream<'_, Result<StagedRow, sqlx::Error>> {
-    on_pool!(store, pool => sqlx::query_as(include_str!("../../sql/staged_rows.sql")).bind(import_file_id).fetch(pool))
+) -> tokio::sync::mpsc::Receiver<Result<Vec<StagedRow>, StoreError>> {
+    let (sender, receiver) = tokio::sync::mpsc::channel(STAGED_CHUNKS_AHEAD);
+    match store {
+        Store::Sqlite(pool) => {
+            let path = pool.connect_options().get_filename().to_path_buf();
+            tokio::task::spawn_blocking(move || {
+                let result = super::batch::with_sqlite(&path, |conn| {
+                    read_staged_sqlite(conn, import_file_id, &sender)
+                });
+                if let Err(error) = result {
+                    let _ = sender.blocking_send(Err(error));
+                }
+            });
+        }
+        Store::Postgres(pool) => {
+            let pool = pool.clone();
+            tokio::spawn(async move {
+                let mut rows =
+                    sqlx::query_as::<_, StagedRow>(include_str!("../../sql/staged_rows.sql"))
+                        .bind(import_file_id)
+                        .fetch(&pool);
+                let mut chunk = Vec::with_capacity(STAGED_ROWS_PER_CHUNK);
+                loop {
+                    match futures_util::TryStreamExt::try_next(&mut rows).await {
+                        Ok(Some(row)) => chunk.push(row),
+                        Ok(None) => break,
+                        Err(error) => {
+                            let _ = sender.send(Err(error.into())).await;
+                            return;
+                        }
+                    }
+                    if chunk.len() == STAGED_ROWS_PER_CHUNK
+                        && sender.send(Ok(std::mem::take(&mut chunk))).await.is_err()
+                    {
+                        return;
+                    }
+                }
+                if !chunk.is_empty() {
+                    let _ = sender.send(Ok(chunk)).await;
+                }
+            });
+        }
+    }
+    receiver
+}
+
+fn read_staged_sqlite(
+    conn: &mut rusqlite::Connection,
+    import_file_id: i64,
+    sender: &tokio::sync::mpsc::Sender<Result<Vec<StagedRow>, StoreError>>,
+) -> Result<(), StoreError> {
+    use super::batch::sqlite_error;
+    let instant = |text: Option<String>| -> Result<Option<DateTime<Utc>>, StoreError> {
+        text.map(|t| {
+            DateTime::parse_from_rfc3339(&t)
+                .map(|d| d.with_timezone(&Utc))
+                .map_err(|e| StoreError::Corrupt(format!("staged instant '{t}': {e}")))
+        })
+        .transpose()
+    };
+    let sql = include_str!("../../sql/staged_rows.sql").replace('$', "?");
+    let mut statement = conn.prepare(&sql).map_err(sqlite_error)?;
+    let mut rows = statement.query([import_file_id]).map_err(sqlite_error)?;
+    let mut chunk = Vec::with_capacity(STAGED_ROWS_PER_CHUNK);
+    while let Some(row) = rows.next().map_err(sqlite_error)? {
+        let get_text = |i: usize| row.get::<_, Option<String>>(i).map_err(sqlite_error);
+        chunk.push(StagedRow {
+            row_no: row.get(0).map_err(sqlite_error)?,
+            worker_id: get_text(1)?.unwrap_or_default(),
+            shift_ref: get_text(2)?.unwrap_or_default(),
+            start_utc: instant(get_text(3)?)?,
+            end_utc: instant(get_text(4)?)?,
+            service_code: get_text(5)?.unwrap_or_default(),
+            people: get_text(6)?.unwrap_or_default(),
+            miles: get_text(7)?.unwrap_or_default(),
+            notes: get_text(8)?.unwrap_or_default(),
+            error_field: get_text(9)?,
+            error_reason: get_text(10)?,
+            shift_id: row.get(11).map_err(sqlite_error)?,
+            content_hash: get_text(12)?,
+            status: get_text(13)?,
+            version: row.get(14).map_err(sqlite_error)?,
+        });
+        if chunk.len() == STAGED_ROWS_PER_CHUNK
+            && sender
+                .blocking_send(Ok(std::mem::take(&mut chunk)))
+                .is_err()
+        {
+            return Ok(());
+        }
+    }
+    if !chunk.is_empty() {
+        let _ = sender.blocking_send(Ok(chunk));
+    }
+    Ok(())
 }
 
 /// Counts of a finished shift import.
