@@ -157,7 +157,7 @@ pub(crate) fn open_sqlite(path: &Path) -> Result<rusqlite::Connection, StoreErro
     let conn = rusqlite::Connection::open(path).map_err(sqlite_error)?;
     conn.busy_timeout(SQLITE_BUSY_TIMEOUT)
         .map_err(sqlite_error)?;
-    conn.execute_batch("pragma journal_mode = wal; pragma synchronous = normal; pragma foreign_keys = on; pragma temp_store = memory; pragma cache_size = -8192;")
+    conn.execute_batch("pragma journal_mode = wal; pragma synchronous = normal; pragma foreign_keys = on; pragma cache_size = -8192;")
         .map_err(sqlite_error)?;
     Ok(conn)
 }

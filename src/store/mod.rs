@@ -110,7 +110,6 @@ impl Store {
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(SQLITE_BUSY_TIMEOUT)
                 .foreign_keys(true)
-                .pragma("temp_store", "memory")
                 .pragma("cache_size", "-8192");
             if let Some(folder) = options
                 .get_filename()
