@@ -4,5 +4,6 @@
 mod support;
 
 mod imports;
+mod properties;
 mod reference;
 mod rules_examples;
