@@ -1,7 +1,8 @@
 -- Foundation schema: reference data, shifts and their segments, the allocation ledger, imports.
--- Money is integer pence (rates: centipence, 1/100 p); instants are UTC text (RFC 3339) and
--- local dates are 'YYYY-MM-DD'. Business keys are unique constraints, so a retried write that
--- would duplicate something fails instead of doubling it.
+-- Money is integer pence (rates: centipence, 1/100 p); instants are whole seconds since the Unix
+-- epoch (UTC), integer, exactly as on PostgreSQL, so both backends share every query and compare
+-- instants as integers; local dates are 'YYYY-MM-DD'. Business keys are unique constraints, so a
+-- retried write that would duplicate something fails instead of doubling it.
 
 create table cost_centre (
     cost_centre_id text primary key,
@@ -116,7 +117,7 @@ create table reference_audit (
     before_json text,
     after_json text,
     source_file text not null,
-    changed_at text not null
+    changed_at integer not null
 );
 
 -- One row per distinct file content per kind: importing the same bytes again reuses it.
@@ -132,28 +133,14 @@ create table import_file (
     shifts_rejected integer not null default 0,
     rows_rejected integer not null default 0,
     status text not null check (status in ('running','done')),
-    first_imported_at text not null,
-    last_imported_at text not null,
+    first_imported_at integer not null,
+    last_imported_at integer not null,
     unique (kind, sha256)
 );
 
--- Rows of a shift file while it is being imported; emptied when the import finishes.
-create table import_row (
-    import_file_id integer not null references import_file (import_file_id),
-    row_no integer not null,
-    worker_id text not null,
-    shift_ref text not null,
-    start_utc text,
-    end_utc text,
-    window_start_utc text,
-    service_code text not null,
-    people text not null,
-    miles text not null,
-    notes text not null,
-    error_field text,
-    error_reason text,
-    primary key (import_file_id, row_no)
-) without rowid;
+-- Rows of a shift file being imported are staged in a temporary table of the importing
+-- connection (sql/sqlite/create_staging.sql): they vanish with it, so a crash leaves nothing to
+-- clean up, and staging never touches the write-ahead log.
 
 create table shift_reject (
     import_file_id integer not null references import_file (import_file_id),
@@ -173,21 +160,24 @@ create table shift (
     source text not null check (source in ('csv','api')),
     version integer not null check (version >= 1),
     content_hash text not null,
-    first_start_utc text not null,
-    last_end_utc text not null,
+    first_start_utc integer not null,
+    last_end_utc integer not null,
     needs_costing integer not null default 0,
-    created_at text not null,
-    updated_at text not null,
+    created_at integer not null,
+    updated_at integer not null,
     unique (worker_id, shift_ref)
 );
 create index shift_needs_costing on shift (needs_costing) where needs_costing = 1;
+-- Overlap checks (rules.md S2) scan a worker's shifts by start; a shift spans at most
+-- SHIFT_SPAN_MINUTES_MAX, which bounds the range.
+create index shift_worker_start on shift (worker_id, first_start_utc);
 
 create table segment (
     shift_id integer not null references shift (shift_id) on delete cascade,
     segment_no integer not null,
     worker_id text not null,
-    start_utc text not null,
-    end_utc text not null,
+    start_utc integer not null,
+    end_utc integer not null,
     service_code text not null,
     people text not null,
     miles text not null default '',
@@ -195,7 +185,13 @@ create table segment (
     primary key (shift_id, segment_no),
     check (end_utc > start_utc)
 ) without rowid;
-create index segment_worker_start on segment (worker_id, start_utc);
+
+-- Shift ids are handed out in blocks before a batch is laid out, as PostgreSQL's identity
+-- sequence does: an id once reserved is never reused, even when its batch fails.
+create table shift_id_sequence (
+    next_shift_id integer not null check (next_shift_id >= 1)
+);
+insert into shift_id_sequence (next_shift_id) values (1);
 
 create table shift_audit (
     shift_audit_id integer primary key,
@@ -208,19 +204,22 @@ create table shift_audit (
     after_hash text not null,
     source text not null,
     source_file text not null,
-    changed_at text not null,
+    changed_at integer not null,
     unique (shift_id, version)
 );
 
 -- The allocation ledger: one row per (segment, local date, band) per person, or unallocated.
 -- Summing rows gives every invoice line of rules.md C5 and the cost shares of K2 exactly.
--- Tables keyed by (parent, position) are WITHOUT ROWID: one B-tree each instead of two.
+-- allocation_id is shift_id * 65536 + row_no (ledger::ALLOCATION_ROWS_PER_SHIFT_MAX): a shift's
+-- rows are one contiguous key range, so new rows append to the table's end and a shift's rows are
+-- found or deleted by range, with no second index to keep up.
 create table allocation (
-    shift_id integer not null references shift (shift_id) on delete cascade,
+    allocation_id integer primary key,
+    shift_id integer not null references shift (shift_id),
     row_no integer not null,
     segment_no integer not null,
-    start_utc text not null,
-    end_utc text not null,
+    start_utc integer not null,
+    end_utc integer not null,
     local_date text not null,
     band text not null,
     service_code text not null,
@@ -235,6 +234,9 @@ create table allocation (
     divisor integer not null default 1,
     night_units integer not null default 0,
     unpriced integer not null default 0,
-    primary key (shift_id, row_no)
-) without rowid;
-create index allocation_date_person on allocation (local_date, person_id);
+    check (row_no >= 0 and row_no < 65536 and allocation_id = shift_id * 65536 + row_no)
+);
+-- Reports read the ledger by local date. The index is on the date alone: new rows carry rising
+-- shift ids, so each lands at the end of its date's range instead of at a random place, which
+-- keeps imports fast; a person's rows are picked out within the dates.
+create index allocation_date on allocation (local_date);

@@ -9,5 +9,6 @@ pub mod shift;
 
 pub use shares::{TICKS_PER_MINUTE, largest_remainder, ticks_for};
 pub use shift::{
-    PEOPLE_PER_SEGMENT_MAX, SEGMENT_MINUTES_MAX, SHIFT_SEGMENTS_MAX, SegmentDraft, ShiftDraft,
+    PEOPLE_PER_SEGMENT_MAX, SEGMENT_MINUTES_MAX, SHIFT_SEGMENTS_MAX, SHIFT_SPAN_MINUTES_MAX,
+    SegmentDraft, ShiftDraft,
 };

@@ -8,6 +8,9 @@ pub const PEOPLE_PER_SEGMENT_MAX: usize = 12;
 pub const SHIFT_SEGMENTS_MAX: usize = 96;
 /// Longest segment: 26 hours, enough for a 24-hour live-in day across a clock change.
 pub const SEGMENT_MINUTES_MAX: i64 = 26 * 60;
+/// Longest shift, from its first start to its last end: 48 hours. Longer live-in periods are
+/// recorded as a shift a day. The bound keeps every overlap check a short index range.
+pub const SHIFT_SPAN_MINUTES_MAX: i64 = 48 * 60;
 
 /// One segment of a shift (rules.md S1).
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -19,19 +19,16 @@ use crate::calendar::holidays::parse_gov_uk_json;
 use crate::cost::{EngineError, RateCard, cost_shift};
 use crate::domain::LocalZone;
 use crate::ledger::{AcceptedShift, StoredShift, WriteContext, recost_marked, write_shifts};
-use crate::store::batch::{self, Batch};
 use crate::store::bulk::Value;
 use crate::store::reference::{ReferenceData, known_keys, mark_for_costing, merge, write_merged};
-use crate::store::shifts::{
-    IMPORT_ROW, ImportCounts, finish_import, open_import_file, staged_rows, staged_values,
-    stored_conflicts,
-};
+use crate::store::shifts::{ImportCounts, finish_import, open_import_file, staged_values};
+use crate::store::staging::Staging;
 use crate::store::{Store, StoreError};
 
 /// Rows staged per insert.
 pub const IMPORT_BATCH_ROWS: usize = 10_000;
 /// Accepted segments written per transaction.
-pub const WRITE_BATCH_SEGMENTS: usize = 5_000;
+pub const WRITE_BATCH_SEGMENTS: usize = 10_000;
 /// Bad rows listed in a refused reference file's message.
 const PROBLEMS_SHOWN_MAX: usize = 50;
 
@@ -112,6 +109,7 @@ pub async fn import_shifts(
     let file = input.file().to_owned();
     let import_file_id = open_import_file(store, "shifts", &file, &sha256_of(path)?).await?;
     clear_rejects(store, import_file_id).await?;
+    let mut staging = Staging::open(store, import_file_id).await?;
     let zone = reference.ctx.zone;
     let mut counts = ImportCounts::default();
 
@@ -128,11 +126,7 @@ pub async fn import_shifts(
             let rows = staged_values(import_file_id, &batch);
             progress.inc(batch.len() as u64);
             batch.clear();
-            let stage = move |_: &[i64]| Batch {
-                inserts: vec![(&IMPORT_ROW, rows)],
-                ..Batch::default()
-            };
-            batch::write(store, 0, stage).await?;
+            staging.stage(rows).await?;
         }
         if done {
             break;
@@ -144,7 +138,7 @@ pub async fn import_shifts(
     tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, "staged");
     progress.set_message(format!("checking and costing {file}"));
     let mut conflicts: HashMap<(String, String), Vec<String>> = HashMap::new();
-    for (worker, shift_ref, other) in stored_conflicts(store, import_file_id).await? {
+    for (worker, shift_ref, other) in staging.stored_conflicts().await? {
         conflicts
             .entry((worker, shift_ref))
             .or_default()
@@ -173,7 +167,7 @@ pub async fn import_shifts(
         write_time: std::time::Duration::ZERO,
         in_flight: None,
     };
-    let mut chunks = staged_rows(store, import_file_id);
+    let mut chunks = staging.rows();
     let mut worker_rows: Vec<crate::store::shifts::StagedRow> = Vec::new();
     while let Some(chunk) = chunks.recv().await {
         for row in chunk? {

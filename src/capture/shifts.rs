@@ -8,7 +8,8 @@ use sha2::{Digest, Sha256};
 
 use super::csv_input::{Columns, CsvRow};
 use crate::allocate::{
-    PEOPLE_PER_SEGMENT_MAX, SEGMENT_MINUTES_MAX, SHIFT_SEGMENTS_MAX, SegmentDraft, ShiftDraft,
+    PEOPLE_PER_SEGMENT_MAX, SEGMENT_MINUTES_MAX, SHIFT_SEGMENTS_MAX, SHIFT_SPAN_MINUTES_MAX,
+    SegmentDraft, ShiftDraft,
 };
 use crate::domain::{Interval, LocalZone, PersonId, ServiceCode, ShiftRef, WorkerId};
 
@@ -60,10 +61,11 @@ pub struct ShiftRow {
 }
 
 impl ShiftRow {
-    /// The earliest stored start that could overlap this row (its start minus the longest segment).
+    /// The earliest start of a stored shift that could overlap this row: its start minus the
+    /// longest shift.
     pub fn window_start(&self) -> Option<DateTime<Utc>> {
         self.start
-            .map(|s| s - chrono::Duration::minutes(SEGMENT_MINUTES_MAX))
+            .map(|s| s - chrono::Duration::minutes(SHIFT_SPAN_MINUTES_MAX))
     }
 }
 
@@ -278,6 +280,19 @@ pub fn assemble_shift(mut rows: Vec<ShiftRow>) -> Result<Candidate, Rejection> {
         );
         return Err(reject("start", reason, &rows));
     }
+    let first_start = records[0].draft.interval.start;
+    let last_end = records
+        .iter()
+        .map(|r| r.draft.interval.end)
+        .max()
+        .expect("a shift has segments");
+    let span_minutes = (last_end - first_start).num_minutes();
+    if span_minutes > SHIFT_SPAN_MINUTES_MAX {
+        let reason = format!(
+            "the shift spans {span_minutes} minutes from its first start to its last end; the most is {SHIFT_SPAN_MINUTES_MAX} (48 hours): record a longer period as a shift a day"
+        );
+        return Err(reject("end", reason, &rows));
+    }
     let draft = ShiftDraft {
         worker_id: WorkerId::parse(&rows[0].worker_id).expect("checked per row"),
         shift_ref: ShiftRef::parse(&rows[0].shift_ref).expect("checked per row"),
@@ -453,6 +468,22 @@ mod tests {
             "{}",
             err.reason
         );
+    }
+
+    #[test]
+    fn a_shift_spans_at_most_48_hours() {
+        let within = assemble_shift(vec![
+            row(2, "S1", "2026-10-06T09:00", "2026-10-07T09:00", "A"),
+            row(3, "S1", "2026-10-07T10:00", "2026-10-08T09:00", "A"),
+        ]);
+        assert!(within.is_ok(), "{within:?}");
+        let err = assemble_shift(vec![
+            row(2, "S1", "2026-10-06T09:00", "2026-10-07T09:00", "A"),
+            row(3, "S1", "2026-10-07T10:00", "2026-10-08T09:01", "A"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.field, "end");
+        assert!(err.reason.contains("spans 2881 minutes"), "{}", err.reason);
     }
 
     #[test]

@@ -10,13 +10,20 @@ use crate::capture::shifts::Candidate;
 use crate::cost::{Charge, CostedShift, cost_shift};
 use crate::domain::{CostCentreId, Interval, PersonId, ServiceCode, ShiftRef, WorkerId};
 use crate::store::batch::{self, Amend, Batch};
-use crate::store::bulk::Value;
+use crate::store::bulk::{Value, instant_from_seconds};
 use crate::store::reference::ReferenceData;
-use crate::store::shifts::{ALLOCATION, SEGMENT, SHIFT, SHIFT_AUDIT, SHIFT_REJECT, shifts_to_cost};
+use crate::store::shifts::{
+    ALLOCATION, SEGMENT, SHIFT, SHIFT_AUDIT, SHIFT_REJECT, reserve_shift_ids, shifts_to_cost,
+};
 use crate::store::{Store, StoreError};
 
 /// Segments written per transaction when recosting.
 pub const COSTING_BATCH_SEGMENTS: usize = 20_000;
+
+/// Most allocation rows one shift can have: its rows' keys are `shift_id * this + row_no`, so
+/// each shift owns one key range (96 segments, each split at most a few times by midnights and
+/// bands, times 12 people, stays far below it).
+pub const ALLOCATION_ROWS_PER_SHIFT_MAX: usize = 65_536;
 
 /// The allocation rows of a costed shift as table rows.
 pub fn allocation_values(
@@ -24,6 +31,11 @@ pub fn allocation_values(
     cost_centre: &CostCentreId,
     costed: &CostedShift,
 ) -> Vec<Vec<Value>> {
+    assert!(
+        costed.rows.len() <= ALLOCATION_ROWS_PER_SHIFT_MAX,
+        "a shift's allocation rows fit its key range"
+    );
+    let key_base = shift_id * ALLOCATION_ROWS_PER_SHIFT_MAX as i64;
     costed
         .rows
         .iter()
@@ -43,6 +55,7 @@ pub fn allocation_values(
                 Charge::Nobody | Charge::Unpriced => (None, None, 1, 0),
             };
             vec![
+                Value::int(key_base + row_no as i64),
                 Value::int(shift_id),
                 Value::int(row_no as i64),
                 Value::int(i64::from(r.segment_no)),
@@ -142,10 +155,10 @@ pub async fn write_shifts(
     source_file: String,
 ) -> Result<(), StoreError> {
     let new_count = shifts.iter().filter(|s| s.replaces.is_none()).count();
-    batch::write(store, new_count, move |ids| {
-        shift_batch(&shifts, rejects, ctx, &source_file, ids)
-    })
-    .await
+    let ids = reserve_shift_ids(store, new_count).await?;
+    let batch = shift_batch(&shifts, rejects, ctx, &source_file, &ids);
+    drop(shifts);
+    batch::write(store, batch).await
 }
 
 /// Lays out the rows of accepted shifts, given the ids reserved for the new ones.
@@ -318,7 +331,11 @@ fn stored_segment(
             .map_err(|_| corrupt())?
     };
     Ok(SegmentDraft {
-        interval: Interval::new(segment.start_utc, segment.end_utc).ok_or_else(corrupt)?,
+        interval: Interval::new(
+            instant_from_seconds(segment.start_utc).ok_or_else(corrupt)?,
+            instant_from_seconds(segment.end_utc).ok_or_else(corrupt)?,
+        )
+        .ok_or_else(corrupt)?,
         service: ServiceCode::parse(&segment.service_code).map_err(|_| corrupt())?,
         people,
     })
@@ -359,11 +376,11 @@ async fn write_recosted(
         .collect();
     counts.shifts += ids.len() as u64;
     counts.allocation_rows += rows.len() as u64;
-    batch::write(store, 0, move |_| Batch {
+    let batch = Batch {
         deletes: vec![("allocation", ids.clone())],
         inserts: vec![(&ALLOCATION, rows)],
         costed: ids,
         ..Batch::default()
-    })
-    .await
+    };
+    batch::write(store, batch).await
 }

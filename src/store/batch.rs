@@ -12,7 +12,7 @@ use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{ToSql, TransactionBehavior};
 use sqlx::AssertSqlSafe;
 
-use super::bulk::{TableSpec, Value, insert_rows, upsert_rows};
+use super::bulk::{TableSpec, Value, insert_rows, instant_seconds, upsert_rows};
 use super::{Store, StoreError, Tx};
 
 /// Shift ids per `IN (...)` list.
@@ -47,23 +47,19 @@ pub struct Batch {
     pub costed: Vec<i64>,
 }
 
-/// Runs one batch in one transaction. `new_shift_ids` ids are reserved inside the transaction
-/// and handed to `build`, which lays out the rows that use them.
-pub async fn write<F>(store: &Store, new_shift_ids: usize, build: F) -> Result<(), StoreError>
-where
-    F: FnOnce(&[i64]) -> Batch + Send + 'static,
-{
+/// Runs one batch in one transaction.
+pub async fn write(store: &Store, batch: Batch) -> Result<(), StoreError> {
     match store {
         Store::Sqlite(pool) => {
             let path = pool.connect_options().get_filename().to_path_buf();
-            tokio::task::spawn_blocking(move || write_sqlite(&path, new_shift_ids, build))
-                .await
-                .map_err(|e| StoreError::Corrupt(format!("the batch writer stopped: {e}")))?
+            tokio::task::spawn_blocking(move || {
+                with_sqlite(&path, |conn| write_sqlite_on(conn, &batch))
+            })
+            .await
+            .map_err(|e| StoreError::Corrupt(format!("the batch writer stopped: {e}")))?
         }
         Store::Postgres(_) => {
             let mut tx = store.begin().await?;
-            let ids = super::shifts::reserve_shift_ids(&mut tx, new_shift_ids).await?;
-            let batch = build(&ids);
             run_sqlx(&mut tx, &batch).await?;
             tx.commit().await
         }
@@ -88,10 +84,10 @@ async fn run_sqlx(tx: &mut Tx, batch: &Batch) -> Result<(), StoreError> {
                 .bind(amend.content_hash.as_str())
                 .bind(amend.status)
                 .bind(amend.source)
-                .bind(amend.first_start)
-                .bind(amend.last_end)
+                .bind(instant_seconds(&amend.first_start))
+                .bind(instant_seconds(&amend.last_end))
                 .bind(false)
-                .bind(amend.now)
+                .bind(instant_seconds(&amend.now))
                 .execute(conn)
                 .await?
                 .rows_affected()
@@ -157,7 +153,7 @@ pub(crate) fn open_sqlite(path: &Path) -> Result<rusqlite::Connection, StoreErro
     let conn = rusqlite::Connection::open(path).map_err(sqlite_error)?;
     conn.busy_timeout(SQLITE_BUSY_TIMEOUT)
         .map_err(sqlite_error)?;
-    conn.execute_batch("pragma journal_mode = wal; pragma synchronous = normal; pragma foreign_keys = on; pragma cache_size = -8192;")
+    conn.execute_batch("pragma journal_mode = wal; pragma synchronous = normal; pragma foreign_keys = on; pragma cache_size = -65536;")
         .map_err(sqlite_error)?;
     Ok(conn)
 }
@@ -202,42 +198,18 @@ pub(crate) fn with_sqlite<T>(
     result
 }
 
-fn write_sqlite<F>(path: &Path, new_shift_ids: usize, build: F) -> Result<(), StoreError>
-where
-    F: FnOnce(&[i64]) -> Batch,
-{
-    with_sqlite(path, |conn| write_sqlite_on(conn, new_shift_ids, build))
-}
-
-fn write_sqlite_on<F>(
-    conn: &mut rusqlite::Connection,
-    new_shift_ids: usize,
-    build: F,
-) -> Result<(), StoreError>
-where
-    F: FnOnce(&[i64]) -> Batch,
-{
+fn write_sqlite_on(conn: &mut rusqlite::Connection, batch: &Batch) -> Result<(), StoreError> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(sqlite_error)?;
-    let ids: Vec<i64> = if new_shift_ids == 0 {
-        Vec::new()
-    } else {
-        let max: i64 = tx
-            .query_row(
-                include_str!("../../sql/sqlite/reserve_shift_ids.sql"),
-                [],
-                |r| r.get(0),
-            )
-            .map_err(sqlite_error)?;
-        let count = i64::try_from(new_shift_ids).expect("a batch is small");
-        (max + 1..=max + count).collect()
-    };
-    let batch = build(&ids);
     for (table, ids) in &batch.deletes {
-        let mut statement = tx
-            .prepare_cached(&format!("delete from {table} where shift_id = ?1"))
-            .map_err(sqlite_error)?;
+        // A shift's allocation rows are one key range (ledger::ALLOCATION_ROWS_PER_SHIFT_MAX).
+        let sql = if *table == "allocation" {
+            "delete from allocation where allocation_id >= ?1 * 65536 and allocation_id < (?1 + 1) * 65536".to_owned()
+        } else {
+            format!("delete from {table} where shift_id = ?1")
+        };
+        let mut statement = tx.prepare_cached(&sql).map_err(sqlite_error)?;
         for id in ids {
             statement.execute([id]).map_err(sqlite_error)?;
         }
@@ -306,31 +278,6 @@ fn insert_each(
     Ok(())
 }
 
-/// SQLite stores an instant as sqlx writes it, `2026-10-06T09:00:00+00:00`, so values written by
-/// either driver compare and decode alike.
-/// Written digit by digit: chrono's general formatter is several times slower, and a large import
-/// writes millions of instants.
-pub(crate) fn sqlite_instant(instant: &DateTime<Utc>) -> String {
-    use chrono::{Datelike, Timelike};
-    if instant.nanosecond() != 0 || !(0..=9999).contains(&instant.year()) {
-        return instant.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false);
-    }
-    let mut out = String::with_capacity(25);
-    push_digits(&mut out, instant.year() as u32, 4);
-    out.push('-');
-    push_digits(&mut out, instant.month(), 2);
-    out.push('-');
-    push_digits(&mut out, instant.day(), 2);
-    out.push('T');
-    push_digits(&mut out, instant.hour(), 2);
-    out.push(':');
-    push_digits(&mut out, instant.minute(), 2);
-    out.push(':');
-    push_digits(&mut out, instant.second(), 2);
-    out.push_str("+00:00");
-    out
-}
-
 /// A local date as SQLite stores it, `2026-10-06`.
 pub(crate) fn sqlite_date(date: &chrono::NaiveDate) -> String {
     use chrono::Datelike;
@@ -359,7 +306,7 @@ impl ToSql for Value {
             Value::Int(Some(v)) => ToSqlOutput::from(*v),
             Value::Text(Some(v)) => ToSqlOutput::Borrowed(ValueRef::Text(v.as_bytes())),
             Value::Date(Some(v)) => ToSqlOutput::from(sqlite_date(v)),
-            Value::Instant(Some(v)) => ToSqlOutput::from(sqlite_instant(v)),
+            Value::Instant(Some(v)) => ToSqlOutput::from(instant_seconds(v)),
             Value::Bool(v) => ToSqlOutput::from(i64::from(*v)),
             Value::Int(None) | Value::Text(None) | Value::Date(None) | Value::Instant(None) => {
                 ToSqlOutput::from(rusqlite::types::Null)
@@ -373,16 +320,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn instants_and_dates_are_written_as_sqlx_writes_them() {
-        let instant = DateTime::parse_from_rfc3339("2026-03-09T07:05:00Z")
-            .unwrap()
-            .with_timezone(&Utc);
-        assert_eq!(
-            sqlite_instant(&instant),
-            instant.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)
-        );
-        assert_eq!(sqlite_instant(&instant), "2026-03-09T07:05:00+00:00");
-        let date = chrono::NaiveDate::from_ymd_opt(2026, 3, 9).unwrap();
-        assert_eq!(sqlite_date(&date), date.to_string());
+    fn dates_are_written_as_sqlx_writes_them() {
+        for (y, m, d) in [(2026, 3, 9), (2026, 12, 31), (1999, 1, 1)] {
+            let date = chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap();
+            assert_eq!(sqlite_date(&date), date.to_string());
+        }
     }
 }

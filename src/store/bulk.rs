@@ -83,7 +83,7 @@ macro_rules! bind_value {
             Value::Int(v) => $query.bind(*v),
             Value::Text(v) => $query.bind(v.as_deref()),
             Value::Date(v) => $query.bind(*v),
-            Value::Instant(v) => $query.bind(*v),
+            Value::Instant(v) => $query.bind(v.as_ref().map(instant_seconds)),
             Value::Bool(v) => $query.bind(*v),
         }
     };
@@ -293,11 +293,21 @@ fn write_csv_value(out: &mut String, value: &Value) {
             let _ = write!(out, "{v}");
         }
         Value::Instant(Some(v)) => {
-            out.push_str(&v.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+            let _ = write!(out, "{}", instant_seconds(v));
         }
         Value::Bool(v) => out.push(if *v { 't' } else { 'f' }),
         Value::Text(None) | Value::Int(None) | Value::Date(None) | Value::Instant(None) => {}
     }
+}
+
+/// An instant as stored: whole seconds since the Unix epoch, UTC, on both backends.
+pub fn instant_seconds(instant: &DateTime<Utc>) -> i64 {
+    instant.timestamp()
+}
+
+/// The instant a stored count of seconds stands for (`None` only far outside chrono's range).
+pub fn instant_from_seconds(seconds: i64) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp(seconds, 0)
 }
 
 /// Reads every row of `spec.table` (reference tables only: they are small), ordered by key.
@@ -324,7 +334,9 @@ pub async fn load_rows(store: &Store, spec: &TableSpec) -> Result<Vec<Vec<Value>
                             ColType::Int => Value::Int(row.try_get(i)?),
                             ColType::Text => Value::Text(row.try_get(i)?),
                             ColType::Date => Value::Date(row.try_get(i)?),
-                            ColType::Instant => Value::Instant(row.try_get(i)?),
+                            ColType::Instant => Value::Instant(
+                                row.try_get::<Option<i64>, _>(i)?.and_then(instant_from_seconds),
+                            ),
                             ColType::Bool => Value::Bool(row.try_get(i)?),
                         })
                     })

@@ -9,6 +9,7 @@ pub mod batch;
 pub mod bulk;
 pub mod reference;
 pub mod shifts;
+pub mod staging;
 
 use std::path::Path;
 use std::str::FromStr;

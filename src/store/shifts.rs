@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 use futures_util::stream::BoxStream;
 
-use super::bulk::{ColType, TableSpec, Value};
-use super::{Store, StoreError, Tx, on_pool, on_tx};
+use super::bulk::{ColType, TableSpec, Value, instant_seconds};
+use super::{Store, StoreError, on_pool, on_tx};
 use crate::capture::shifts::ShiftRow;
 
 use ColType::{Instant, Int, Text};
@@ -98,6 +98,7 @@ pub const SHIFT_AUDIT: TableSpec = TableSpec {
 pub const ALLOCATION: TableSpec = TableSpec {
     table: "allocation",
     columns: &[
+        ("allocation_id", Int),
         ("shift_id", Int),
         ("row_no", Int),
         ("segment_no", Int),
@@ -121,8 +122,7 @@ pub const ALLOCATION: TableSpec = TableSpec {
     key_len: 2,
 };
 
-/// Opens (or reopens) the import record for a file's content and clears leftovers of an
-/// interrupted run.
+/// Opens (or reopens) the import record for a file's content.
 pub async fn open_import_file(
     store: &Store,
     kind: &str,
@@ -131,9 +131,8 @@ pub async fn open_import_file(
 ) -> Result<i64, StoreError> {
     let now = Utc::now();
     let id: i64 = on_pool!(store, pool => {
-        sqlx::query_scalar(include_str!("../../sql/open_import_file.sql")).bind(kind).bind(file_name).bind(sha256).bind(now).fetch_one(pool).await?
+        sqlx::query_scalar(include_str!("../../sql/open_import_file.sql")).bind(kind).bind(file_name).bind(sha256).bind(instant_seconds(&now)).fetch_one(pool).await?
     });
-    on_pool!(store, pool => sqlx::query(include_str!("../../sql/clear_staging.sql")).bind(id).execute(pool).await?.rows_affected());
     Ok(id)
 }
 
@@ -160,18 +159,8 @@ pub fn staged_values(import_file_id: i64, rows: &[ShiftRow]) -> Vec<Vec<Value>> 
         .collect()
 }
 
-/// `(worker_id, shift_ref, other stored shift_ref)` for every staged shift overlapping a stored one.
-pub async fn stored_conflicts(
-    store: &Store,
-    import_file_id: i64,
-) -> Result<Vec<(String, String, String)>, StoreError> {
-    Ok(
-        on_pool!(store, pool => sqlx::query_as(include_str!("../../sql/stored_conflicts.sql")).bind(import_file_id).fetch_all(pool).await?),
-    )
-}
-
 /// A staged row with the stored shift of the same key, if any.
-#[derive(Clone, Debug, sqlx::FromRow)]
+#[derive(Clone, Debug)]
 pub struct StagedRow {
     pub row_no: i64,
     pub worker_id: String,
@@ -190,114 +179,6 @@ pub struct StagedRow {
     pub version: Option<i64>,
 }
 
-/// Staged rows sent per message: few enough hand-offs between threads that reading costs little
-/// more than the query itself, small enough that memory stays flat.
-const STAGED_ROWS_PER_CHUNK: usize = 2_048;
-/// Chunks read ahead of the consumer.
-const STAGED_CHUNKS_AHEAD: usize = 4;
-
-/// Streams staged rows ordered by worker, shift and row, in chunks, from a reader running beside
-/// the caller (on SQLite a rusqlite connection: sqlx's SQLite driver wakes a thread per row).
-pub fn staged_rows(
-    store: &Store,
-    import_file_id: i64,
-) -> tokio::sync::mpsc::Receiver<Result<Vec<StagedRow>, StoreError>> {
-    let (sender, receiver) = tokio::sync::mpsc::channel(STAGED_CHUNKS_AHEAD);
-    match store {
-        Store::Sqlite(pool) => {
-            let path = pool.connect_options().get_filename().to_path_buf();
-            tokio::task::spawn_blocking(move || {
-                let result = super::batch::with_sqlite(&path, |conn| {
-                    read_staged_sqlite(conn, import_file_id, &sender)
-                });
-                if let Err(error) = result {
-                    let _ = sender.blocking_send(Err(error));
-                }
-            });
-        }
-        Store::Postgres(pool) => {
-            let pool = pool.clone();
-            tokio::spawn(async move {
-                let mut rows =
-                    sqlx::query_as::<_, StagedRow>(include_str!("../../sql/staged_rows.sql"))
-                        .bind(import_file_id)
-                        .fetch(&pool);
-                let mut chunk = Vec::with_capacity(STAGED_ROWS_PER_CHUNK);
-                loop {
-                    match futures_util::TryStreamExt::try_next(&mut rows).await {
-                        Ok(Some(row)) => chunk.push(row),
-                        Ok(None) => break,
-                        Err(error) => {
-                            let _ = sender.send(Err(error.into())).await;
-                            return;
-                        }
-                    }
-                    if chunk.len() == STAGED_ROWS_PER_CHUNK
-                        && sender.send(Ok(std::mem::take(&mut chunk))).await.is_err()
-                    {
-                        return;
-                    }
-                }
-                if !chunk.is_empty() {
-                    let _ = sender.send(Ok(chunk)).await;
-                }
-            });
-        }
-    }
-    receiver
-}
-
-fn read_staged_sqlite(
-    conn: &mut rusqlite::Connection,
-    import_file_id: i64,
-    sender: &tokio::sync::mpsc::Sender<Result<Vec<StagedRow>, StoreError>>,
-) -> Result<(), StoreError> {
-    use super::batch::sqlite_error;
-    let instant = |text: Option<String>| -> Result<Option<DateTime<Utc>>, StoreError> {
-        text.map(|t| {
-            DateTime::parse_from_rfc3339(&t)
-                .map(|d| d.with_timezone(&Utc))
-                .map_err(|e| StoreError::Corrupt(format!("staged instant '{t}': {e}")))
-        })
-        .transpose()
-    };
-    let sql = include_str!("../../sql/staged_rows.sql").replace('$', "?");
-    let mut statement = conn.prepare(&sql).map_err(sqlite_error)?;
-    let mut rows = statement.query([import_file_id]).map_err(sqlite_error)?;
-    let mut chunk = Vec::with_capacity(STAGED_ROWS_PER_CHUNK);
-    while let Some(row) = rows.next().map_err(sqlite_error)? {
-        let get_text = |i: usize| row.get::<_, Option<String>>(i).map_err(sqlite_error);
-        chunk.push(StagedRow {
-            row_no: row.get(0).map_err(sqlite_error)?,
-            worker_id: get_text(1)?.unwrap_or_default(),
-            shift_ref: get_text(2)?.unwrap_or_default(),
-            start_utc: instant(get_text(3)?)?,
-            end_utc: instant(get_text(4)?)?,
-            service_code: get_text(5)?.unwrap_or_default(),
-            people: get_text(6)?.unwrap_or_default(),
-            miles: get_text(7)?.unwrap_or_default(),
-            notes: get_text(8)?.unwrap_or_default(),
-            error_field: get_text(9)?,
-            error_reason: get_text(10)?,
-            shift_id: row.get(11).map_err(sqlite_error)?,
-            content_hash: get_text(12)?,
-            status: get_text(13)?,
-            version: row.get(14).map_err(sqlite_error)?,
-        });
-        if chunk.len() == STAGED_ROWS_PER_CHUNK
-            && sender
-                .blocking_send(Ok(std::mem::take(&mut chunk)))
-                .is_err()
-        {
-            return Ok(());
-        }
-    }
-    if !chunk.is_empty() {
-        let _ = sender.blocking_send(Ok(chunk));
-    }
-    Ok(())
-}
-
 /// Counts of a finished shift import.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct ImportCounts {
@@ -309,7 +190,7 @@ pub struct ImportCounts {
     pub rows_rejected: u64,
 }
 
-/// Records the outcome and empties the staging rows.
+/// Records the outcome and empties the staging rows (SQLite's go with their connection).
 pub async fn finish_import(
     store: &Store,
     import_file_id: i64,
@@ -328,29 +209,34 @@ pub async fn finish_import(
             .bind(n(counts.rows_rejected))
             .execute(&mut *conn)
             .await?;
-        sqlx::query(include_str!("../../sql/clear_staging.sql")).bind(import_file_id).execute(&mut *conn).await?;
     });
-    tx.commit().await
+    tx.commit().await?;
+    if let Store::Postgres(pool) = store {
+        super::staging::clear_postgres(pool, import_file_id).await?;
+    }
+    Ok(())
 }
 
-/// Reserves `count` new shift ids inside `tx`.
-pub async fn reserve_shift_ids(tx: &mut Tx, count: usize) -> Result<Vec<i64>, StoreError> {
+/// Reserves `count` new shift ids, before the batch that uses them is laid out. Each id is
+/// handed out once; a batch that fails leaves a gap, never a duplicate.
+pub async fn reserve_shift_ids(store: &Store, count: usize) -> Result<Vec<i64>, StoreError> {
     if count == 0 {
         return Ok(Vec::new());
     }
     let n = i64::try_from(count).expect("a batch is small");
-    Ok(match tx {
-        Tx::Sqlite(t) => {
-            let max: i64 =
+    Ok(match store {
+        Store::Sqlite(pool) => {
+            let first: i64 =
                 sqlx::query_scalar(include_str!("../../sql/sqlite/reserve_shift_ids.sql"))
-                    .fetch_one(&mut **t)
+                    .bind(n)
+                    .fetch_one(pool)
                     .await?;
-            (max + 1..=max + n).collect()
+            (first..first + n).collect()
         }
-        Tx::Postgres(t) => {
+        Store::Postgres(pool) => {
             sqlx::query_scalar(include_str!("../../sql/postgres/reserve_shift_ids.sql"))
                 .bind(n)
-                .fetch_all(&mut **t)
+                .fetch_all(pool)
                 .await?
         }
     })
@@ -363,8 +249,9 @@ pub struct SegmentToCost {
     pub worker_id: String,
     pub shift_ref: String,
     pub segment_no: i64,
-    pub start_utc: DateTime<Utc>,
-    pub end_utc: DateTime<Utc>,
+    /// Seconds since the Unix epoch, as stored.
+    pub start_utc: i64,
+    pub end_utc: i64,
     pub service_code: String,
     pub people: String,
 }
