@@ -18,9 +18,10 @@ use super::shifts::{
 use crate::calendar::holidays::parse_gov_uk_json;
 use crate::cost::{EngineError, RateCard, cost_shift};
 use crate::domain::LocalZone;
-use crate::ledger::{AcceptedShift, StoredShift, WriteContext, recost_marked, write_shifts};
+use crate::ledger::{AcceptedShift, StoredShift, WriteContext, recost_marked, shift_batch};
 use crate::store::bulk::Value;
 use crate::store::reference::{ReferenceData, known_keys, mark_for_costing, merge, write_merged};
+use crate::store::shifts::reserve_shift_ids;
 use crate::store::shifts::{ImportCounts, finish_import, open_import_file, staged_values};
 use crate::store::staging::Staging;
 use crate::store::{Store, StoreError};
@@ -29,6 +30,9 @@ use crate::store::{Store, StoreError};
 pub const IMPORT_BATCH_ROWS: usize = 10_000;
 /// Accepted segments written per transaction.
 pub const WRITE_BATCH_SEGMENTS: usize = 10_000;
+/// Shift ids reserved at a time: SQLite's reservation waits for the batch being written, so ids
+/// are taken in blocks and the next batch is laid out while the previous one is written.
+const SHIFT_IDS_PER_RESERVATION: usize = 50_000;
 /// Bad rows listed in a refused reference file's message.
 const PROBLEMS_SHOWN_MAX: usize = 50;
 
@@ -164,6 +168,7 @@ pub async fn import_shifts(
         accepted: Vec::new(),
         rejects: Vec::new(),
         segments: 0,
+        spare_ids: Vec::new(),
         write_time: std::time::Duration::ZERO,
         in_flight: None,
     };
@@ -235,6 +240,8 @@ struct Decider<'a> {
     accepted: Vec<AcceptedShift>,
     rejects: Vec<Vec<Value>>,
     segments: usize,
+    /// Reserved shift ids not used yet, in order (reversed, taken from the end).
+    spare_ids: Vec<i64>,
     write_time: std::time::Duration,
     /// The batch being written while the next one is decided and costed.
     in_flight: Option<tokio::task::JoinHandle<Result<(), StoreError>>>,
@@ -374,20 +381,34 @@ impl Decider<'_> {
         }
     }
 
-    /// Hands the collected shifts to a writer task, after the previous batch has committed, so
-    /// that writing one batch overlaps costing the next.
+    /// Lays out the collected shifts and hands them to a writer task once the previous batch has
+    /// committed, so that writing one batch overlaps deciding, costing and laying out the next.
     async fn flush(
         &mut self,
         store: &Store,
         write: WriteContext,
         file: &str,
     ) -> Result<(), StoreError> {
-        self.drain().await?;
         let accepted = std::mem::take(&mut self.accepted);
         let rejects = std::mem::take(&mut self.rejects);
-        let (store, file) = (store.clone(), file.to_owned());
+        let new_count = accepted.iter().filter(|s| s.replaces.is_none()).count();
+        if self.spare_ids.len() < new_count {
+            self.drain().await?;
+            let mut block =
+                reserve_shift_ids(store, new_count.max(SHIFT_IDS_PER_RESERVATION)).await?;
+            block.reverse();
+            block.append(&mut self.spare_ids);
+            self.spare_ids = block;
+        }
+        let keep = self.spare_ids.len() - new_count;
+        let mut ids = self.spare_ids.split_off(keep);
+        ids.reverse();
+        let batch = shift_batch(&accepted, rejects, write, file, &ids);
+        drop(accepted);
+        self.drain().await?;
+        let store = store.clone();
         self.in_flight = Some(tokio::spawn(async move {
-            write_shifts(&store, accepted, rejects, write, file).await
+            crate::store::batch::write(&store, batch).await
         }));
         self.segments = 0;
         Ok(())

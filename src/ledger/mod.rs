@@ -152,23 +152,29 @@ pub async fn write_shifts(
     shifts: Vec<AcceptedShift>,
     rejects: Vec<Vec<Value>>,
     ctx: WriteContext,
-    source_file: String,
+    source_file: &str,
 ) -> Result<(), StoreError> {
     let new_count = shifts.iter().filter(|s| s.replaces.is_none()).count();
     let ids = reserve_shift_ids(store, new_count).await?;
-    let batch = shift_batch(&shifts, rejects, ctx, &source_file, &ids);
+    let batch = shift_batch(&shifts, rejects, ctx, source_file, &ids);
     drop(shifts);
     batch::write(store, batch).await
 }
 
-/// Lays out the rows of accepted shifts, given the ids reserved for the new ones.
-fn shift_batch(
+/// Lays out the rows of accepted shifts, given the ids reserved for the new ones (one per new
+/// shift, in order).
+pub fn shift_batch(
     shifts: &[AcceptedShift],
     rejects: Vec<Vec<Value>>,
     ctx: WriteContext,
     source_file: &str,
     new_ids: &[i64],
 ) -> Batch {
+    assert_eq!(
+        new_ids.len(),
+        shifts.iter().filter(|s| s.replaces.is_none()).count(),
+        "an id is reserved for each new shift"
+    );
     let now = Utc::now();
     let mut new_ids = new_ids.iter().copied();
     let amended_ids: Vec<i64> = shifts

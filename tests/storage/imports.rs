@@ -413,3 +413,44 @@ async fn unpriced_time_is_reported_not_charged(db: &TestDb) {
     );
 }
 on_both!(unpriced_time_is_reported_not_charged);
+
+/// Stored overlaps are found over a shift's whole span (up to 48 hours back) but decided by its
+/// segments: time in a stored shift's break is free, time in any of its segments is not.
+async fn stored_overlaps_are_decided_by_segments_across_the_span(db: &TestDb) {
+    load_rules_reference(db).await;
+    let stored = format!(
+        "{HEADER}G1,W1,2026-10-14T08:00,2026-10-14T09:00,PERSONAL_CARE,A,,\n\
+         G1,W1,2026-10-14T17:00,2026-10-14T18:00,PERSONAL_CARE,A,,\n\
+         L1,W2,2026-10-15T00:00,2026-10-16T02:00,PERSONAL_CARE,A,,\n\
+         L1,W2,2026-10-16T03:00,2026-10-16T20:00,PERSONAL_CARE,A,,\n"
+    );
+    assert_eq!(
+        db.import_text("shifts", "stored.csv", &stored).await,
+        ExitStatus::Ok
+    );
+    let later = format!(
+        "{HEADER}G2,W1,2026-10-14T12:00,2026-10-14T13:00,PERSONAL_CARE,B,,\n\
+         G3,W1,2026-10-14T17:30,2026-10-14T18:30,PERSONAL_CARE,B,,\n\
+         L2,W2,2026-10-16T19:00,2026-10-16T21:00,PERSONAL_CARE,B,,\n\
+         L3,W2,2026-10-16T02:00,2026-10-16T03:00,PERSONAL_CARE,B,,\n"
+    );
+    assert_eq!(
+        db.import_text("shifts", "later.csv", &later).await,
+        ExitStatus::Rejected
+    );
+    let report = rejects(db, "later.csv").await;
+    assert!(
+        report.contains("G3,start,overlaps shift 'G1' of worker 'W1'"),
+        "{report}"
+    );
+    assert!(
+        report.contains("L2,start,overlaps shift 'L1' of worker 'W2'"),
+        "43 hours after the stored shift began: {report}"
+    );
+    assert!(
+        !report.contains("G2") && !report.contains("L3"),
+        "breaks are free: {report}"
+    );
+    assert_eq!(db.count("shift").await, 4);
+}
+on_both!(stored_overlaps_are_decided_by_segments_across_the_span);
