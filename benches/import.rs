@@ -101,6 +101,40 @@ fn sqlite3_import(dir: &Path, file: &Path) -> f64 {
     started.elapsed().as_secs_f64()
 }
 
+/// SQLite's own time to write the ledger an import stored (shifts, audit rows, segments and
+/// allocation rows, with their indexes), copied table to table inside the sqlite3 shell into a
+/// fresh tms schema: the floor under any import that stores the same rows.
+fn sqlite3_ledger_copy(dir: &Path, out: &Path, source: &Path) -> f64 {
+    let db = fresh(dir, "floor.db");
+    tms(&db, out, &["migrate"]);
+    let script = format!(
+        "pragma journal_mode = wal; pragma synchronous = normal; pragma cache_size = -65536;\n\
+         attach '{}' as src;\n\
+         begin;\n\
+         insert into main.shift select * from src.shift order by shift_id;\n\
+         insert into main.shift_audit select * from src.shift_audit order by shift_audit_id;\n\
+         insert into main.segment select * from src.segment order by shift_id, segment_no;\n\
+         insert into main.allocation select * from src.allocation order by allocation_id;\n\
+         commit;\n",
+        source.display()
+    );
+    let started = Instant::now();
+    let mut child = Command::new("sqlite3")
+        .arg(&db)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("sqlite3 is installed");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(script.as_bytes())
+        .expect("script");
+    assert!(child.wait().expect("sqlite3 runs").success());
+    started.elapsed().as_secs_f64()
+}
+
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
@@ -134,6 +168,7 @@ fn main() {
         &["import", "shifts", big.to_str().expect("utf-8")],
     );
     let baseline = sqlite3_import(&dir, &big);
+    let floor = sqlite3_ledger_copy(&dir, &out, &db);
     let (again_seconds, _, _) = tms(
         &db,
         &out,
@@ -155,6 +190,10 @@ fn main() {
         rate(baseline)
     );
     println!("  ratio                   {:>7.2}", tms_seconds / baseline);
+    println!(
+        "  sqlite3 copying the stored ledger (floor) {floor:>7.2} s  ratio {:.2}",
+        floor / baseline
+    );
     println!(
         "  re-import (unchanged)   {again_seconds:>7.2} s  {:>9.0} rows/s",
         rate(again_seconds)
