@@ -1,11 +1,12 @@
 -- Stored shifts of the same worker whose segments overlap a staged row (rules.md S2).
--- window_start_utc (the row's start less the longest shift) bounds the index range scan over
--- the worker's shifts; their segments are then compared exactly.
+-- $2 is the longest shift in seconds (SHIFT_SPAN_MINUTES_MAX): a stored shift that overlaps the
+-- row starts at most that long before it, which bounds the index range scan over the worker's
+-- shifts; their segments are then compared exactly.
 select distinct r.worker_id, r.shift_ref, sh.shift_ref as other_ref
 from import_row r
 join shift sh
   on sh.worker_id = r.worker_id
- and sh.first_start_utc >= r.window_start_utc
+ and sh.first_start_utc >= r.start_utc - $2
  and sh.first_start_utc < r.end_utc
  and sh.last_end_utc > r.start_utc
 join segment g

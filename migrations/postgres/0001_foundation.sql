@@ -147,7 +147,6 @@ create unlogged table import_row (
     shift_ref text not null,
     start_utc bigint,
     end_utc bigint,
-    window_start_utc bigint,
     service_code text not null,
     people text not null,
     miles text not null,
@@ -215,8 +214,8 @@ create table shift_audit (
 
 -- The allocation ledger: one row per (segment, local date, band) per person, or unallocated.
 -- Summing rows gives every invoice line of rules.md C5 and the cost shares of K2 exactly.
--- allocation_id is shift_id * 65536 + row_no (ledger::ALLOCATION_ROWS_PER_SHIFT_MAX): a shift's
--- rows are one contiguous key range, so new rows append to the table's end and a shift's rows are
+-- allocation_id is shift_id * 65536 + row_no (store::shifts::ALLOCATION_ROWS_PER_SHIFT_MAX): a
+-- shift's rows are one contiguous key range, so new rows append to the table's end and its rows are
 -- found by range; PostgreSQL also indexes shift_id for deleting many shifts' rows at once.
 create table allocation (
     allocation_id bigint primary key,

@@ -210,8 +210,8 @@ create table shift_audit (
 
 -- The allocation ledger: one row per (segment, local date, band) per person, or unallocated.
 -- Summing rows gives every invoice line of rules.md C5 and the cost shares of K2 exactly.
--- allocation_id is shift_id * 65536 + row_no (ledger::ALLOCATION_ROWS_PER_SHIFT_MAX): a shift's
--- rows are one contiguous key range, so new rows append to the table's end and a shift's rows are
+-- allocation_id is shift_id * 65536 + row_no (store::shifts::ALLOCATION_ROWS_PER_SHIFT_MAX): a
+-- shift's rows are one contiguous key range, so new rows append to the table's end and its rows are
 -- found or deleted by range, with no second index to keep up.
 create table allocation (
     allocation_id integer primary key,

@@ -9,7 +9,6 @@ create temp table import_row (
     shift_ref text not null,
     start_utc integer,
     end_utc integer,
-    window_start_utc integer,
     service_code text not null,
     people text not null,
     miles text not null,

@@ -1,7 +1,7 @@
 //! The import shell: streams a file into staging, decides each shift, costs the accepted ones and
 //! writes them batch by batch; reference files are checked whole and applied as audited changes.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -21,8 +21,9 @@ use crate::domain::LocalZone;
 use crate::ledger::{AcceptedShift, StoredShift, WriteContext, recost_marked, shift_batch};
 use crate::store::bulk::Value;
 use crate::store::reference::{ReferenceData, known_keys, mark_for_costing, merge, write_merged};
-use crate::store::shifts::reserve_shift_ids;
-use crate::store::shifts::{ImportCounts, finish_import, open_import_file, staged_values};
+use crate::store::shifts::{
+    ImportCounts, finish_import, open_import_file, reserve_shift_ids, staged_values,
+};
 use crate::store::staging::Staging;
 use crate::store::{Store, StoreError};
 
@@ -168,7 +169,7 @@ pub async fn import_shifts(
         accepted: Vec::new(),
         rejects: Vec::new(),
         segments: 0,
-        spare_ids: Vec::new(),
+        spare_ids: VecDeque::new(),
         write_time: std::time::Duration::ZERO,
         in_flight: None,
     };
@@ -240,8 +241,8 @@ struct Decider<'a> {
     accepted: Vec<AcceptedShift>,
     rejects: Vec<Vec<Value>>,
     segments: usize,
-    /// Reserved shift ids not used yet, in order (reversed, taken from the end).
-    spare_ids: Vec<i64>,
+    /// Reserved shift ids not used yet, in order.
+    spare_ids: VecDeque<i64>,
     write_time: std::time::Duration,
     /// The batch being written while the next one is decided and costed.
     in_flight: Option<tokio::task::JoinHandle<Result<(), StoreError>>>,
@@ -394,15 +395,10 @@ impl Decider<'_> {
         let new_count = accepted.iter().filter(|s| s.replaces.is_none()).count();
         if self.spare_ids.len() < new_count {
             self.drain().await?;
-            let mut block =
-                reserve_shift_ids(store, new_count.max(SHIFT_IDS_PER_RESERVATION)).await?;
-            block.reverse();
-            block.append(&mut self.spare_ids);
-            self.spare_ids = block;
+            let block = reserve_shift_ids(store, new_count.max(SHIFT_IDS_PER_RESERVATION)).await?;
+            self.spare_ids.extend(block);
         }
-        let keep = self.spare_ids.len() - new_count;
-        let mut ids = self.spare_ids.split_off(keep);
-        ids.reverse();
+        let ids: Vec<i64> = self.spare_ids.drain(..new_count).collect();
         let batch = shift_batch(&accepted, rejects, write, file, &ids);
         drop(accepted);
         self.drain().await?;

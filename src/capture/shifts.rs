@@ -60,15 +60,6 @@ pub struct ShiftRow {
     pub problem: Option<RowProblem>,
 }
 
-impl ShiftRow {
-    /// The earliest start of a stored shift that could overlap this row: its start minus the
-    /// longest shift.
-    pub fn window_start(&self) -> Option<DateTime<Utc>> {
-        self.start
-            .map(|s| s - chrono::Duration::minutes(SHIFT_SPAN_MINUTES_MAX))
-    }
-}
-
 /// Parses and checks one CSV row. Problems are recorded on the row, never raised.
 pub fn parse_row(row: &CsvRow<'_>, zone: LocalZone, directory: &impl Directory) -> ShiftRow {
     let mut parsed = ShiftRow {

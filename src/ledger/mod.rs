@@ -9,21 +9,16 @@ use crate::allocate::{SegmentDraft, ShiftDraft};
 use crate::capture::shifts::Candidate;
 use crate::cost::{Charge, CostedShift, cost_shift};
 use crate::domain::{CostCentreId, Interval, PersonId, ServiceCode, ShiftRef, WorkerId};
-use crate::store::batch::{self, Amend, Batch};
+use crate::store::batch::{self, Amend, Batch, ShiftRows};
 use crate::store::bulk::{Value, instant_from_seconds};
 use crate::store::reference::ReferenceData;
 use crate::store::shifts::{
-    ALLOCATION, SEGMENT, SHIFT, SHIFT_AUDIT, SHIFT_REJECT, reserve_shift_ids, shifts_to_cost,
+    ALLOCATION, SEGMENT, SHIFT, SHIFT_AUDIT, SHIFT_REJECT, allocation_key, shifts_to_cost,
 };
 use crate::store::{Store, StoreError};
 
 /// Segments written per transaction when recosting.
 pub const COSTING_BATCH_SEGMENTS: usize = 20_000;
-
-/// Most allocation rows one shift can have: its rows' keys are `shift_id * this + row_no`, so
-/// each shift owns one key range (96 segments, each split at most a few times by midnights and
-/// bands, times 12 people, stays far below it).
-pub const ALLOCATION_ROWS_PER_SHIFT_MAX: usize = 65_536;
 
 /// The allocation rows of a costed shift as table rows.
 pub fn allocation_values(
@@ -31,11 +26,6 @@ pub fn allocation_values(
     cost_centre: &CostCentreId,
     costed: &CostedShift,
 ) -> Vec<Vec<Value>> {
-    assert!(
-        costed.rows.len() <= ALLOCATION_ROWS_PER_SHIFT_MAX,
-        "a shift's allocation rows fit its key range"
-    );
-    let key_base = shift_id * ALLOCATION_ROWS_PER_SHIFT_MAX as i64;
     costed
         .rows
         .iter()
@@ -55,7 +45,7 @@ pub fn allocation_values(
                 Charge::Nobody | Charge::Unpriced => (None, None, 1, 0),
             };
             vec![
-                Value::int(key_base + row_no as i64),
+                Value::int(allocation_key(shift_id, row_no)),
                 Value::int(shift_id),
                 Value::int(row_no as i64),
                 Value::int(i64::from(r.segment_no)),
@@ -145,22 +135,6 @@ fn span(candidate: &Candidate) -> (DateTime<Utc>, DateTime<Utc>) {
     (first, last)
 }
 
-/// Writes accepted shifts (new and amended) with segments, audit rows and allocations, and any
-/// reject rows, in one transaction.
-pub async fn write_shifts(
-    store: &Store,
-    shifts: Vec<AcceptedShift>,
-    rejects: Vec<Vec<Value>>,
-    ctx: WriteContext,
-    source_file: &str,
-) -> Result<(), StoreError> {
-    let new_count = shifts.iter().filter(|s| s.replaces.is_none()).count();
-    let ids = reserve_shift_ids(store, new_count).await?;
-    let batch = shift_batch(&shifts, rejects, ctx, source_file, &ids);
-    drop(shifts);
-    batch::write(store, batch).await
-}
-
 /// Lays out the rows of accepted shifts, given the ids reserved for the new ones (one per new
 /// shift, in order).
 pub fn shift_batch(
@@ -183,8 +157,8 @@ pub fn shift_batch(
         .collect();
     let mut batch = Batch {
         deletes: vec![
-            ("allocation", amended_ids.clone()),
-            ("segment", amended_ids),
+            (ShiftRows::Allocation, amended_ids.clone()),
+            (ShiftRows::Segments, amended_ids),
         ],
         ..Batch::default()
     };
@@ -383,7 +357,7 @@ async fn write_recosted(
     counts.shifts += ids.len() as u64;
     counts.allocation_rows += rows.len() as u64;
     let batch = Batch {
-        deletes: vec![("allocation", ids.clone())],
+        deletes: vec![(ShiftRows::Allocation, ids.clone())],
         inserts: vec![(&ALLOCATION, rows)],
         costed: ids,
         ..Batch::default()

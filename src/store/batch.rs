@@ -13,6 +13,7 @@ use rusqlite::{ToSql, TransactionBehavior};
 use sqlx::AssertSqlSafe;
 
 use super::bulk::{TableSpec, Value, insert_rows, instant_seconds, upsert_rows};
+use super::shifts::allocation_keys;
 use super::{Store, StoreError, Tx};
 
 /// Shift ids per `IN (...)` list.
@@ -34,12 +35,28 @@ pub struct Amend {
     pub now: DateTime<Utc>,
 }
 
+/// The rows a shift owns in a child table, replaced when it is amended or recosted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShiftRows {
+    Segments,
+    Allocation,
+}
+
+impl ShiftRows {
+    fn table(self) -> &'static str {
+        match self {
+            ShiftRows::Segments => "segment",
+            ShiftRows::Allocation => "allocation",
+        }
+    }
+}
+
 /// One transaction's writes, run in this order: deletes, amendments, inserts, upserts, then the
 /// costed marks.
 #[derive(Debug, Default)]
 pub struct Batch {
-    /// `(child table, shift ids)`: rows of `segment` or `allocation` to remove.
-    pub deletes: Vec<(&'static str, Vec<i64>)>,
+    /// The rows of these shifts to remove.
+    pub deletes: Vec<(ShiftRows, Vec<i64>)>,
     pub amends: Vec<Amend>,
     pub inserts: Vec<(&'static TableSpec, Vec<Vec<Value>>)>,
     pub upserts: Vec<(&'static TableSpec, Vec<Vec<Value>>)>,
@@ -67,10 +84,10 @@ pub async fn write(store: &Store, batch: Batch) -> Result<(), StoreError> {
 }
 
 async fn run_sqlx(tx: &mut Tx, batch: &Batch) -> Result<(), StoreError> {
-    for (table, ids) in &batch.deletes {
+    for (rows, ids) in &batch.deletes {
         by_id_list(
             tx,
-            &format!("delete from {table} where shift_id in"),
+            &format!("delete from {} where shift_id in", rows.table()),
             None,
             ids,
         )
@@ -202,16 +219,27 @@ fn write_sqlite_on(conn: &mut rusqlite::Connection, batch: &Batch) -> Result<(),
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(sqlite_error)?;
-    for (table, ids) in &batch.deletes {
-        // A shift's allocation rows are one key range (ledger::ALLOCATION_ROWS_PER_SHIFT_MAX).
-        let sql = if *table == "allocation" {
-            "delete from allocation where allocation_id >= ?1 * 65536 and allocation_id < (?1 + 1) * 65536".to_owned()
-        } else {
-            format!("delete from {table} where shift_id = ?1")
-        };
-        let mut statement = tx.prepare_cached(&sql).map_err(sqlite_error)?;
-        for id in ids {
-            statement.execute([id]).map_err(sqlite_error)?;
+    for (rows, ids) in &batch.deletes {
+        match rows {
+            ShiftRows::Segments => {
+                let mut statement = tx
+                    .prepare_cached("delete from segment where shift_id = ?1")
+                    .map_err(sqlite_error)?;
+                for id in ids {
+                    statement.execute([id]).map_err(sqlite_error)?;
+                }
+            }
+            ShiftRows::Allocation => {
+                let mut statement = tx
+                    .prepare_cached(include_str!("../../sql/sqlite/delete_allocation.sql"))
+                    .map_err(sqlite_error)?;
+                for id in ids {
+                    let keys = allocation_keys(*id);
+                    statement
+                        .execute([keys.start, keys.end])
+                        .map_err(sqlite_error)?;
+                }
+            }
         }
     }
     for amend in &batch.amends {

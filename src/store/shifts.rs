@@ -19,7 +19,6 @@ pub const IMPORT_ROW: TableSpec = TableSpec {
         ("shift_ref", Text),
         ("start_utc", Instant),
         ("end_utc", Instant),
-        ("window_start_utc", Instant),
         ("service_code", Text),
         ("people", Text),
         ("miles", Text),
@@ -122,6 +121,26 @@ pub const ALLOCATION: TableSpec = TableSpec {
     key_len: 2,
 };
 
+/// Most allocation rows one shift can have. Its rows are keyed `shift_id * this + row_no`, so
+/// each shift owns one key range: 96 segments, each split a few times at midnights and bands,
+/// times 12 people, stays far below it.
+pub const ALLOCATION_ROWS_PER_SHIFT_MAX: usize = 65_536;
+
+/// The key of a shift's allocation row.
+pub fn allocation_key(shift_id: i64, row_no: usize) -> i64 {
+    assert!(
+        row_no < ALLOCATION_ROWS_PER_SHIFT_MAX,
+        "a shift's allocation rows fit its key range"
+    );
+    allocation_keys(shift_id).start + row_no as i64
+}
+
+/// The key range of a shift's allocation rows.
+pub fn allocation_keys(shift_id: i64) -> std::ops::Range<i64> {
+    let per_shift = ALLOCATION_ROWS_PER_SHIFT_MAX as i64;
+    shift_id * per_shift..(shift_id + 1) * per_shift
+}
+
 /// Opens (or reopens) the import record for a file's content.
 pub async fn open_import_file(
     store: &Store,
@@ -147,7 +166,6 @@ pub fn staged_values(import_file_id: i64, rows: &[ShiftRow]) -> Vec<Vec<Value>> 
                 Value::text(r.shift_ref.as_str()),
                 Value::Instant(r.start),
                 Value::Instant(r.end),
-                Value::Instant(r.window_start()),
                 Value::text(r.service.as_str()),
                 Value::text(r.people.as_str()),
                 Value::text(r.miles.as_str()),
@@ -259,4 +277,24 @@ pub struct SegmentToCost {
 /// Streams the segments of shifts marked as needing costing, shift by shift.
 pub fn shifts_to_cost(store: &Store) -> BoxStream<'_, Result<SegmentToCost, sqlx::Error>> {
     on_pool!(store, pool => sqlx::query_as(include_str!("../../sql/shifts_to_cost.sql")).bind(true).fetch(pool))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_shift_owns_one_allocation_key_range() {
+        let last = ALLOCATION_ROWS_PER_SHIFT_MAX - 1;
+        assert_eq!(allocation_key(7, 0), allocation_keys(7).start);
+        assert!(allocation_keys(7).contains(&allocation_key(7, last)));
+        assert_eq!(allocation_key(7, last) + 1, allocation_key(8, 0));
+        assert!(!allocation_keys(8).contains(&allocation_key(7, last)));
+    }
+
+    #[test]
+    #[should_panic(expected = "fit its key range")]
+    fn a_row_beyond_the_range_is_refused() {
+        allocation_key(7, ALLOCATION_ROWS_PER_SHIFT_MAX);
+    }
 }

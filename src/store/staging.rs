@@ -13,6 +13,7 @@ use super::batch::{open_sqlite, sqlite_error};
 use super::bulk::{TableSpec, Value, insert_rows};
 use super::shifts::{IMPORT_ROW, StagedRow};
 use super::{Store, StoreError};
+use crate::allocate::SHIFT_SPAN_MINUTES_MAX;
 
 /// Staged rows sent per message: few enough hand-offs between threads that reading costs little
 /// more than the query itself, small enough that memory stays flat.
@@ -81,19 +82,26 @@ impl Staging {
     pub async fn stored_conflicts(&mut self) -> Result<Vec<StoredConflict>, StoreError> {
         const SQL: &str = include_str!("../../sql/stored_conflicts.sql");
         let id = self.import_file_id;
+        let span_seconds = SHIFT_SPAN_MINUTES_MAX * 60;
         match &self.backend {
             Backend::Sqlite(_) => {
                 self.on_sqlite(move |conn| {
                     let mut statement =
                         conn.prepare(&SQL.replace('$', "?")).map_err(sqlite_error)?;
                     let rows = statement
-                        .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                        .query_map([id, span_seconds], |r| {
+                            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                        })
                         .map_err(sqlite_error)?;
                     rows.collect::<Result<Vec<_>, _>>().map_err(sqlite_error)
                 })
                 .await
             }
-            Backend::Postgres(pool) => Ok(sqlx::query_as(SQL).bind(id).fetch_all(pool).await?),
+            Backend::Postgres(pool) => Ok(sqlx::query_as(SQL)
+                .bind(id)
+                .bind(span_seconds)
+                .fetch_all(pool)
+                .await?),
         }
     }
 

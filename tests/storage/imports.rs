@@ -263,6 +263,11 @@ async fn every_rejection_reason_is_named(db: &TestDb) {
             "unknown person",
         ),
         (
+            "R21,W4,2026-10-21T08:00,2026-10-21T09:00,PERSONAL_CARE,A,,\nR21,W4,2026-10-23T08:00,2026-10-23T08:01,PERSONAL_CARE,A,,",
+            "end",
+            "spans 2881 minutes from its first start to its last end; the most is 2880 (48 hours)",
+        ),
+        (
             ",W1,2026-10-16T09:00,2026-10-16T10:00,PERSONAL_CARE,A,,",
             "shift_ref",
             "shift_ref is empty",
