@@ -29,6 +29,34 @@ pub struct Settings {
     pub bands: BandSettings,
     pub paths: PathSettings,
     pub import: ImportSettings,
+    pub server: ServerSettings,
+    pub api: ApiSettings,
+}
+
+/// `tms serve`: where it listens and how it protects itself.
+#[derive(Clone, Debug, Deserialize)]
+pub struct ServerSettings {
+    pub listen: String,
+    /// The address people use to reach tms, for sign-in links.
+    pub public_url: String,
+    pub request_timeout_seconds: u64,
+    pub body_limit_bytes: usize,
+    pub upload_limit_bytes: usize,
+    pub rate_limit_per_second: u32,
+    pub rate_limit_burst: u32,
+    pub session_hours: i64,
+    pub sign_in_link_minutes: i64,
+    pub secure_cookies: bool,
+    pub shutdown_grace_seconds: u64,
+}
+
+/// Shifts recorded through the API and the phone page.
+#[derive(Clone, Debug, Deserialize)]
+pub struct ApiSettings {
+    /// Store shifts as approved on submission, instead of waiting for a manager.
+    pub auto_approve: bool,
+    /// How long an Idempotency-Key is remembered.
+    pub idempotency_retention_hours: i64,
 }
 
 /// Where the data lives.

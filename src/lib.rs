@@ -9,6 +9,7 @@
 //! - [`ledger`]: storing engine results, recomputing when shifts or rates change;
 //! - [`report`]: charges, allocation, rejects and unpriced time;
 //! - [`store`]: one storage API over SQLite and PostgreSQL;
+//! - [`http`]: `tms serve`, the API v1 and the phone page;
 //! - [`demo`]: a synthetic provider for trying tms end to end;
 //! - [`config`] and [`cli`]: settings and the command line.
 //!
@@ -22,6 +23,7 @@ pub mod config;
 pub mod cost;
 pub mod demo;
 pub mod domain;
+pub mod http;
 pub mod ledger;
 pub mod report;
 pub mod store;

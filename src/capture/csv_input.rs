@@ -67,7 +67,7 @@ impl CsvRow<'_> {
 /// A streaming reader over one CSV file.
 pub struct CsvInput {
     file: String,
-    reader: csv::Reader<Box<dyn Read>>,
+    reader: csv::Reader<Box<dyn Read + Send>>,
     index: HashMap<String, usize>,
     width: usize,
     record: csv::StringRecord,
@@ -102,7 +102,7 @@ impl CsvInput {
     /// Reads CSV from any source (the HTTP upload path uses this too).
     pub fn from_reader(
         file: String,
-        source: Box<dyn Read>,
+        source: Box<dyn Read + Send>,
         columns: &Columns,
     ) -> Result<CsvInput, FileError> {
         let mut reader = csv::ReaderBuilder::new()

@@ -160,6 +160,7 @@ pub async fn import_shifts(
             "submitted"
         },
         source: "csv",
+        actor: "import",
     };
     let mut decider = Decider {
         reference,
@@ -361,6 +362,7 @@ impl Decider<'_> {
                 shift_ref: candidate.draft.shift_ref.to_string(),
                 first_row: candidate.first_row,
                 rows: candidate.records.iter().map(|r| r.row_no).collect(),
+                at_row: None,
                 field: "start",
                 reason: error.to_string(),
             })),
@@ -387,7 +389,7 @@ impl Decider<'_> {
     async fn flush(
         &mut self,
         store: &Store,
-        write: WriteContext,
+        write: WriteContext<'_>,
         file: &str,
     ) -> Result<(), StoreError> {
         let accepted = std::mem::take(&mut self.accepted);

@@ -60,10 +60,37 @@ pub struct ShiftRow {
     pub problem: Option<RowProblem>,
 }
 
-/// Parses and checks one CSV row. Problems are recorded on the row, never raised.
-pub fn parse_row(row: &CsvRow<'_>, zone: LocalZone, directory: &impl Directory) -> ShiftRow {
+/// One segment's fields by shift-file column name: a CSV row, or a segment of a shift sent to the
+/// API, so both are checked by exactly the same code.
+pub trait SegmentFields {
+    /// The row number (CSV) or segment number (API, from 1).
+    fn row_no(&self) -> u64;
+    /// The trimmed value of a column; empty when absent.
+    fn get(&self, column: &str) -> &str;
+    /// Why the row could not be read cleanly, if it could not.
+    fn read_problem(&self) -> Option<&str>;
+}
+
+impl SegmentFields for CsvRow<'_> {
+    fn row_no(&self) -> u64 {
+        self.row_no
+    }
+    fn get(&self, column: &str) -> &str {
+        CsvRow::get(self, column)
+    }
+    fn read_problem(&self) -> Option<&str> {
+        self.problem.as_deref()
+    }
+}
+
+/// Parses and checks one segment row. Problems are recorded on the row, never raised.
+pub fn parse_row(
+    row: &impl SegmentFields,
+    zone: LocalZone,
+    directory: &impl Directory,
+) -> ShiftRow {
     let mut parsed = ShiftRow {
-        row_no: row.row_no,
+        row_no: row.row_no(),
         worker_id: row.get("worker_id").to_owned(),
         shift_ref: row.get("shift_ref").to_owned(),
         start: None,
@@ -88,12 +115,12 @@ fn problem(field: &'static str, reason: impl Into<String>) -> RowProblem {
 }
 
 fn check_row(
-    row: &CsvRow<'_>,
+    row: &impl SegmentFields,
     zone: LocalZone,
     directory: &impl Directory,
     parsed: &mut ShiftRow,
 ) -> Result<(), RowProblem> {
-    if let Some(p) = &row.problem {
+    if let Some(p) = row.read_problem() {
         return Err(problem("row", format!("the row {p}")));
     }
     let worker = WorkerId::parse(&parsed.worker_id)
@@ -222,6 +249,9 @@ pub struct Rejection {
     pub shift_ref: String,
     pub first_row: u64,
     pub rows: Vec<u64>,
+    /// The row at fault, when one is: the bad row, the later of two overlapping segments, or the
+    /// segment that ends last in a shift that spans too long.
+    pub at_row: Option<u64>,
     pub field: &'static str,
     pub reason: String,
 }
@@ -231,11 +261,12 @@ pub fn assemble_shift(mut rows: Vec<ShiftRow>) -> Result<Candidate, Rejection> {
     assert!(!rows.is_empty(), "a shift has at least one row");
     rows.sort_by_key(|r| r.row_no);
     let first_row = rows[0].row_no;
-    let reject = |field: &'static str, reason: String, rows: &[ShiftRow]| Rejection {
+    let reject = |field: &'static str, reason: String, rows: &[ShiftRow], at_row| Rejection {
         worker_id: rows[0].worker_id.clone(),
         shift_ref: rows[0].shift_ref.clone(),
         first_row,
         rows: rows.iter().map(|r| r.row_no).collect(),
+        at_row,
         field,
         reason,
     };
@@ -246,7 +277,7 @@ pub fn assemble_shift(mut rows: Vec<ShiftRow>) -> Result<Candidate, Rejection> {
         } else {
             format!("row {}: {}", bad.row_no, p.reason)
         };
-        return Err(reject(p.field, reason, &rows));
+        return Err(reject(p.field, reason, &rows, Some(bad.row_no)));
     }
     if rows.len() > SHIFT_SEGMENTS_MAX {
         return Err(reject(
@@ -256,6 +287,7 @@ pub fn assemble_shift(mut rows: Vec<ShiftRow>) -> Result<Candidate, Rejection> {
                 rows.len()
             ),
             &rows,
+            None,
         ));
     }
     let mut records: Vec<SegmentRecord> = rows.iter().map(to_record).collect();
@@ -269,7 +301,12 @@ pub fn assemble_shift(mut rows: Vec<ShiftRow>) -> Result<Candidate, Rejection> {
             pair[0].row_no.min(pair[1].row_no),
             pair[0].row_no.max(pair[1].row_no)
         );
-        return Err(reject("start", reason, &rows));
+        let later = if pair[1].draft.interval.start > pair[0].draft.interval.start {
+            pair[1].row_no
+        } else {
+            pair[0].row_no.max(pair[1].row_no)
+        };
+        return Err(reject("start", reason, &rows, Some(later)));
     }
     let first_start = records[0].draft.interval.start;
     let last_end = records
@@ -278,11 +315,15 @@ pub fn assemble_shift(mut rows: Vec<ShiftRow>) -> Result<Candidate, Rejection> {
         .max()
         .expect("a shift has segments");
     let span_minutes = (last_end - first_start).num_minutes();
+    let last_row = records
+        .iter()
+        .find(|r| r.draft.interval.end == last_end)
+        .map(|r| r.row_no);
     if span_minutes > SHIFT_SPAN_MINUTES_MAX {
         let reason = format!(
             "the shift spans {span_minutes} minutes from its first start to its last end; the most is {SHIFT_SPAN_MINUTES_MAX} (48 hours): record a longer period as a shift a day"
         );
-        return Err(reject("end", reason, &rows));
+        return Err(reject("end", reason, &rows, last_row));
     }
     let draft = ShiftDraft {
         worker_id: WorkerId::parse(&rows[0].worker_id).expect("checked per row"),
@@ -397,6 +438,7 @@ pub fn decide_worker(
                 shift_ref: own_ref.clone(),
                 first_row: candidate.first_row,
                 rows: candidate.records.iter().map(|r| r.row_no).collect(),
+                at_row: None,
                 field: "start",
                 reason: format!(
                     "overlaps shift '{other}' of worker '{}'",

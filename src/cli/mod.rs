@@ -2,6 +2,7 @@
 //! listed in [`ExitStatus`] and the README.
 
 pub mod demo;
+pub mod serve;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -89,6 +90,11 @@ pub enum Command {
     Report(ReportCommand),
     /// Generate a synthetic provider, import it with the same commands a user runs, and summarise.
     Demo(demo::DemoArgs),
+    /// Serve the API v1 and the phone page until stopped (Ctrl-C or SIGTERM).
+    Serve(serve::ServeArgs),
+    /// Create, list and revoke API tokens, and make sign-in links.
+    #[command(subcommand)]
+    Token(serve::TokenCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -244,6 +250,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             result
         }
         Command::Demo(args) => demo::run(&settings, args).await,
+        Command::Serve(args) => serve::serve(settings, args).await,
+        Command::Token(command) => serve::token(settings, command).await,
     }
 }
 

@@ -1,11 +1,13 @@
 //! Domain vocabulary: ids, money, instants and the reference records every layer shares. No I/O.
 
+pub mod access;
 pub mod band;
 pub mod ids;
 pub mod money;
 pub mod reference;
 pub mod time;
 
+pub use access::{Principal, Role, Scope};
 pub use band::Band;
 pub use ids::{CostCentreId, PayerId, PersonId, ServiceCode, ShiftRef, WorkerId};
 pub use money::{Pence, Rate};

@@ -2,6 +2,8 @@
 //! when a shift, a rate or a pay rule changes. Every write is one transaction per batch of whole
 //! shifts, so an interrupted run leaves each shift either fully old or fully new.
 
+pub mod changes;
+
 use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
 
@@ -92,6 +94,31 @@ fn segment_values(shift_id: i64, candidate: &Candidate) -> Vec<Vec<Value>> {
         .collect()
 }
 
+/// A candidate's segments as the store shows them, before they are read back.
+pub(crate) fn segment_rows(
+    shift_id: i64,
+    candidate: &Candidate,
+) -> Vec<crate::store::shift_records::SegmentRow> {
+    candidate
+        .records
+        .iter()
+        .enumerate()
+        .map(|(segment_no, r)| {
+            let people: Vec<&str> = r.draft.people.iter().map(PersonId::as_str).collect();
+            crate::store::shift_records::SegmentRow {
+                shift_id,
+                segment_no: segment_no as i64,
+                start_utc: r.draft.interval.start.timestamp(),
+                end_utc: r.draft.interval.end.timestamp(),
+                service_code: r.draft.service.to_string(),
+                people: people.join(";"),
+                miles: r.miles.clone(),
+                notes: r.notes.clone(),
+            }
+        })
+        .collect()
+}
+
 /// The stored version an amendment replaces.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredShift {
@@ -111,14 +138,16 @@ pub struct AcceptedShift {
 
 /// How accepted shifts are recorded.
 #[derive(Clone, Copy, Debug)]
-pub struct WriteContext {
+pub struct WriteContext<'a> {
     /// `approved` or `submitted`.
     pub status: &'static str,
     /// `csv` or `api`.
     pub source: &'static str,
+    /// Who made the change, for the audit trail: `import` or a principal's key.
+    pub actor: &'a str,
 }
 
-fn span(candidate: &Candidate) -> (DateTime<Utc>, DateTime<Utc>) {
+pub(crate) fn span(candidate: &Candidate) -> (DateTime<Utc>, DateTime<Utc>) {
     let first = candidate
         .records
         .first()
@@ -140,7 +169,7 @@ fn span(candidate: &Candidate) -> (DateTime<Utc>, DateTime<Utc>) {
 pub fn shift_batch(
     shifts: &[AcceptedShift],
     rejects: Vec<Vec<Value>>,
-    ctx: WriteContext,
+    ctx: WriteContext<'_>,
     source_file: &str,
     new_ids: &[i64],
 ) -> Batch {
@@ -218,6 +247,8 @@ pub fn shift_batch(
             Value::text(ctx.source),
             Value::text(source_file),
             Value::Instant(Some(now)),
+            Value::text(ctx.actor),
+            Value::text(""),
         ]);
         segment_rows.extend(segment_values(shift_id, candidate));
         allocation_rows.extend(allocation_values(

@@ -77,13 +77,15 @@ pub async fn write(store: &Store, batch: Batch) -> Result<(), StoreError> {
         }
         Store::Postgres(_) => {
             let mut tx = store.begin().await?;
-            run_sqlx(&mut tx, &batch).await?;
+            write_in(&mut tx, &batch).await?;
             tx.commit().await
         }
     }
 }
 
-async fn run_sqlx(tx: &mut Tx, batch: &Batch) -> Result<(), StoreError> {
+/// Runs a batch inside a transaction the caller holds, through sqlx on either backend: for small
+/// batches that belong with other statements, such as one shift from the API.
+pub async fn write_in(tx: &mut Tx, batch: &Batch) -> Result<(), StoreError> {
     for (rows, ids) in &batch.deletes {
         by_id_list(
             tx,

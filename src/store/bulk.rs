@@ -15,6 +15,9 @@ use super::{Backend, Store, StoreError, Tx, on_pool, on_tx};
 const SQLITE_PARAMS_PER_STATEMENT_MAX: usize = 2_000;
 /// Most bound parameters in one PostgreSQL statement (its protocol limit is 65,535).
 const POSTGRES_PARAMS_PER_STATEMENT_MAX: usize = 30_000;
+/// Fewer rows than this go to PostgreSQL as one `INSERT`: `COPY` costs extra round trips, which
+/// only pay for themselves on larger batches (a single shift from the API has a handful of rows).
+const COPY_ROWS_MIN: usize = 64;
 /// Bytes of CSV sent per `COPY` chunk.
 const COPY_CHUNK_BYTES: usize = 1 << 20;
 
@@ -189,6 +192,9 @@ pub async fn insert_rows(
     rows.iter().for_each(|r| spec.check_row(r));
     match tx {
         Tx::Sqlite(_) => write_values(tx, spec, rows, "", SQLITE_PARAMS_PER_STATEMENT_MAX).await,
+        Tx::Postgres(_) if rows.len() < COPY_ROWS_MIN => {
+            write_values(tx, spec, rows, "", POSTGRES_PARAMS_PER_STATEMENT_MAX).await
+        }
         Tx::Postgres(t) => copy_rows(t, spec, rows).await,
     }
 }

@@ -5,9 +5,11 @@
 //! together run in one [`Tx`]; on SQLite a write transaction takes the lock up front
 //! (`BEGIN IMMEDIATE`) so it never fails half-way on a busy database.
 
+pub mod access;
 pub mod batch;
 pub mod bulk;
 pub mod reference;
+pub mod shift_records;
 pub mod shifts;
 pub mod staging;
 

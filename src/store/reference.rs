@@ -380,6 +380,8 @@ pub struct ReferenceData {
     pub ctx: RatingContext,
     pub workers: HashMap<WorkerId, WorkerTerms>,
     pub people: HashSet<PersonId>,
+    /// Each person's name and cost centre, for scoping and for choosing people on the phone page.
+    pub person_details: HashMap<PersonId, (String, CostCentreId)>,
     /// Services from the service list and the rate card.
     pub services: HashSet<ServiceCode>,
 }
@@ -452,8 +454,12 @@ pub async fn load_reference(
         );
     }
     for row in load_rows(store, spec(Target::Person)).await? {
-        data.people
-            .insert(PersonId::parse(text_of(&row[0])).map_err(|_| corrupt("person", &row[0]))?);
+        let id = PersonId::parse(text_of(&row[0])).map_err(|_| corrupt("person", &row[0]))?;
+        let cost_centre =
+            CostCentreId::parse(text_of(&row[2])).map_err(|_| corrupt("cost centre", &row[2]))?;
+        data.person_details
+            .insert(id.clone(), (text_of(&row[1]).to_owned(), cost_centre));
+        data.people.insert(id);
     }
     data.ctx.rate_card = RateCard::new(load_rate_entries(store, &mut data.services).await?);
     data.ctx.pay_rules = load_pay_rules(store).await?;
@@ -550,4 +556,10 @@ async fn load_full_payers(store: &Store) -> Result<HashMap<PersonId, PayerId>, S
         }
     }
     Ok(full)
+}
+
+/// Every cost centre id.
+pub async fn cost_centre_ids(store: &Store) -> Result<HashSet<String>, StoreError> {
+    let ids: Vec<String> = super::on_pool!(store, pool => sqlx::query_scalar(include_str!("../../sql/cost_centre_ids.sql")).fetch_all(pool).await?);
+    Ok(ids.into_iter().collect())
 }

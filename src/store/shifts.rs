@@ -90,6 +90,8 @@ pub const SHIFT_AUDIT: TableSpec = TableSpec {
         ("source", Text),
         ("source_file", Text),
         ("changed_at", Instant),
+        ("actor", Text),
+        ("detail", Text),
     ],
     key_len: 0,
 };

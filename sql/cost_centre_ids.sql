@@ -1,0 +1,1 @@
+select cost_centre_id from cost_centre

@@ -1,0 +1,1 @@
+insert into web_session (session_sha256, token_id, created_at, expires_at) values ($1, $2, $3, $4)

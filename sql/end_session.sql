@@ -1,0 +1,1 @@
+delete from web_session where session_sha256 = $1

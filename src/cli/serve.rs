@@ -1,0 +1,220 @@
+//! `tms serve` and `tms token`: running the API and phone page, and managing who may use them.
+
+use anyhow::Context;
+use chrono::{DateTime, Duration, Utc};
+use clap::{Args, Subcommand};
+
+use super::{ExitStatus, open_store, reference};
+use crate::config::Settings;
+use crate::domain::{Role, Scope};
+use crate::http::{AppState, Server, shutdown_signal};
+use crate::report::{Cell, Format, Table};
+use crate::store::access;
+
+/// Options of `tms serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on, overriding server.listen (port 0 picks a free port).
+    #[arg(long)]
+    pub listen: Option<String>,
+}
+
+/// `tms token ...`
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token; it is shown once and stored only as a digest.
+    Create {
+        #[arg(long)]
+        role: Role,
+        /// The worker (worker), a cost centre (manager) or a person (family); repeat for more.
+        #[arg(long)]
+        subject: Vec<String>,
+        /// A note on whose token this is.
+        #[arg(long, default_value = "")]
+        label: String,
+        /// When it stops working: a duration like 90d or 12h, or a date (YYYY-MM-DD).
+        #[arg(long)]
+        expires: Option<String>,
+        /// Also print a one-time sign-in link for the phone page.
+        #[arg(long)]
+        link: bool,
+    },
+    /// List tokens (never their secrets).
+    List {
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Revoke a token; its sessions and sign-in links stop working too.
+    Revoke { token_id: String },
+    /// Print a one-time sign-in link for a token.
+    Link { token_id: String },
+}
+
+/// Runs the server until Ctrl-C or SIGTERM.
+pub async fn serve(settings: Settings, args: ServeArgs) -> anyhow::Result<ExitStatus> {
+    let store = open_store(&settings).await?;
+    let listen = args
+        .listen
+        .unwrap_or_else(|| settings.server.listen.clone());
+    let state = AppState::new(store.clone(), settings)
+        .await
+        .context("loading reference data")?;
+    let server = Server::bind(state, &listen)
+        .await
+        .with_context(|| format!("listening on {listen}"))?;
+    let address = server.local_addr()?;
+    println!("tms serve: listening on http://{address}");
+    tracing::info!(%address, "serving");
+    server.run(shutdown_signal()).await?;
+    store.close().await;
+    Ok(ExitStatus::Ok)
+}
+
+fn parse_expiry(raw: &str, settings: &Settings) -> anyhow::Result<DateTime<Utc>> {
+    let raw = raw.trim();
+    let amount = |suffix: char| raw.strip_suffix(suffix).and_then(|n| n.parse::<i64>().ok());
+    if let Some(days) = amount('d') {
+        return Ok(Utc::now() + Duration::days(days));
+    }
+    if let Some(hours) = amount('h') {
+        return Ok(Utc::now() + Duration::hours(hours));
+    }
+    let date = crate::domain::time::parse_date(raw).map_err(|_| {
+        anyhow::anyhow!("--expires '{raw}': use a duration like 90d or 12h, or a date")
+    })?;
+    Ok(settings.zone()?.first_instant_at_or_after(date.into()))
+}
+
+fn link_text(settings: &Settings, code: &str) -> String {
+    format!(
+        "{}/sign-in/{code}",
+        settings.server.public_url.trim_end_matches('/')
+    )
+}
+
+/// Checks that a token's subjects exist, so a typo fails now rather than at sign-in.
+async fn check_subjects(
+    store: &crate::store::Store,
+    settings: &Settings,
+    scope: &Scope,
+) -> anyhow::Result<Option<String>> {
+    let reference = reference(store, settings).await?;
+    let missing = match scope {
+        Scope::Worker(w) => (!reference.workers.contains_key(w)).then(|| format!("worker '{w}'")),
+        Scope::People(people) => people
+            .iter()
+            .find(|p| !reference.people.contains(*p))
+            .map(|p| format!("person '{p}'")),
+        Scope::CostCentres(centres) => {
+            let known = crate::store::reference::cost_centre_ids(store).await?;
+            centres
+                .iter()
+                .find(|c| !known.contains(c.as_str()))
+                .map(|c| format!("cost centre '{c}'"))
+        }
+        Scope::Everything => None,
+    };
+    Ok(missing)
+}
+
+/// Runs a token command.
+pub async fn token(settings: Settings, command: TokenCommand) -> anyhow::Result<ExitStatus> {
+    let store = open_store(&settings).await?;
+    let status = match command {
+        TokenCommand::Create {
+            role,
+            subject,
+            label,
+            expires,
+            link,
+        } => {
+            let scope = match Scope::new(role, &subject) {
+                Ok(scope) => scope,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return Ok(ExitStatus::Usage);
+                }
+            };
+            if let Some(missing) = check_subjects(&store, &settings, &scope).await? {
+                eprintln!("error: unknown {missing}; import it first");
+                return Ok(ExitStatus::Usage);
+            }
+            let expires_at = expires
+                .as_deref()
+                .map(|e| parse_expiry(e, &settings))
+                .transpose()?;
+            let (record, text) =
+                access::create_token(&store, role, &scope, &label, expires_at).await?;
+            println!(
+                "token {} ({} {})",
+                record.token_id, record.role, record.subjects
+            );
+            println!("{text}");
+            println!("keep it safe: it is shown only this once");
+            if link {
+                let lasts = Duration::minutes(settings.server.sign_in_link_minutes);
+                if let Some(code) =
+                    access::create_sign_in_link(&store, &record.token_id, lasts).await?
+                {
+                    println!("sign-in link (works once): {}", link_text(&settings, &code));
+                }
+            }
+            ExitStatus::Ok
+        }
+        TokenCommand::List { format } => {
+            let mut table = Table::new(&[
+                "token_id",
+                "role",
+                "subjects",
+                "label",
+                "created_at",
+                "expires_at",
+                "revoked_at",
+            ]);
+            let at = |t: Option<DateTime<Utc>>| {
+                Cell::plain(
+                    t.map(|t| t.format("%Y-%m-%dT%H:%MZ").to_string())
+                        .unwrap_or_default(),
+                )
+            };
+            for token in access::list_tokens(&store).await? {
+                table.push(vec![
+                    Cell::plain(token.token_id),
+                    Cell::plain(token.role),
+                    Cell::text(token.subjects),
+                    Cell::text(token.label),
+                    at(Some(token.created_at)),
+                    at(token.expires_at),
+                    at(token.revoked_at),
+                ]);
+            }
+            let mut out = std::io::stdout().lock();
+            table.write(format, &mut out)?;
+            ExitStatus::Ok
+        }
+        TokenCommand::Revoke { token_id } => {
+            if access::revoke_token(&store, &token_id).await? {
+                println!("token {token_id} revoked");
+                ExitStatus::Ok
+            } else {
+                eprintln!("error: no live token {token_id}");
+                ExitStatus::Usage
+            }
+        }
+        TokenCommand::Link { token_id } => {
+            let lasts = Duration::minutes(settings.server.sign_in_link_minutes);
+            match access::create_sign_in_link(&store, &token_id, lasts).await? {
+                Some(code) => {
+                    println!("sign-in link (works once): {}", link_text(&settings, &code));
+                    ExitStatus::Ok
+                }
+                None => {
+                    eprintln!("error: no live token {token_id}");
+                    ExitStatus::Usage
+                }
+            }
+        }
+    };
+    store.close().await;
+    Ok(status)
+}

@@ -1,0 +1,889 @@
+//! JSON API v1: shifts (submit, read, list, amend, withdraw, approve, reject), bulk CSV upload
+//! through the import path, and the charges and allocation reports.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use super::auth::ApiCaller;
+use super::problem::{InvalidParam, Problem};
+use super::{AppState, Endpoint, Route};
+use crate::capture::submission::{ShiftSubmission, check_submission, derived_shift_ref};
+use crate::capture::{ShiftImportOptions, import_shifts};
+use crate::cost::{EngineError, cost_shift};
+use crate::domain::{CostCentreId, PersonId, Principal, Scope, WorkerId};
+use crate::ledger::AcceptedShift;
+use crate::ledger::changes::{Change, Outcome};
+use crate::report::Format;
+use crate::store::reference::ReferenceData;
+use crate::store::shift_records::{ShiftFilter, ShiftRecord, etag, list_shifts, load_shift};
+
+/// Longest accepted Idempotency-Key.
+pub const IDEMPOTENCY_KEY_LEN_MAX: usize = 255;
+/// Shifts per page of a listing, by default and at most.
+const LIST_LIMIT_DEFAULT: u32 = 50;
+const LIST_LIMIT_MAX: u32 = 500;
+/// Longest rejection reason.
+pub const REASON_LEN_MAX: usize = 500;
+/// The API description.
+const OPENAPI: &str = include_str!("../../assets/api/openapi.json");
+
+const fn ep(method: &'static str, path: &'static str) -> Endpoint {
+    Endpoint { method, path }
+}
+
+/// Every API endpoint with its handler.
+pub(crate) fn routes() -> Vec<Route> {
+    vec![
+        (ep("GET", "/api/v1/openapi.json"), get(openapi)),
+        (ep("GET", "/api/v1/me"), get(me)),
+        (ep("GET", "/api/v1/shifts"), get(list)),
+        (ep("POST", "/api/v1/shifts"), post(submit)),
+        (ep("GET", "/api/v1/shifts/{shift_id}"), get(read)),
+        (
+            ep("PUT", "/api/v1/shifts/{shift_id}"),
+            axum::routing::put(amend),
+        ),
+        (
+            ep("DELETE", "/api/v1/shifts/{shift_id}"),
+            axum::routing::delete(withdraw),
+        ),
+        (
+            ep("POST", "/api/v1/shifts/{shift_id}/approve"),
+            post(approve),
+        ),
+        (ep("POST", "/api/v1/shifts/{shift_id}/reject"), post(reject)),
+        (ep("POST", "/api/v1/imports/shifts"), post(upload)),
+        (ep("GET", "/api/v1/reports/charges"), get(charges)),
+        (ep("GET", "/api/v1/reports/allocation"), get(allocation)),
+    ]
+}
+
+async fn openapi() -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        OPENAPI,
+    )
+        .into_response()
+}
+
+async fn me(ApiCaller(caller): ApiCaller) -> Response {
+    axum::Json(serde_json::json!({
+        "token_id": caller.token_id,
+        "role": caller.role,
+        "subjects": caller.scope.subjects().split(';').filter(|s| !s.is_empty()).collect::<Vec<_>>(),
+    }))
+    .into_response()
+}
+
+fn json_response(status: StatusCode, body: String, etag_value: Option<String>) -> Response {
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Some(value) = etag_value.and_then(|v| HeaderValue::from_str(&v).ok()) {
+        headers.insert(header::ETAG, value);
+    }
+    response
+}
+
+fn shift_response(state: &AppState, status: StatusCode, record: &ShiftRecord) -> Response {
+    json_response(
+        status,
+        record.to_json(state.zone).to_string(),
+        Some(record.etag()),
+    )
+}
+
+/// Whether `caller` may see the shifts of `worker`.
+pub(crate) fn sees_worker(caller: &Principal, reference: &ReferenceData, worker: &str) -> bool {
+    let Ok(worker) = WorkerId::parse(worker) else {
+        return false;
+    };
+    let cost_centre = reference.workers.get(&worker).map(|w| &w.cost_centre);
+    caller.sees_worker(&worker, cost_centre)
+}
+
+/// Whether `caller` may see the charges of `person`.
+pub(crate) fn sees_person(caller: &Principal, reference: &ReferenceData, person: &str) -> bool {
+    let Ok(person) = PersonId::parse(person) else {
+        return false;
+    };
+    let cost_centre = reference.person_details.get(&person).map(|d| &d.1);
+    caller.sees_person(&person, cost_centre)
+}
+
+/// A shift the caller may see, or 404 (the same answer as for a shift that does not exist).
+pub(crate) async fn visible_shift(
+    state: &AppState,
+    caller: &Principal,
+    shift_id: i64,
+) -> Result<ShiftRecord, Problem> {
+    let reference = state.reference.get(&state.store).await?;
+    match load_shift(&state.store, shift_id).await? {
+        Some(record) if sees_worker(caller, &reference, &record.header.worker_id) => Ok(record),
+        _ => Err(Problem::not_found()),
+    }
+}
+
+fn parse_body<T: serde::de::DeserializeOwned>(
+    state: &AppState,
+    body: &Bytes,
+) -> Result<T, Problem> {
+    if body.len() > state.settings.server.body_limit_bytes {
+        return Err(Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Request too large",
+            format!(
+                "the body is {} bytes; the most is {}",
+                body.len(),
+                state.settings.server.body_limit_bytes
+            ),
+        ));
+    }
+    serde_json::from_slice(body).map_err(|e| Problem {
+        errors: vec![InvalidParam {
+            pointer: String::new(),
+            reason: e.to_string(),
+        }],
+        ..Problem::bad_request(format!("the body is not valid: {e}"))
+    })
+}
+
+/// The worker a submission is for: a worker's own, or one named in the body that the caller may
+/// record for. A worker outside the caller's scope is refused exactly like an unknown one.
+fn worker_for(
+    caller: &Principal,
+    reference: &ReferenceData,
+    named: Option<&str>,
+) -> Result<String, Problem> {
+    let unknown = |id: &str| {
+        Problem::invalid(vec![crate::capture::submission::FieldProblem {
+            pointer: "/worker_id".into(),
+            field: "worker_id",
+            reason: format!("unknown worker '{id}'"),
+        }])
+    };
+    match (caller.own_worker(), named.map(str::trim)) {
+        (Some(own), None) => Ok(own.to_string()),
+        (Some(own), Some(id)) if id == own.as_str() => Ok(own.to_string()),
+        (Some(_), Some(_)) => Err(Problem::forbidden("workers record their own shifts")),
+        (None, None) => Err(Problem::invalid(vec![
+            crate::capture::submission::FieldProblem {
+                pointer: "/worker_id".into(),
+                field: "worker_id",
+                reason: "worker_id is needed".into(),
+            },
+        ])),
+        (None, Some(id)) if sees_worker(caller, reference, id) => Ok(id.to_owned()),
+        (None, Some(id)) => Err(unknown(id)),
+    }
+}
+
+/// Checks and costs a shift for `worker_id` exactly as a CSV import would.
+pub(crate) fn prepare_shift(
+    state: &AppState,
+    reference: &ReferenceData,
+    submission: &ShiftSubmission,
+    worker_id: &str,
+    shift_ref: &str,
+) -> Result<AcceptedShift, Problem> {
+    let candidate = check_submission(submission, worker_id, shift_ref, state.zone, reference)
+        .map_err(Problem::invalid)?;
+    let worker = reference
+        .workers
+        .get(&candidate.draft.worker_id)
+        .ok_or_else(Problem::internal)?;
+    match cost_shift(&reference.ctx, &candidate.draft, worker) {
+        Ok(costed) => Ok(AcceptedShift {
+            costed,
+            cost_centre: worker.cost_centre.clone(),
+            replaces: None,
+            candidate,
+        }),
+        Err(EngineError::Calendar(error)) => Err(Problem::invalid(vec![
+            crate::capture::submission::FieldProblem {
+                pointer: "/segments/0/start".into(),
+                field: "start",
+                reason: error.to_string(),
+            },
+        ])),
+    }
+}
+
+/// The digest that tells a retry from a different request with the same key.
+fn request_digest(worker_id: &str, shift_ref: &str, submission: &ShiftSubmission) -> String {
+    let canonical = serde_json::to_vec(submission).unwrap_or_default();
+    let mut hasher = Sha256::new();
+    hasher.update(worker_id.as_bytes());
+    hasher.update(b"\n");
+    hasher.update(shift_ref.as_bytes());
+    hasher.update(b"\n");
+    hasher.update(&canonical);
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Checks an idempotency key's shape.
+pub(crate) fn check_key(key: &str) -> Result<(), Problem> {
+    if key.is_empty()
+        || key.len() > IDEMPOTENCY_KEY_LEN_MAX
+        || !key.bytes().all(|b| b.is_ascii_graphic())
+    {
+        return Err(Problem::bad_request(format!(
+            "Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_LEN_MAX} printable characters"
+        )));
+    }
+    Ok(())
+}
+
+/// Records a new shift through the writer. Shared by the API and the phone page.
+pub(crate) async fn record_shift(
+    state: &AppState,
+    caller: &Principal,
+    submission: &ShiftSubmission,
+    key: &str,
+) -> Result<Outcome, Problem> {
+    if !caller.may_record() {
+        return Err(Problem::forbidden("this token can only read"));
+    }
+    check_key(key)?;
+    let reference = state.reference.get(&state.store).await?;
+    let worker_id = worker_for(caller, &reference, submission.worker_id.as_deref())?;
+    let shift_ref = match submission.shift_ref.as_deref().map(str::trim) {
+        Some(r) if !r.is_empty() => r.to_owned(),
+        _ => derived_shift_ref(&caller.key(), key),
+    };
+    let request_sha256 = request_digest(&worker_id, &shift_ref, submission);
+    let shift = prepare_shift(state, &reference, submission, &worker_id, &shift_ref)?;
+    Ok(state
+        .writer
+        .apply(
+            &caller.key(),
+            Change::Submit {
+                idempotency_key: key.to_owned(),
+                request_sha256,
+                shift: Box::new(shift),
+            },
+        )
+        .await?)
+}
+
+async fn submit(
+    State(state): State<Arc<AppState>>,
+    ApiCaller(caller): ApiCaller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    if !caller.may_record() {
+        return Err(Problem::forbidden("this token can only read"));
+    }
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| {
+            Problem::bad_request("send an Idempotency-Key header, unique per shift you submit")
+        })?
+        .to_owned();
+    let submission: ShiftSubmission = parse_body(&state, &body)?;
+    let outcome = record_shift(&state, &caller, &submission, &key).await?;
+    let (shift_id, status, body, replayed) = match outcome {
+        Outcome::Created { shift_id, body } => (shift_id, StatusCode::CREATED, body, false),
+        Outcome::Replayed {
+            shift_id,
+            status,
+            body,
+        } => (
+            shift_id,
+            StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED),
+            body,
+            true,
+        ),
+        Outcome::Changed { .. } => return Err(Problem::internal()),
+    };
+    let version = serde_json::from_str::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v["version"].as_i64())
+        .unwrap_or(1);
+    let mut response = json_response(status, body, Some(etag(shift_id, version)));
+    let headers = response.headers_mut();
+    if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/shifts/{shift_id}")) {
+        headers.insert(header::LOCATION, location);
+    }
+    if replayed {
+        headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    Ok(response)
+}
+
+async fn read(
+    State(state): State<Arc<AppState>>,
+    ApiCaller(caller): ApiCaller,
+    Path(shift_id): Path<i64>,
+) -> Result<Response, Problem> {
+    let record = visible_shift(&state, &caller, shift_id).await?;
+    Ok(shift_response(&state, StatusCode::OK, &record))
+}
+
+/// Filters of a shift listing.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    pub worker_id: Option<String>,
+    pub status: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub limit: Option<u32>,
+    /// The `next` value of the previous page.
+    pub after: Option<String>,
+}
+
+fn bad_param(name: &str, reason: impl Into<String>) -> Problem {
+    let reason = reason.into();
+    Problem {
+        errors: vec![InvalidParam {
+            pointer: format!("?{name}"),
+            reason: reason.clone(),
+        }],
+        ..Problem::bad_request(reason)
+    }
+}
+
+fn date_param(name: &str, raw: &str) -> Result<NaiveDate, Problem> {
+    crate::domain::time::parse_date(raw).map_err(|e| bad_param(name, format!("{name}: {e}")))
+}
+
+/// The shift filter of a listing in the caller's scope.
+pub(crate) fn scoped_filter(
+    state: &AppState,
+    caller: &Principal,
+    query: &ListQuery,
+) -> Result<ShiftFilter, Problem> {
+    let mut filter = ShiftFilter {
+        limit: query
+            .limit
+            .unwrap_or(LIST_LIMIT_DEFAULT)
+            .clamp(1, LIST_LIMIT_MAX),
+        ..ShiftFilter::default()
+    };
+    match &caller.scope {
+        Scope::Worker(own) => filter.worker_id = Some(own.to_string()),
+        Scope::CostCentres(centres) => {
+            filter.cost_centres = Some(centres.iter().map(CostCentreId::to_string).collect());
+        }
+        Scope::Everything => {}
+        Scope::People(_) => return Err(Problem::forbidden("families see charges, not shifts")),
+    }
+    if let Some(worker) = &query.worker_id {
+        if filter.worker_id.as_ref().is_some_and(|own| own != worker) {
+            // Another worker's shifts: an empty page, exactly as for a worker with none.
+            filter.cost_centres = Some(Vec::new());
+        }
+        filter.worker_id = Some(worker.clone());
+    }
+    if let Some(status) = &query.status {
+        if !["submitted", "approved", "rejected", "withdrawn"].contains(&status.as_str()) {
+            return Err(bad_param(
+                "status",
+                "status must be submitted, approved, rejected or withdrawn",
+            ));
+        }
+        filter.status = Some(status.clone());
+    }
+    let zone = state.zone;
+    if let Some(from) = &query.from {
+        filter.from = Some(zone.first_instant_at_or_after(date_param("from", from)?.into()));
+    }
+    if let Some(to) = &query.to {
+        let next = date_param("to", to)?
+            .succ_opt()
+            .ok_or_else(|| bad_param("to", "to is out of range"))?;
+        filter.to = Some(zone.first_instant_at_or_after(next.into()));
+    }
+    if let Some(after) = &query.after {
+        let parsed = after
+            .split_once('.')
+            .and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)))
+            .ok_or_else(|| bad_param("after", "after must be the 'next' of a previous page"))?;
+        filter.after = Some(parsed);
+    }
+    Ok(filter)
+}
+
+async fn list(
+    State(state): State<Arc<AppState>>,
+    ApiCaller(caller): ApiCaller,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, Problem> {
+    let filter = scoped_filter(&state, &caller, &query)?;
+    let records = list_shifts(&state.store, &filter).await?;
+    let next = (records.len() == filter.limit as usize)
+        .then(|| records.last())
+        .flatten()
+        .map(|r| format!("{}.{}", r.header.first_start_utc, r.header.shift_id));
+    let shifts: Vec<serde_json::Value> = records.iter().map(|r| r.to_json(state.zone)).collect();
+    Ok(axum::Json(serde_json::json!({ "shifts": shifts, "next": next })).into_response())
+}
+
+/// The version named by `If-Match`, if the header is there.
+fn if_match(headers: &HeaderMap, shift_id: i64) -> Result<Option<i64>, Problem> {
+    let Some(raw) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let text = raw.to_str().unwrap_or("").trim();
+    let text = text.strip_prefix("W/").unwrap_or(text);
+    text.trim_matches('"')
+        .split_once('.')
+        .filter(|(id, _)| id.parse::<i64>().ok() == Some(shift_id))
+        .and_then(|(_, v)| v.parse::<i64>().ok())
+        .map(Some)
+        .ok_or_else(|| {
+            Problem::new(
+                StatusCode::PRECONDITION_FAILED,
+                "The shift has changed",
+                "If-Match does not name a version of this shift; read it again",
+            )
+        })
+}
+
+/// Amends a shift the caller may see. Shared by the API and the phone page.
+pub(crate) async fn amend_shift(
+    state: &AppState,
+    caller: &Principal,
+    record: &ShiftRecord,
+    read_version: i64,
+    submission: &ShiftSubmission,
+) -> Result<(), Problem> {
+    if !caller.may_record() {
+        return Err(Problem::forbidden("this token can only read"));
+    }
+    let header = &record.header;
+    let fixed = |pointer: &str, given: Option<&str>, stored: &str| match given.map(str::trim) {
+        Some(value) if value != stored => Err(Problem::invalid(vec![
+            crate::capture::submission::FieldProblem {
+                pointer: pointer.into(),
+                field: "shift_ref",
+                reason: format!("{} cannot change: it is '{stored}'", &pointer[1..]),
+            },
+        ])),
+        _ => Ok(()),
+    };
+    fixed(
+        "/worker_id",
+        submission.worker_id.as_deref(),
+        &header.worker_id,
+    )?;
+    fixed(
+        "/shift_ref",
+        submission.shift_ref.as_deref(),
+        &header.shift_ref,
+    )?;
+    let reference = state.reference.get(&state.store).await?;
+    let shift = prepare_shift(
+        state,
+        &reference,
+        submission,
+        &header.worker_id,
+        &header.shift_ref,
+    )?;
+    state
+        .writer
+        .apply(
+            &caller.key(),
+            Change::Amend {
+                shift_id: header.shift_id,
+                read_version,
+                shift: Box::new(shift),
+                may_amend_approved: caller.may_decide(),
+            },
+        )
+        .await?;
+    Ok(())
+}
+
+async fn amend(
+    State(state): State<Arc<AppState>>,
+    ApiCaller(caller): ApiCaller,
+    Path(shift_id): Path<i64>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    if !caller.may_record() {
+        return Err(Problem::forbidden("this token can only read"));
+    }
+    let record = visible_shift(&state, &caller, shift_id).await?;
+    let read_version = if_match(&headers, shift_id)?.ok_or_else(|| {
+        Problem::new(
+            StatusCode::PRECONDITION_REQUIRED,
+            "If-Match needed",
+            "send If-Match with the ETag of the version you are amending",
+        )
+    })?;
+    let submission: ShiftSubmission = parse_body(&state, &body)?;
+    amend_shift(&state, &caller, &record, read_version, &submission).await?;
+    let record = visible_shift(&state, &caller, shift_id).await?;
+    Ok(shift_response(&state, StatusCode::OK, &record))
+}
+
+async fn change_status(
+    state: &AppState,
+    caller: &Principal,
+    shift_id: i64,
+    change: Change,
+) -> Result<Response, Problem> {
+    state.writer.apply(&caller.key(), change).await?;
+    let record = visible_shift(state, caller, shift_id).await?;
+    Ok(shift_response(state, StatusCode::OK, &record))
+}
+
+async fn withdraw(
+    State(state): State<Arc<AppState>>,
+    ApiCaller(caller): ApiCaller,
+    Path(shift_id): Path<i64>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    if !caller.may_record() {
+        return Err(Problem::forbidden("this token can only read"));
+    }
+    visible_shift(&state, &caller, shift_id).await?;
+    let read_version = if_match(&headers, shift_id)?;
+    let change = Change::Withdraw {
+        shift_id,
+        read_version,
+        may_withdraw_approved: caller.may_decide(),
+    };
+    change_status(&state, &caller, shift_id, change).await
+}
+
+/// The body of a rejection.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionBody {
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// Approves or rejects a shift the caller may see. Shared by the API and the phone page.
+pub(crate) async fn decide_shift(
+    state: &AppState,
+    caller: &Principal,
+    shift_id: i64,
+    read_version: Option<i64>,
+    approve: bool,
+    reason: &str,
+) -> Result<(), Problem> {
+    if !caller.may_decide() {
+        return Err(Problem::forbidden(
+            "only managers and finance approve or reject shifts",
+        ));
+    }
+    visible_shift(state, caller, shift_id).await?;
+    let reason = reason.trim();
+    if !approve && reason.is_empty() {
+        return Err(Problem::invalid(vec![
+            crate::capture::submission::FieldProblem {
+                pointer: "/reason".into(),
+                field: "reason",
+                reason: "say why the shift is rejected, so the worker can correct it".into(),
+            },
+        ]));
+    }
+    if reason.chars().count() > REASON_LEN_MAX {
+        return Err(Problem::invalid(vec![
+            crate::capture::submission::FieldProblem {
+                pointer: "/reason".into(),
+                field: "reason",
+                reason: format!("the reason is longer than {REASON_LEN_MAX} characters"),
+            },
+        ]));
+    }
+    state
+        .writer
+        .apply(
+            &caller.key(),
+            Change::Decide {
+                shift_id,
+                read_version,
+                approve,
+                reason: reason.to_owned(),
+            },
+        )
+        .await?;
+    Ok(())
+}
+
+async fn decide_handler(
+    state: Arc<AppState>,
+    caller: Principal,
+    shift_id: i64,
+    headers: HeaderMap,
+    body: Bytes,
+    approve: bool,
+) -> Result<Response, Problem> {
+    if !caller.may_decide() {
+        return Err(Problem::forbidden(
+            "only managers and finance approve or reject shifts",
+        ));
+    }
+    let decision: DecisionBody = if body.is_empty() {
+        DecisionBody::default()
+    } else {
+        parse_body(&state, &body)?
+    };
+    let read_version = if_match(&headers, shift_id)?;
+    decide_shift(
+        &state,
+        &caller,
+        shift_id,
+        read_version,
+        approve,
+        &decision.reason,
+    )
+    .await?;
+    let record = visible_shift(&state, &caller, shift_id).await?;
+    Ok(shift_response(&state, StatusCode::OK, &record))
+}
+
+async fn approve(
+    State(state): State<Arc<AppState>>,
+    ApiCaller(caller): ApiCaller,
+    Path(shift_id): Path<i64>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    decide_handler(state, caller, shift_id, headers, body, true).await
+}
+
+async fn reject(
+    State(state): State<Arc<AppState>>,
+    ApiCaller(caller): ApiCaller,
+    Path(shift_id): Path<i64>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    decide_handler(state, caller, shift_id, headers, body, false).await
+}
+
+/// Uploads a shift file: the same import as `tms import shifts`, answered with its counts and
+/// every rejected row. A manager's upload only reaches workers in their cost centres; rows for
+/// anyone else are rejected as unknown workers.
+async fn upload(
+    State(state): State<Arc<AppState>>,
+    ApiCaller(caller): ApiCaller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    if !caller.may_decide() {
+        return Err(Problem::forbidden(
+            "only managers and finance upload shift files",
+        ));
+    }
+    let reference = state.reference.get(&state.store).await?;
+    let scoped = match &caller.scope {
+        Scope::CostCentres(_) => {
+            let mut scoped = (*reference).clone();
+            scoped
+                .workers
+                .retain(|id, terms| caller.sees_worker(id, Some(&terms.cost_centre)));
+            Arc::new(scoped)
+        }
+        _ => reference,
+    };
+    let digest: String = Sha256::digest(&body)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let name = headers
+        .get("x-file-name")
+        .and_then(|v| v.to_str().ok())
+        .map(|n| n.rsplit(['/', '\\']).next().unwrap_or(n).to_owned())
+        .filter(|n| !n.is_empty() && n.len() <= 100 && !n.starts_with('.'))
+        .unwrap_or_else(|| format!("upload-{}.csv", &digest[..12]));
+    let folder = state
+        .settings
+        .paths
+        .data_dir
+        .join("uploads")
+        .join(&digest[..16]);
+    let path = folder.join(&name);
+    tokio::fs::create_dir_all(&folder)
+        .await
+        .and(tokio::fs::write(&path, &body).await)
+        .map_err(|error| {
+            tracing::error!(%error, "cannot keep the uploaded file");
+            Problem::internal()
+        })?;
+    let options = ShiftImportOptions {
+        approve: state.settings.import.auto_approve,
+        output_dir: state.settings.paths.output_dir.clone(),
+    };
+    let summary = import_shifts(
+        &state.store,
+        &scoped,
+        &path,
+        &options,
+        &indicatif::ProgressBar::hidden(),
+    )
+    .await;
+    let summary = match summary {
+        Ok(summary) => summary,
+        Err(crate::capture::ImportError::Store(e)) => return Err(e.into()),
+        Err(other) => {
+            return Err(Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "The file was refused",
+                other.to_string(),
+            ));
+        }
+    };
+    let rejects = crate::report::rejects(&state.store, Some(&summary.file)).await?;
+    let mut rejects_json = Vec::new();
+    rejects
+        .write(Format::Json, &mut rejects_json)
+        .map_err(|_| Problem::internal())?;
+    let rejects_json: serde_json::Value =
+        serde_json::from_slice(&rejects_json).unwrap_or(serde_json::Value::Null);
+    Ok(axum::Json(serde_json::json!({
+        "file": summary.file,
+        "counts": summary.counts,
+        "rejects": rejects_json,
+    }))
+    .into_response())
+}
+
+/// Parameters of the charges report.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChargesQuery {
+    pub from: String,
+    pub to: String,
+    pub person_id: Option<String>,
+    pub format: Option<String>,
+}
+
+/// CSV when asked for by `format=csv` or `Accept: text/csv`, JSON otherwise.
+fn report_format(format: Option<&str>, headers: &HeaderMap) -> Result<Format, Problem> {
+    match format {
+        Some("csv") => Ok(Format::Csv),
+        Some("json") => Ok(Format::Json),
+        Some(_) => Err(bad_param("format", "format must be csv or json")),
+        None => {
+            let accept = headers
+                .get(header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            Ok(if accept.contains("text/csv") {
+                Format::Csv
+            } else {
+                Format::Json
+            })
+        }
+    }
+}
+
+fn table_response(table: &crate::report::Table, format: Format) -> Result<Response, Problem> {
+    let mut body = Vec::new();
+    table
+        .write(format, &mut body)
+        .map_err(|_| Problem::internal())?;
+    let content_type = match format {
+        Format::Csv => "text/csv; charset=utf-8",
+        _ => "application/json",
+    };
+    Ok(([(header::CONTENT_TYPE, content_type)], body).into_response())
+}
+
+fn may_read_reports(caller: &Principal) -> Result<(), Problem> {
+    if caller.may_read_charges() {
+        Ok(())
+    } else {
+        Err(Problem::forbidden(
+            "charges are for managers, finance and families",
+        ))
+    }
+}
+
+async fn charges(
+    State(state): State<Arc<AppState>>,
+    ApiCaller(caller): ApiCaller,
+    Query(query): Query<ChargesQuery>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    may_read_reports(&caller)?;
+    let format = report_format(query.format.as_deref(), &headers)?;
+    let from = date_param("from", &query.from)?;
+    let to = date_param("to", &query.to)?;
+    if to < from {
+        return Err(bad_param("to", format!("to {to} is before from {from}")));
+    }
+    let reference = state.reference.get(&state.store).await?;
+    if let Some(person) = &query.person_id
+        && !sees_person(&caller, &reference, person)
+    {
+        return Err(Problem::not_found());
+    }
+    let (lines, _) = crate::report::charge_lines(
+        &state.store,
+        &reference,
+        from,
+        to,
+        query.person_id.as_deref(),
+    )
+    .await?;
+    let visible: Vec<_> = lines
+        .into_iter()
+        .filter(|line| sees_person(&caller, &reference, line.key.person_id.as_str()))
+        .collect();
+    table_response(&crate::report::charges_table(&visible), format)
+}
+
+/// Parameters of the allocation report.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AllocationQuery {
+    pub period: String,
+    pub format: Option<String>,
+}
+
+async fn allocation(
+    State(state): State<Arc<AppState>>,
+    ApiCaller(caller): ApiCaller,
+    Query(query): Query<AllocationQuery>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    may_read_reports(&caller)?;
+    let format = report_format(query.format.as_deref(), &headers)?;
+    let period: crate::calendar::Period = query
+        .period
+        .parse()
+        .map_err(|e: crate::calendar::periods::PeriodError| bad_param("period", e.to_string()))?;
+    let reference = state.reference.get(&state.store).await?;
+    let rows = crate::report::allocation_totals(&state.store, period).await?;
+    let visible: Vec<_> = rows
+        .into_iter()
+        .filter(|row| match row.person_id.strip_prefix("UNALLOCATED:") {
+            Some(centre) => match &caller.scope {
+                Scope::Everything => true,
+                Scope::CostCentres(cs) => cs.iter().any(|c| c.as_str() == centre),
+                _ => false,
+            },
+            None => sees_person(&caller, &reference, &row.person_id),
+        })
+        .collect();
+    table_response(&crate::report::allocation_table(period, &visible), format)
+}

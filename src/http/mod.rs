@@ -1,0 +1,258 @@
+//! `tms serve`: the JSON API v1 for integrations and the phone page for support workers, over
+//! one axum app. Handlers are thin: they check who is asking, then call the same capture, ledger
+//! and report functions as the command line.
+//!
+//! Every endpoint is listed once in [`api::endpoints`] or [`pages::endpoints`], which build the
+//! router; the authorisation-matrix test reads the same lists, so an endpoint cannot be added
+//! without being tested.
+
+pub mod api;
+pub mod auth;
+pub mod pages;
+pub mod problem;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::StatusCode;
+use axum::routing::MethodRouter;
+use tokio::sync::RwLock;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::config::Settings;
+use crate::domain::LocalZone;
+use crate::ledger::changes::{ShiftWriter, WriterSettings};
+use crate::store::reference::{ReferenceData, load_reference};
+use crate::store::{Store, StoreError, on_pool};
+
+/// How often the reference data is checked for changes made by another process.
+const REFERENCE_CHECK_INTERVAL: Duration = Duration::from_secs(2);
+/// How often expired idempotency keys are forgotten.
+const PRUNE_INTERVAL: Duration = Duration::from_secs(3_600);
+
+/// One endpoint: its method and path template, and what it is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Endpoint {
+    pub method: &'static str,
+    pub path: &'static str,
+}
+
+/// An endpoint with its handler.
+pub(crate) type Route = (Endpoint, MethodRouter<Arc<AppState>>);
+
+/// Reference data as the server last loaded it, reloaded when another process changes it.
+pub struct ReferenceCache {
+    current: RwLock<(Arc<ReferenceData>, Instant, (i64, i64))>,
+    settings: Arc<Settings>,
+}
+
+impl ReferenceCache {
+    async fn signature(store: &Store) -> Result<(i64, i64), StoreError> {
+        Ok(
+            on_pool!(store, pool => sqlx::query_as(include_str!("../../sql/reference_signature.sql")).fetch_one(pool).await?),
+        )
+    }
+
+    async fn load(store: &Store, settings: &Settings) -> Result<ReferenceData, StoreError> {
+        let zone = settings
+            .zone()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let bands = settings
+            .band_rules()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        load_reference(store, zone, bands, &settings.provider.bank_holiday_calendar).await
+    }
+
+    /// The reference data, reloaded first if it changed since it was last checked.
+    pub async fn get(&self, store: &Store) -> Result<Arc<ReferenceData>, StoreError> {
+        {
+            let current = self.current.read().await;
+            if current.1.elapsed() < REFERENCE_CHECK_INTERVAL {
+                return Ok(current.0.clone());
+            }
+        }
+        let mut current = self.current.write().await;
+        if current.1.elapsed() < REFERENCE_CHECK_INTERVAL {
+            return Ok(current.0.clone());
+        }
+        let signature = Self::signature(store).await?;
+        if signature != current.2 {
+            tracing::info!("reference data changed; reloading");
+            current.0 = Arc::new(Self::load(store, &self.settings).await?);
+            current.2 = signature;
+        }
+        current.1 = Instant::now();
+        Ok(current.0.clone())
+    }
+}
+
+/// What every handler shares.
+pub struct AppState {
+    pub store: Store,
+    pub settings: Arc<Settings>,
+    pub zone: LocalZone,
+    pub reference: ReferenceCache,
+    pub writer: ShiftWriter,
+    pub limiter: auth::RateLimiter,
+}
+
+impl AppState {
+    /// Builds the state and starts the shift writer; the writer stops when the state is dropped.
+    pub async fn new(store: Store, settings: Settings) -> Result<Arc<AppState>, StoreError> {
+        let settings = Arc::new(settings);
+        let zone = settings
+            .zone()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let signature = ReferenceCache::signature(&store).await?;
+        let reference = ReferenceCache::load(&store, &settings).await?;
+        let (writer, _task) = ShiftWriter::start(
+            store.clone(),
+            WriterSettings {
+                zone,
+                auto_approve: settings.api.auto_approve,
+            },
+        );
+        Ok(Arc::new(AppState {
+            limiter: auth::RateLimiter::new(
+                settings.server.rate_limit_per_second,
+                settings.server.rate_limit_burst,
+            ),
+            reference: ReferenceCache {
+                current: RwLock::new((Arc::new(reference), Instant::now(), signature)),
+                settings: settings.clone(),
+            },
+            store,
+            zone,
+            settings,
+            writer,
+        }))
+    }
+}
+
+/// Every endpoint the app serves: the API, then the pages.
+pub fn endpoints() -> Vec<Endpoint> {
+    api::routes()
+        .into_iter()
+        .chain(pages::routes())
+        .map(|(endpoint, _)| endpoint)
+        .collect()
+}
+
+/// The app with its protections: body limits, a timeout, and request logs that carry the route
+/// template, never the path itself (a sign-in link's code is in its path) or any header.
+pub fn app(state: Arc<AppState>) -> Router {
+    let server = &state.settings.server;
+    let mut router = Router::new();
+    for (endpoint, handler) in api::routes().into_iter().chain(pages::routes()) {
+        router = router.route(endpoint.path, handler);
+    }
+    let trace = TraceLayer::new_for_http().make_span_with(|request: &Request| {
+        let route = request
+            .extensions()
+            .get::<MatchedPath>()
+            .map_or("unmatched", MatchedPath::as_str);
+        tracing::info_span!("request", method = %request.method(), route)
+    });
+    router
+        .fallback(|| async { problem::Problem::not_found() })
+        .layer(DefaultBodyLimit::max(server.upload_limit_bytes))
+        .layer(RequestBodyLimitLayer::new(server.upload_limit_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(server.request_timeout_seconds),
+        ))
+        .layer(trace)
+        .with_state(state)
+}
+
+/// A server bound to its address, ready to run.
+pub struct Server {
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState>,
+}
+
+impl Server {
+    /// Binds `listen` (port 0 picks a free port).
+    pub async fn bind(state: Arc<AppState>, listen: &str) -> std::io::Result<Server> {
+        let listener = tokio::net::TcpListener::bind(listen).await?;
+        Ok(Server { listener, state })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` resolves, then stops accepting and lets requests in flight finish
+    /// (up to the configured grace period).
+    pub async fn run(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let state = self.state.clone();
+        let grace = Duration::from_secs(state.settings.server.shutdown_grace_seconds);
+        let pruner = tokio::spawn(prune_keys(state.clone()));
+        let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
+        let serve = axum::serve(self.listener, app(state)).with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutting down: finishing requests in flight");
+            let _ = stopping.send(());
+        });
+        let outcome = tokio::select! {
+            outcome = serve => outcome,
+            () = async move {
+                let _ = stopped.await;
+                tokio::time::sleep(grace).await;
+            } => {
+                tracing::warn!(grace_seconds = grace.as_secs(), "requests still running after the grace period; stopping");
+                Ok(())
+            }
+        };
+        pruner.abort();
+        outcome
+    }
+}
+
+async fn prune_keys(state: Arc<AppState>) {
+    let retention = chrono::Duration::hours(state.settings.api.idempotency_retention_hours);
+    let mut tick = tokio::time::interval(PRUNE_INTERVAL);
+    loop {
+        tick.tick().await;
+        match crate::store::shift_records::prune_responses(
+            &state.store,
+            chrono::Utc::now() - retention,
+        )
+        .await
+        {
+            Ok(0) => {}
+            Ok(pruned) => tracing::info!(pruned, "expired idempotency keys forgotten"),
+            Err(error) => tracing::warn!(%error, "could not prune idempotency keys"),
+        }
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,533 @@
+//! Changes to single shifts (submit, amend, withdraw, approve, reject), applied by one writer that
+//! commits the changes waiting at once in a single transaction (group commit). Each change is
+//! checked inside that transaction, so it sees every change committed or queued before it; a
+//! caller hears back only after the transaction that holds its change has committed.
+
+use std::collections::VecDeque;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::{mpsc, oneshot};
+use tracing::Instrument;
+
+use super::{AcceptedShift, StoredShift, WriteContext, shift_batch};
+use crate::domain::LocalZone;
+use crate::store::batch;
+use crate::store::shift_records::{
+    self, AuditEntry, Decision, ShiftHeader, StoredResponse, header_in, lock_worker,
+    segments_overlapping, shift_id_by_ref,
+};
+use crate::store::shifts::reserve_shift_ids;
+use crate::store::{Store, StoreError};
+
+/// Changes committed in one transaction at most.
+pub const GROUP_CHANGES_MAX: usize = 256;
+/// Changes waiting for the writer at most; callers wait for room beyond this.
+const QUEUE_DEPTH: usize = 4_096;
+/// Shift ids reserved at a time for new shifts.
+const SHIFT_IDS_PER_RESERVATION: usize = 1_000;
+
+/// What to do to a shift.
+pub enum Change {
+    /// Store a new shift, once per idempotency key.
+    Submit {
+        idempotency_key: String,
+        request_sha256: String,
+        shift: Box<AcceptedShift>,
+    },
+    /// Replace the segments of the version that was read (`If-Match`).
+    Amend {
+        shift_id: i64,
+        read_version: i64,
+        shift: Box<AcceptedShift>,
+        /// Managers and finance may correct approved shifts; workers may not.
+        may_amend_approved: bool,
+    },
+    /// Withdraw a shift; approved ones only by managers and finance.
+    Withdraw {
+        shift_id: i64,
+        read_version: Option<i64>,
+        may_withdraw_approved: bool,
+    },
+    /// Approve or reject a submitted shift.
+    Decide {
+        shift_id: i64,
+        read_version: Option<i64>,
+        approve: bool,
+        reason: String,
+    },
+}
+
+/// What a change did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// A new shift; `body` is the response stored for its idempotency key.
+    Created { shift_id: i64, body: String },
+    /// A retry of a key that already succeeded: the first response, unchanged.
+    Replayed {
+        shift_id: i64,
+        status: u16,
+        body: String,
+    },
+    /// An existing shift changed.
+    Changed { shift_id: i64 },
+}
+
+/// Why a change was refused. None of these writes anything.
+#[derive(Debug, thiserror::Error)]
+pub enum ChangeError {
+    #[error("this Idempotency-Key was already used for a different request")]
+    KeyReused,
+    #[error("worker '{worker_id}' already has a shift '{shift_ref}'; amend it instead")]
+    RefTaken {
+        worker_id: String,
+        shift_ref: String,
+        shift_id: i64,
+    },
+    #[error("segment {segment} overlaps shift '{other}' of worker '{worker_id}'")]
+    Overlap {
+        /// From 1.
+        segment: usize,
+        other: String,
+        worker_id: String,
+    },
+    #[error("no such shift")]
+    NotFound,
+    #[error("the shift has changed since it was read: it is now version {current}")]
+    VersionMismatch { current: i64 },
+    #[error("{0}")]
+    WrongStatus(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the shift writer has stopped")]
+    Stopped,
+}
+
+struct Queued {
+    actor: String,
+    change: Change,
+    reply: oneshot::Sender<Result<Outcome, ChangeError>>,
+}
+
+/// Settings of the writer.
+#[derive(Clone, Copy, Debug)]
+pub struct WriterSettings {
+    pub zone: LocalZone,
+    /// Store new and amended shifts as approved instead of submitted.
+    pub auto_approve: bool,
+}
+
+/// A handle to the shift writer; cheap to clone.
+#[derive(Clone)]
+pub struct ShiftWriter {
+    queue: mpsc::Sender<Queued>,
+}
+
+impl ShiftWriter {
+    /// Starts the writer on `store`. It stops when every handle has been dropped, after
+    /// committing what was queued.
+    pub fn start(
+        store: Store,
+        settings: WriterSettings,
+    ) -> (ShiftWriter, tokio::task::JoinHandle<()>) {
+        let (queue, inbox) = mpsc::channel(QUEUE_DEPTH);
+        let task = tokio::spawn(run(store, settings, inbox));
+        (ShiftWriter { queue }, task)
+    }
+
+    /// Applies a change made by `actor` (a principal's key) and waits until it is committed.
+    pub async fn apply(&self, actor: &str, change: Change) -> Result<Outcome, ChangeError> {
+        let (reply, answer) = oneshot::channel();
+        self.queue
+            .send(Queued {
+                actor: actor.to_owned(),
+                change,
+                reply,
+            })
+            .await
+            .map_err(|_| ChangeError::Stopped)?;
+        answer.await.map_err(|_| ChangeError::Stopped)?
+    }
+}
+
+async fn run(store: Store, settings: WriterSettings, mut inbox: mpsc::Receiver<Queued>) {
+    let mut spare_ids: VecDeque<i64> = VecDeque::new();
+    while let Some(first) = inbox.recv().await {
+        let mut group = vec![first];
+        while group.len() < GROUP_CHANGES_MAX {
+            match inbox.try_recv() {
+                Ok(next) => group.push(next),
+                Err(_) => break,
+            }
+        }
+        let span = tracing::debug_span!("shift_changes", changes = group.len());
+        let committed = commit_group(&store, settings, &group, &mut spare_ids)
+            .instrument(span)
+            .await;
+        match committed {
+            Ok(outcomes) => {
+                for (queued, outcome) in group.into_iter().zip(outcomes) {
+                    let _ = queued.reply.send(outcome);
+                }
+            }
+            Err(error) if group.len() > 1 => {
+                // One change broke the transaction: apply each alone, so only it fails.
+                tracing::warn!(%error, changes = group.len(), "group commit failed; retrying one by one");
+                for queued in group {
+                    let outcome = commit_group(
+                        &store,
+                        settings,
+                        std::slice::from_ref(&queued),
+                        &mut spare_ids,
+                    )
+                    .await
+                    .map_or_else(|e| Err(ChangeError::Store(e)), |mut o| o.remove(0));
+                    let _ = queued.reply.send(outcome);
+                }
+            }
+            Err(error) => {
+                for queued in group {
+                    let _ = queued
+                        .reply
+                        .send(Err(ChangeError::Store(StoreError::Conflict(
+                            error.to_string(),
+                        ))));
+                }
+            }
+        }
+    }
+}
+
+/// Applies a group of changes in one transaction; the outer error means nothing was committed.
+async fn commit_group(
+    store: &Store,
+    settings: WriterSettings,
+    group: &[Queued],
+    spare_ids: &mut VecDeque<i64>,
+) -> Result<Vec<Result<Outcome, ChangeError>>, StoreError> {
+    let submits = group
+        .iter()
+        .filter(|q| matches!(q.change, Change::Submit { .. }))
+        .count();
+    if spare_ids.len() < submits {
+        spare_ids.extend(reserve_shift_ids(store, submits.max(SHIFT_IDS_PER_RESERVATION)).await?);
+    }
+    let now = Utc::now();
+    let mut tx = store.begin().await?;
+    let mut outcomes = Vec::with_capacity(group.len());
+    for queued in group {
+        let outcome = match &queued.change {
+            Change::Submit {
+                idempotency_key,
+                request_sha256,
+                shift,
+            } => {
+                submit(
+                    &mut tx,
+                    settings,
+                    &queued.actor,
+                    idempotency_key,
+                    request_sha256,
+                    shift,
+                    spare_ids,
+                    now,
+                )
+                .await
+            }
+            Change::Amend {
+                shift_id,
+                read_version,
+                shift,
+                may_amend_approved,
+            } => {
+                amend(
+                    &mut tx,
+                    settings,
+                    &queued.actor,
+                    *shift_id,
+                    *read_version,
+                    shift,
+                    *may_amend_approved,
+                )
+                .await
+            }
+            Change::Withdraw {
+                shift_id,
+                read_version,
+                may_withdraw_approved,
+            } => {
+                let allowed = |status: &str| match status {
+                    "submitted" | "rejected" => Ok(()),
+                    "approved" if *may_withdraw_approved => Ok(()),
+                    "approved" => Err("an approved shift can only be withdrawn by a manager"),
+                    _ => Err("the shift is already withdrawn"),
+                };
+                set_status(
+                    &mut tx,
+                    &queued.actor,
+                    *shift_id,
+                    *read_version,
+                    ("withdrawn", "withdraw", ""),
+                    allowed,
+                    now,
+                )
+                .await
+            }
+            Change::Decide {
+                shift_id,
+                read_version,
+                approve,
+                reason,
+            } => {
+                let (status, action) = if *approve {
+                    ("approved", "approve")
+                } else {
+                    ("rejected", "reject")
+                };
+                let allowed = |current: &str| match current {
+                    "submitted" => Ok(()),
+                    "approved" => Err("the shift is already approved"),
+                    "rejected" => Err(
+                        "the shift is already rejected; it can be approved after it is corrected",
+                    ),
+                    _ => Err("the shift has been withdrawn"),
+                };
+                set_status(
+                    &mut tx,
+                    &queued.actor,
+                    *shift_id,
+                    *read_version,
+                    (status, action, reason.as_str()),
+                    allowed,
+                    now,
+                )
+                .await
+            }
+        };
+        match outcome {
+            Err(ChangeError::Store(error)) => return Err(error),
+            other => outcomes.push(other),
+        }
+    }
+    tx.commit().await?;
+    Ok(outcomes)
+}
+
+/// The first overlap between the shift's segments and the worker's other live shifts.
+async fn check_overlaps(
+    tx: &mut crate::store::Tx,
+    shift: &AcceptedShift,
+) -> Result<(), ChangeError> {
+    let candidate = &shift.candidate;
+    let (first, last) = super::span(candidate);
+    let worker_id = candidate.draft.worker_id.as_str();
+    let nearby = segments_overlapping(
+        tx,
+        worker_id,
+        candidate.draft.shift_ref.as_str(),
+        first,
+        last,
+    )
+    .await?;
+    for (i, record) in candidate.records.iter().enumerate() {
+        let iv = record.draft.interval;
+        let (start, end) = (iv.start.timestamp(), iv.end.timestamp());
+        if let Some(other) = nearby
+            .iter()
+            .find(|s| s.start_utc < end && s.end_utc > start)
+        {
+            return Err(ChangeError::Overlap {
+                segment: i + 1,
+                other: other.shift_ref.clone(),
+                worker_id: worker_id.to_owned(),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn status_for(settings: WriterSettings) -> &'static str {
+    if settings.auto_approve {
+        "approved"
+    } else {
+        "submitted"
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn submit(
+    tx: &mut crate::store::Tx,
+    settings: WriterSettings,
+    actor: &str,
+    key: &str,
+    request_sha256: &str,
+    shift: &AcceptedShift,
+    spare_ids: &mut VecDeque<i64>,
+    now: DateTime<Utc>,
+) -> Result<Outcome, ChangeError> {
+    if let Some(stored) = shift_records::stored_response(tx, actor, key).await? {
+        if stored.request_sha256 != request_sha256 {
+            return Err(ChangeError::KeyReused);
+        }
+        return Ok(Outcome::Replayed {
+            shift_id: stored.shift_id,
+            status: u16::try_from(stored.status_code).unwrap_or(201),
+            body: stored.response_body,
+        });
+    }
+    let draft = &shift.candidate.draft;
+    lock_worker(tx, draft.worker_id.as_str()).await?;
+    if let Some(shift_id) =
+        shift_id_by_ref(tx, draft.worker_id.as_str(), draft.shift_ref.as_str()).await?
+    {
+        return Err(ChangeError::RefTaken {
+            worker_id: draft.worker_id.to_string(),
+            shift_ref: draft.shift_ref.to_string(),
+            shift_id,
+        });
+    }
+    check_overlaps(tx, shift).await?;
+    let shift_id = spare_ids
+        .pop_front()
+        .expect("ids are reserved for every submission of the group");
+    let ctx = WriteContext {
+        status: status_for(settings),
+        source: "api",
+        actor,
+    };
+    let batch = shift_batch(
+        std::slice::from_ref(shift),
+        Vec::new(),
+        ctx,
+        "",
+        &[shift_id],
+    );
+    batch::write_in(tx, &batch).await?;
+    let header = header_in(tx, shift_id)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt(format!("shift {shift_id} vanished after insert")))?;
+    let record = shift_records::ShiftRecord {
+        header,
+        segments: super::segment_rows(shift_id, &shift.candidate),
+    };
+    let body = record.to_json(settings.zone).to_string();
+    shift_records::store_response(
+        tx,
+        actor,
+        key,
+        &StoredResponse {
+            request_sha256: request_sha256.to_owned(),
+            shift_id,
+            status_code: 201,
+            response_body: body.clone(),
+        },
+        now,
+    )
+    .await?;
+    Ok(Outcome::Created { shift_id, body })
+}
+
+async fn read_for_change(
+    tx: &mut crate::store::Tx,
+    shift_id: i64,
+    read_version: Option<i64>,
+) -> Result<ShiftHeader, ChangeError> {
+    let header = header_in(tx, shift_id)
+        .await?
+        .ok_or(ChangeError::NotFound)?;
+    lock_worker(tx, &header.worker_id).await?;
+    match read_version {
+        Some(v) if v != header.version => Err(ChangeError::VersionMismatch {
+            current: header.version,
+        }),
+        _ => Ok(header),
+    }
+}
+
+async fn amend(
+    tx: &mut crate::store::Tx,
+    settings: WriterSettings,
+    actor: &str,
+    shift_id: i64,
+    read_version: i64,
+    shift: &AcceptedShift,
+    may_amend_approved: bool,
+) -> Result<Outcome, ChangeError> {
+    let header = read_for_change(tx, shift_id, Some(read_version)).await?;
+    match header.status.as_str() {
+        "withdrawn" => {
+            return Err(ChangeError::WrongStatus(
+                "a withdrawn shift cannot be amended".into(),
+            ));
+        }
+        "approved" if !may_amend_approved => {
+            return Err(ChangeError::WrongStatus(
+                "the shift is approved: ask a manager to correct it".into(),
+            ));
+        }
+        _ => {}
+    }
+    check_overlaps(tx, shift).await?;
+    let replacing = AcceptedShift {
+        candidate: shift.candidate.clone(),
+        costed: shift.costed.clone(),
+        cost_centre: shift.cost_centre.clone(),
+        replaces: Some(StoredShift {
+            shift_id,
+            content_hash: header.content_hash.clone(),
+            version: header.version,
+        }),
+    };
+    let ctx = WriteContext {
+        status: status_for(settings),
+        source: "api",
+        actor,
+    };
+    let batch = shift_batch(std::slice::from_ref(&replacing), Vec::new(), ctx, "", &[]);
+    batch::write_in(tx, &batch).await.map_err(|e| match e {
+        StoreError::Conflict(_) => ChangeError::VersionMismatch {
+            current: header.version + 1,
+        },
+        other => ChangeError::Store(other),
+    })?;
+    Ok(Outcome::Changed { shift_id })
+}
+
+async fn set_status(
+    tx: &mut crate::store::Tx,
+    actor: &str,
+    shift_id: i64,
+    read_version: Option<i64>,
+    (status, action, reason): (&str, &str, &str),
+    allowed: impl Fn(&str) -> Result<(), &'static str>,
+    now: DateTime<Utc>,
+) -> Result<Outcome, ChangeError> {
+    let header = read_for_change(tx, shift_id, read_version).await?;
+    allowed(&header.status).map_err(|why| ChangeError::WrongStatus(why.to_owned()))?;
+    let decision = Decision {
+        shift_id,
+        read_version: header.version,
+        status,
+        reason,
+        actor,
+        now,
+    };
+    if !shift_records::decide(tx, &decision).await? {
+        return Err(ChangeError::VersionMismatch {
+            current: header.version + 1,
+        });
+    }
+    shift_records::audit(
+        tx,
+        &AuditEntry {
+            header: &header,
+            version: header.version + 1,
+            action,
+            after_hash: &header.content_hash,
+            actor,
+            detail: reason,
+            now,
+        },
+    )
+    .await?;
+    Ok(Outcome::Changed { shift_id })
+}

@@ -1,0 +1,424 @@
+//! Single shifts in storage: one shift with its segments, a scope's shifts page by page, and the
+//! reads and updates a change to one shift makes inside its transaction.
+
+use chrono::{DateTime, Utc};
+use sqlx::AssertSqlSafe;
+
+use super::bulk::{Value, insert_rows, instant_from_seconds, instant_seconds};
+use super::shifts::SHIFT_AUDIT;
+use super::{Store, StoreError, Tx, on_pool, on_tx};
+use crate::domain::LocalZone;
+
+/// A stored shift's header.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct ShiftHeader {
+    pub shift_id: i64,
+    pub worker_id: String,
+    pub shift_ref: String,
+    pub status: String,
+    pub version: i64,
+    pub source: String,
+    pub content_hash: String,
+    pub decision_reason: String,
+    pub decided_by: String,
+    pub first_start_utc: i64,
+    pub last_end_utc: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A stored segment as shown.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct SegmentRow {
+    pub shift_id: i64,
+    pub segment_no: i64,
+    pub start_utc: i64,
+    pub end_utc: i64,
+    pub service_code: String,
+    pub people: String,
+    pub miles: String,
+    pub notes: String,
+}
+
+/// A shift with its segments.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShiftRecord {
+    pub header: ShiftHeader,
+    pub segments: Vec<SegmentRow>,
+}
+
+fn local_text(zone: LocalZone, seconds: i64) -> String {
+    let instant = instant_from_seconds(seconds).unwrap_or_default();
+    instant
+        .with_timezone(&zone.tz())
+        .format("%Y-%m-%dT%H:%M%:z")
+        .to_string()
+}
+
+impl ShiftRecord {
+    /// The entity tag of this version: it changes with every amendment and decision.
+    pub fn etag(&self) -> String {
+        etag(self.header.shift_id, self.header.version)
+    }
+
+    /// Worked minutes.
+    pub fn minutes(&self) -> i64 {
+        self.segments
+            .iter()
+            .map(|s| (s.end_utc - s.start_utc) / 60)
+            .sum()
+    }
+
+    /// The shift as the API shows it, times in the provider's zone with their offset.
+    pub fn to_json(&self, zone: LocalZone) -> serde_json::Value {
+        let h = &self.header;
+        let segments: Vec<serde_json::Value> = self
+            .segments
+            .iter()
+            .map(|s| {
+                let people: Vec<&str> = s.people.split(';').filter(|p| !p.is_empty()).collect();
+                serde_json::json!({
+                    "start": local_text(zone, s.start_utc),
+                    "end": local_text(zone, s.end_utc),
+                    "service": s.service_code,
+                    "people": people,
+                    "miles": s.miles,
+                    "notes": s.notes,
+                })
+            })
+            .collect();
+        serde_json::json!({
+            "shift_id": h.shift_id,
+            "worker_id": h.worker_id,
+            "shift_ref": h.shift_ref,
+            "status": h.status,
+            "version": h.version,
+            "source": h.source,
+            "decision_reason": h.decision_reason,
+            "minutes": self.minutes(),
+            "segments": segments,
+            "created_at": local_text(zone, h.created_at),
+            "updated_at": local_text(zone, h.updated_at),
+        })
+    }
+}
+
+/// The entity tag of a shift version.
+pub fn etag(shift_id: i64, version: i64) -> String {
+    format!("\"{shift_id}.{version}\"")
+}
+
+/// One shift with its segments.
+pub async fn load_shift(store: &Store, shift_id: i64) -> Result<Option<ShiftRecord>, StoreError> {
+    let header: Option<ShiftHeader> = on_pool!(store, pool => sqlx::query_as(include_str!("../../sql/shift_header.sql")).bind(shift_id).fetch_optional(pool).await?);
+    let Some(header) = header else {
+        return Ok(None);
+    };
+    let segments: Vec<SegmentRow> = on_pool!(store, pool => sqlx::query_as(include_str!("../../sql/shift_segments.sql")).bind(shift_id).fetch_all(pool).await?);
+    Ok(Some(ShiftRecord { header, segments }))
+}
+
+/// Which shifts a listing shows.
+#[derive(Clone, Debug, Default)]
+pub struct ShiftFilter {
+    /// Only this worker's.
+    pub worker_id: Option<String>,
+    /// Only workers in these cost centres (a manager's scope).
+    pub cost_centres: Option<Vec<String>>,
+    pub status: Option<String>,
+    /// Shifts starting in `[from, to)`.
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    /// Shifts after this one in the listing's order (newest start first).
+    pub after: Option<(i64, i64)>,
+    pub limit: u32,
+}
+
+/// Shifts matching `filter`, newest first, with their segments.
+pub async fn list_shifts(
+    store: &Store,
+    filter: &ShiftFilter,
+) -> Result<Vec<ShiftRecord>, StoreError> {
+    let mut sql = String::from(include_str!("../../sql/list_shifts.sql"));
+    let mut binds: Vec<Value> = Vec::new();
+    let mut param = |sql: &mut String, clause: &str, value: Value| {
+        binds.push(value);
+        sql.push_str(&clause.replace('?', &format!("${}", binds.len())));
+    };
+    if let Some(worker) = &filter.worker_id {
+        param(
+            &mut sql,
+            " and s.worker_id = ?",
+            Value::text(worker.as_str()),
+        );
+    }
+    if let Some(centres) = &filter.cost_centres {
+        if centres.is_empty() {
+            return Ok(Vec::new());
+        }
+        sql.push_str(" and w.cost_centre_id in (");
+        for (i, centre) in centres.iter().enumerate() {
+            let sep = if i == 0 { "?" } else { ", ?" };
+            param(&mut sql, sep, Value::text(centre.as_str()));
+        }
+        sql.push(')');
+    }
+    if let Some(status) = &filter.status {
+        param(&mut sql, " and s.status = ?", Value::text(status.as_str()));
+    }
+    if let Some(from) = &filter.from {
+        param(
+            &mut sql,
+            " and s.first_start_utc >= ?",
+            Value::int(instant_seconds(from)),
+        );
+    }
+    if let Some(to) = &filter.to {
+        param(
+            &mut sql,
+            " and s.first_start_utc < ?",
+            Value::int(instant_seconds(to)),
+        );
+    }
+    if let Some((start, id)) = filter.after {
+        param(&mut sql, " and (s.first_start_utc < ?", Value::int(start));
+        param(&mut sql, " or (s.first_start_utc = ?", Value::int(start));
+        param(&mut sql, " and s.shift_id < ?))", Value::int(id));
+    }
+    param(
+        &mut sql,
+        " order by s.first_start_utc desc, s.shift_id desc limit ?",
+        Value::int(i64::from(filter.limit)),
+    );
+    let headers: Vec<ShiftHeader> = on_pool!(store, pool => {
+        let mut query = sqlx::query_as(AssertSqlSafe(sql));
+        for value in &binds {
+            query = match value {
+                Value::Int(v) => query.bind(*v),
+                Value::Text(v) => query.bind(v.clone()),
+                _ => unreachable!("listing filters are ids, words and instants"),
+            };
+        }
+        query.fetch_all(pool).await?
+    });
+    segments_of(store, headers).await
+}
+
+async fn segments_of(
+    store: &Store,
+    headers: Vec<ShiftHeader>,
+) -> Result<Vec<ShiftRecord>, StoreError> {
+    if headers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list: Vec<String> = (1..=headers.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "{} where shift_id in ({}) order by shift_id, segment_no",
+        include_str!("../../sql/segments_of_shifts.sql").trim_end(),
+        list.join(", ")
+    );
+    let rows: Vec<SegmentRow> = on_pool!(store, pool => {
+        let mut query = sqlx::query_as(AssertSqlSafe(sql));
+        for h in &headers {
+            query = query.bind(h.shift_id);
+        }
+        query.fetch_all(pool).await?
+    });
+    let mut by_shift: std::collections::HashMap<i64, Vec<SegmentRow>> =
+        std::collections::HashMap::new();
+    for row in rows {
+        by_shift.entry(row.shift_id).or_default().push(row);
+    }
+    Ok(headers
+        .into_iter()
+        .map(|header| ShiftRecord {
+            segments: by_shift.remove(&header.shift_id).unwrap_or_default(),
+            header,
+        })
+        .collect())
+}
+
+/// The first response stored for an idempotency key.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct StoredResponse {
+    pub request_sha256: String,
+    pub shift_id: i64,
+    pub status_code: i64,
+    pub response_body: String,
+}
+
+/// The stored response for `(principal, key)`, if a request with that key succeeded.
+pub async fn stored_response(
+    tx: &mut Tx,
+    principal: &str,
+    key: &str,
+) -> Result<Option<StoredResponse>, StoreError> {
+    Ok(
+        on_tx!(tx, conn => sqlx::query_as(include_str!("../../sql/idempotency_get.sql"))
+        .bind(principal)
+        .bind(key)
+        .fetch_optional(&mut *conn)
+        .await?),
+    )
+}
+
+/// Stores the response for `(principal, key)`.
+pub async fn store_response(
+    tx: &mut Tx,
+    principal: &str,
+    key: &str,
+    response: &StoredResponse,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    on_tx!(tx, conn => sqlx::query(include_str!("../../sql/idempotency_put.sql"))
+        .bind(principal)
+        .bind(key)
+        .bind(response.request_sha256.as_str())
+        .bind(response.shift_id)
+        .bind(response.status_code)
+        .bind(response.response_body.as_str())
+        .bind(instant_seconds(&now))
+        .execute(&mut *conn)
+        .await?
+        .rows_affected());
+    Ok(())
+}
+
+/// Forgets idempotency keys older than `before`; returns how many.
+pub async fn prune_responses(store: &Store, before: DateTime<Utc>) -> Result<u64, StoreError> {
+    Ok(
+        on_pool!(store, pool => sqlx::query(include_str!("../../sql/idempotency_prune.sql"))
+        .bind(instant_seconds(&before))
+        .execute(pool)
+        .await?
+        .rows_affected()),
+    )
+}
+
+/// On PostgreSQL, locks the worker's row for the rest of the transaction, so that two changes to
+/// one worker's shifts never pass their overlap checks side by side. SQLite's write transaction
+/// already excludes every other writer.
+pub async fn lock_worker(tx: &mut Tx, worker_id: &str) -> Result<(), StoreError> {
+    if let Tx::Postgres(t) = tx {
+        sqlx::query(include_str!("../../sql/postgres/lock_worker.sql"))
+            .bind(worker_id)
+            .fetch_optional(&mut **t)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The header of a shift, read inside a change's transaction.
+pub async fn header_in(tx: &mut Tx, shift_id: i64) -> Result<Option<ShiftHeader>, StoreError> {
+    Ok(
+        on_tx!(tx, conn => sqlx::query_as(include_str!("../../sql/shift_header.sql"))
+        .bind(shift_id)
+        .fetch_optional(&mut *conn)
+        .await?),
+    )
+}
+
+/// The id of a worker's shift with this reference, if there is one.
+pub async fn shift_id_by_ref(
+    tx: &mut Tx,
+    worker_id: &str,
+    shift_ref: &str,
+) -> Result<Option<i64>, StoreError> {
+    Ok(
+        on_tx!(tx, conn => sqlx::query_scalar(include_str!("../../sql/shift_id_by_ref.sql"))
+        .bind(worker_id)
+        .bind(shift_ref)
+        .fetch_optional(&mut *conn)
+        .await?),
+    )
+}
+
+/// A stored segment that may overlap a shift being changed.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct NearbySegment {
+    pub shift_ref: String,
+    pub start_utc: i64,
+    pub end_utc: i64,
+}
+
+/// Segments of the worker's live shifts (other than `own_ref`) that overlap `[from, to)`.
+pub async fn segments_overlapping(
+    tx: &mut Tx,
+    worker_id: &str,
+    own_ref: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<NearbySegment>, StoreError> {
+    let span = crate::allocate::SHIFT_SPAN_MINUTES_MAX * 60;
+    Ok(
+        on_tx!(tx, conn => sqlx::query_as(include_str!("../../sql/segments_overlapping.sql"))
+        .bind(worker_id)
+        .bind(own_ref)
+        .bind(instant_seconds(&from))
+        .bind(instant_seconds(&to))
+        .bind(span)
+        .fetch_all(&mut *conn)
+        .await?),
+    )
+}
+
+/// A decision on a shift: its new status and why.
+#[derive(Clone, Debug)]
+pub struct Decision<'a> {
+    pub shift_id: i64,
+    pub read_version: i64,
+    pub status: &'a str,
+    pub reason: &'a str,
+    pub actor: &'a str,
+    pub now: DateTime<Utc>,
+}
+
+/// Applies a decision to the version that was read; false when the shift changed meanwhile.
+pub async fn decide(tx: &mut Tx, decision: &Decision<'_>) -> Result<bool, StoreError> {
+    let changed = on_tx!(tx, conn => sqlx::query(include_str!("../../sql/decide_shift.sql"))
+        .bind(decision.shift_id)
+        .bind(decision.read_version)
+        .bind(decision.status)
+        .bind(decision.reason)
+        .bind(decision.actor)
+        .bind(instant_seconds(&decision.now))
+        .execute(&mut *conn)
+        .await?
+        .rows_affected());
+    Ok(changed == 1)
+}
+
+/// One audit row for a change to a shift.
+pub struct AuditEntry<'a> {
+    pub header: &'a ShiftHeader,
+    pub version: i64,
+    pub action: &'a str,
+    pub after_hash: &'a str,
+    pub actor: &'a str,
+    pub detail: &'a str,
+    pub now: DateTime<Utc>,
+}
+
+/// Appends an audit row.
+pub async fn audit(tx: &mut Tx, entry: &AuditEntry<'_>) -> Result<(), StoreError> {
+    let h = entry.header;
+    insert_rows(
+        tx,
+        &SHIFT_AUDIT,
+        &[vec![
+            Value::int(h.shift_id),
+            Value::text(h.worker_id.as_str()),
+            Value::text(h.shift_ref.as_str()),
+            Value::int(entry.version),
+            Value::text(entry.action),
+            Value::text(h.content_hash.as_str()),
+            Value::text(entry.after_hash),
+            Value::text("api"),
+            Value::text(""),
+            Value::Instant(Some(entry.now)),
+            Value::text(entry.actor),
+            Value::text(entry.detail),
+        ]],
+    )
+    .await
+}

@@ -1,0 +1,185 @@
+//! A running `tms serve` app on a test database, with a token for each kind of caller.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use tms::cli::ExitStatus;
+use tms::domain::{Role, Scope};
+use tms::http::{AppState, Server};
+use tms::store::access;
+
+use crate::support::TestDb;
+
+/// Who calls: a name for each token the tests use.
+pub(crate) const CALLERS: [(&str, Role, &[&str]); 7] = [
+    ("worker", Role::Worker, &["W1"]),
+    ("other_worker", Role::Worker, &["W3"]),
+    ("manager", Role::Manager, &["CC1"]),
+    ("other_manager", Role::Manager, &["CC2"]),
+    ("finance", Role::Finance, &[]),
+    ("family", Role::Family, &["A"]),
+    ("other_family", Role::Family, &["C"]),
+];
+
+pub(crate) struct Api {
+    pub(crate) base: String,
+    pub(crate) client: reqwest::Client,
+    pub(crate) tokens: HashMap<&'static str, String>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+/// A response, read whole.
+#[derive(Debug, Clone)]
+pub(crate) struct Reply {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: reqwest::header::HeaderMap,
+    pub(crate) text: String,
+}
+
+impl Reply {
+    pub(crate) fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("{e}: {}", self.text))
+    }
+
+    pub(crate) fn header(&self, name: &str) -> String {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned()
+    }
+
+    /// The JSON pointers named by a problem response.
+    pub(crate) fn pointers(&self) -> Vec<String> {
+        self.json()["errors"]
+            .as_array()
+            .map(|errors| {
+                errors
+                    .iter()
+                    .map(|e| e["pointer"].as_str().unwrap_or("").to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// Imports the API fixtures: two cost centres, workers W1 and W2 (CC1) and W3 (CC2), people A
+/// and B (CC1) and C (CC2).
+pub(crate) async fn load_api_reference(db: &TestDb) {
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/api");
+    for kind in ["cost-centres", "services", "workers", "people", "rate-card"] {
+        let status = db.import(kind, &folder.join(format!("{kind}.csv"))).await;
+        assert_eq!(status, ExitStatus::Ok, "importing {kind}");
+    }
+}
+
+impl Api {
+    /// Loads the fixtures, creates the callers' tokens and starts the app on a free port.
+    pub(crate) async fn start(db: &TestDb) -> Api {
+        Self::start_with(db, |_| {}).await
+    }
+
+    pub(crate) async fn start_with(
+        db: &TestDb,
+        adjust: impl FnOnce(&mut tms::config::Settings),
+    ) -> Api {
+        load_api_reference(db).await;
+        let mut tokens = HashMap::new();
+        for (name, role, subjects) in CALLERS {
+            let subjects: Vec<String> = subjects.iter().map(|s| (*s).to_owned()).collect();
+            let scope = Scope::new(role, &subjects).expect("scope");
+            let (_, text) = access::create_token(&db.store, role, &scope, name, None)
+                .await
+                .expect("token");
+            tokens.insert(name, text);
+        }
+        let mut settings = db.settings.clone();
+        settings.server.rate_limit_per_second = 1_000_000;
+        settings.server.rate_limit_burst = 1_000_000;
+        adjust(&mut settings);
+        let state = AppState::new(db.store.clone(), settings)
+            .await
+            .expect("app state");
+        let server = Server::bind(state, "127.0.0.1:0").await.expect("bind");
+        let base = format!("http://{}", server.local_addr().expect("address"));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(server.run(async move {
+            let _ = stopped.await;
+        }));
+        Api {
+            base,
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            tokens,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    /// Sends a request as `caller` (a name from [`CALLERS`], or "" for no token).
+    pub(crate) async fn send(
+        &self,
+        caller: &str,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> Reply {
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(token) = self.tokens.get(caller) {
+            request = request.bearer_auth(token);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body.to_owned());
+        }
+        let response = request.send().await.expect("request sent");
+        Reply {
+            status: response.status(),
+            headers: response.headers().clone(),
+            text: response.text().await.expect("body"),
+        }
+    }
+
+    /// Submits a shift as `caller` with an idempotency key.
+    pub(crate) async fn submit(&self, caller: &str, key: &str, body: &Value) -> Reply {
+        self.send(
+            caller,
+            Method::POST,
+            "/api/v1/shifts",
+            &[("idempotency-key", key)],
+            Some(&body.to_string()),
+        )
+        .await
+    }
+
+    /// Stops the server, waiting for requests in flight.
+    pub(crate) async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.expect("server task").expect("server ran");
+        }
+    }
+}
+
+/// A one-segment shift body.
+pub(crate) fn shift(worker: Option<&str>, start: &str, end: &str, people: &[&str]) -> Value {
+    let mut body = serde_json::json!({
+        "segments": [{"start": start, "end": end, "service": "PERSONAL_CARE", "people": people}]
+    });
+    if let Some(worker) = worker {
+        body["worker_id"] = Value::from(worker);
+    }
+    body
+}

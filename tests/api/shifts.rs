@@ -1,0 +1,543 @@
+//! Shifts through the API: idempotent submission, versioned amendments, decisions, validation
+//! and the reports that follow from them.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::harness::{Api, shift};
+use crate::on_both;
+use crate::support::TestDb;
+
+on_both!(one_key_retried_a_hundred_times_makes_one_shift);
+async fn one_key_retried_a_hundred_times_makes_one_shift(db: &TestDb) {
+    let api = std::sync::Arc::new(Api::start(db).await);
+    let body = shift(None, "2026-10-06T09:00", "2026-10-06T10:00", &["A", "B"]);
+    let mut tasks = Vec::new();
+    for _ in 0..100 {
+        let (api, body) = (api.clone(), body.clone());
+        tasks.push(tokio::spawn(async move {
+            api.submit("worker", "visit-1", &body).await
+        }));
+    }
+    let mut replies = Vec::new();
+    for task in tasks {
+        replies.push(task.await.expect("task"));
+    }
+    let first = &replies[0];
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+    for reply in &replies {
+        assert_eq!(reply.status, first.status);
+        assert_eq!(
+            reply.text, first.text,
+            "every retry gets the first response"
+        );
+        assert_eq!(reply.header("etag"), first.header("etag"));
+        assert_eq!(reply.header("location"), first.header("location"));
+    }
+    let replayed = replies
+        .iter()
+        .filter(|r| r.header("idempotent-replayed") == "true")
+        .count();
+    assert_eq!(replayed, 99, "all but one are replays");
+    assert_eq!(db.count("shift").await, 1);
+    assert_eq!(db.count("idempotency_key").await, 1);
+    assert_eq!(first.json()["status"], "submitted");
+    assert_eq!(first.json()["minutes"], 60);
+
+    // The same key with another body is refused; the shift is untouched.
+    let other = shift(None, "2026-10-06T11:00", "2026-10-06T12:00", &["A"]);
+    let reused = api.submit("worker", "visit-1", &other).await;
+    assert_eq!(
+        reused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reused.text
+    );
+    assert_eq!(reused.header("content-type"), "application/problem+json");
+    assert_eq!(db.count("shift").await, 1);
+    // The same key from another caller is another shift.
+    let other_caller = api
+        .submit(
+            "manager",
+            "visit-1",
+            &shift(Some("W2"), "2026-10-06T09:00", "2026-10-06T10:00", &["A"]),
+        )
+        .await;
+    assert_eq!(
+        other_caller.status,
+        StatusCode::CREATED,
+        "{}",
+        other_caller.text
+    );
+    assert_eq!(db.count("shift").await, 2);
+    std::sync::Arc::into_inner(api)
+        .expect("one owner")
+        .stop()
+        .await;
+}
+
+on_both!(amendments_need_the_current_version);
+async fn amendments_need_the_current_version(db: &TestDb) {
+    let api = Api::start(db).await;
+    let created = api
+        .submit(
+            "worker",
+            "k1",
+            &shift(None, "2026-10-06T09:00", "2026-10-06T10:00", &["A"]),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let id = created.json()["shift_id"].as_i64().expect("id");
+    let path = format!("/api/v1/shifts/{id}");
+    let read = api.send("worker", Method::GET, &path, &[], None).await;
+    assert_eq!(read.status, StatusCode::OK);
+    let etag = read.header("etag");
+    assert_eq!(etag, format!("\"{id}.1\""));
+
+    let longer = shift(None, "2026-10-06T09:00", "2026-10-06T10:30", &["A"]).to_string();
+    let missing = api
+        .send("worker", Method::PUT, &path, &[], Some(&longer))
+        .await;
+    assert_eq!(missing.status, StatusCode::PRECONDITION_REQUIRED);
+    let wrong = api
+        .send(
+            "worker",
+            Method::PUT,
+            &path,
+            &[("if-match", &format!("\"{id}.7\""))],
+            Some(&longer),
+        )
+        .await;
+    assert_eq!(
+        wrong.status,
+        StatusCode::PRECONDITION_FAILED,
+        "{}",
+        wrong.text
+    );
+    assert_eq!(wrong.json()["current_version"], 1);
+
+    let amended = api
+        .send(
+            "worker",
+            Method::PUT,
+            &path,
+            &[("if-match", &etag)],
+            Some(&longer),
+        )
+        .await;
+    assert_eq!(amended.status, StatusCode::OK, "{}", amended.text);
+    assert_eq!(amended.header("etag"), format!("\"{id}.2\""));
+    assert_eq!(amended.json()["minutes"], 90);
+    // The old tag no longer works: a lost update is refused, not applied.
+    let stale = api
+        .send(
+            "worker",
+            Method::PUT,
+            &path,
+            &[("if-match", &etag)],
+            Some(&longer),
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED);
+    // Each change is audited with who made it.
+    assert_eq!(db.count("shift_audit").await, 2);
+    // The worker and the reference cannot change.
+    let moved = json!({"worker_id": "W2", "segments": [{"start": "2026-10-06T09:00", "end": "2026-10-06T10:00", "service": "PERSONAL_CARE", "people": ["A"]}]});
+    let moved = api
+        .send(
+            "manager",
+            Method::PUT,
+            &path,
+            &[("if-match", &format!("\"{id}.2\""))],
+            Some(&moved.to_string()),
+        )
+        .await;
+    assert_eq!(
+        moved.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        moved.text
+    );
+    assert_eq!(moved.pointers(), ["/worker_id"]);
+    api.stop().await;
+}
+
+on_both!(managers_approve_and_only_approved_shifts_are_charged);
+async fn managers_approve_and_only_approved_shifts_are_charged(db: &TestDb) {
+    let api = Api::start(db).await;
+    let created = api
+        .submit(
+            "worker",
+            "k1",
+            &shift(None, "2026-10-06T09:00", "2026-10-06T10:00", &["A", "B"]),
+        )
+        .await;
+    let id = created.json()["shift_id"].as_i64().expect("id");
+    let charges = "/api/v1/reports/charges?from=2026-10-01&to=2026-10-31&format=json";
+    let before = api.send("finance", Method::GET, charges, &[], None).await;
+    assert_eq!(before.json(), json!([]), "a submitted shift is not charged");
+
+    let approve = format!("/api/v1/shifts/{id}/approve");
+    let by_worker = api.send("worker", Method::POST, &approve, &[], None).await;
+    assert_eq!(by_worker.status, StatusCode::FORBIDDEN);
+    let approved = api.send("manager", Method::POST, &approve, &[], None).await;
+    assert_eq!(approved.status, StatusCode::OK, "{}", approved.text);
+    assert_eq!(approved.json()["status"], "approved");
+    let again = api.send("manager", Method::POST, &approve, &[], None).await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+
+    let after = api.send("finance", Method::GET, charges, &[], None).await;
+    let lines = after.json();
+    assert_eq!(lines.as_array().map(Vec::len), Some(2), "{lines}");
+    assert_eq!(lines[0]["person_id"], "A");
+    assert_eq!(lines[0]["amount"], "14.00");
+    let csv = api
+        .send(
+            "manager",
+            Method::GET,
+            "/api/v1/reports/charges?from=2026-10-01&to=2026-10-31",
+            &[("accept", "text/csv")],
+            None,
+        )
+        .await;
+    assert!(
+        csv.text
+            .starts_with("person_id,date,service,band,ratio,rate,minutes,amount\n"),
+        "{}",
+        csv.text
+    );
+    let family = api.send("family", Method::GET, charges, &[], None).await;
+    assert_eq!(
+        family.json().as_array().map(Vec::len),
+        Some(1),
+        "a family sees its own person only"
+    );
+
+    // A worker cannot withdraw an approved shift; a manager can.
+    let path = format!("/api/v1/shifts/{id}");
+    let withdraw = api.send("worker", Method::DELETE, &path, &[], None).await;
+    assert_eq!(withdraw.status, StatusCode::CONFLICT);
+    let withdrawn = api.send("manager", Method::DELETE, &path, &[], None).await;
+    assert_eq!(withdrawn.json()["status"], "withdrawn");
+    let gone = api.send("finance", Method::GET, charges, &[], None).await;
+    assert_eq!(gone.json(), json!([]));
+
+    // A rejection needs a reason; the worker sees it, corrects the shift, and it is submitted again.
+    let second = api
+        .submit(
+            "worker",
+            "k2",
+            &shift(None, "2026-10-07T09:00", "2026-10-07T10:00", &["A"]),
+        )
+        .await;
+    let id2 = second.json()["shift_id"].as_i64().expect("id");
+    let reject = format!("/api/v1/shifts/{id2}/reject");
+    let no_reason = api
+        .send("manager", Method::POST, &reject, &[], Some("{}"))
+        .await;
+    assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(no_reason.pointers(), ["/reason"]);
+    let rejected = api
+        .send(
+            "manager",
+            Method::POST,
+            &reject,
+            &[],
+            Some(r#"{"reason":"Ben was not there on Tuesday"}"#),
+        )
+        .await;
+    assert_eq!(rejected.json()["status"], "rejected");
+    let listed = api
+        .send(
+            "worker",
+            Method::GET,
+            "/api/v1/shifts?status=rejected",
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(
+        listed.json()["shifts"][0]["decision_reason"],
+        "Ben was not there on Tuesday"
+    );
+    let etag = rejected.header("etag");
+    let fixed = shift(None, "2026-10-07T09:00", "2026-10-07T09:45", &["A"]).to_string();
+    let corrected = api
+        .send(
+            "worker",
+            Method::PUT,
+            &format!("/api/v1/shifts/{id2}"),
+            &[("if-match", &etag)],
+            Some(&fixed),
+        )
+        .await;
+    assert_eq!(corrected.status, StatusCode::OK, "{}", corrected.text);
+    assert_eq!(corrected.json()["status"], "submitted");
+    assert_eq!(corrected.json()["decision_reason"], "");
+    api.stop().await;
+}
+
+on_both!(auto_approve_stores_api_shifts_as_approved);
+async fn auto_approve_stores_api_shifts_as_approved(db: &TestDb) {
+    let api = Api::start_with(db, |s| s.api.auto_approve = true).await;
+    let created = api
+        .submit(
+            "worker",
+            "k",
+            &shift(None, "2026-10-06T09:00", "2026-10-06T10:00", &["A"]),
+        )
+        .await;
+    assert_eq!(created.json()["status"], "approved");
+    api.stop().await;
+}
+
+/// Every way a shift can be invalid, with the field the problem must name.
+fn invalid_cases() -> Vec<(&'static str, serde_json::Value, &'static str)> {
+    let seg = |start: &str, end: &str, people: serde_json::Value| json!({"start": start, "end": end, "service": "PERSONAL_CARE", "people": people});
+    let one = |segment: serde_json::Value| json!({ "segments": [segment] });
+    let mut notes = seg("2026-10-06T09:00", "2026-10-06T10:00", json!(["A"]));
+    notes["notes"] = json!("x".repeat(2_001));
+    let mut miles = seg("2026-10-06T09:00", "2026-10-06T10:00", json!(["A"]));
+    miles["miles"] = json!("-1");
+    let mut service = seg("2026-10-06T09:00", "2026-10-06T10:00", json!(["A"]));
+    service["service"] = json!("GARDENING");
+    vec![
+        ("no segments", json!({"segments": []}), "/segments"),
+        (
+            "bad start",
+            one(seg("06/10/2026 09:00", "2026-10-06T10:00", json!(["A"]))),
+            "/segments/0/start",
+        ),
+        (
+            "seconds",
+            one(seg("2026-10-06T09:00:30", "2026-10-06T10:00", json!(["A"]))),
+            "/segments/0/start",
+        ),
+        (
+            "end before start",
+            one(seg("2026-10-06T10:00", "2026-10-06T09:00", json!(["A"]))),
+            "/segments/0/end",
+        ),
+        (
+            "empty segment",
+            one(seg("2026-10-06T10:00", "2026-10-06T10:00", json!(["A"]))),
+            "/segments/0/end",
+        ),
+        (
+            "nonexistent local time",
+            one(seg("2026-03-29T01:30", "2026-03-29T03:00", json!(["A"]))),
+            "/segments/0/start",
+        ),
+        (
+            "ambiguous local time",
+            one(seg("2026-10-25T01:30", "2026-10-25T03:00", json!(["A"]))),
+            "/segments/0/start",
+        ),
+        (
+            "segment over 26 hours",
+            one(seg("2026-10-06T09:00", "2026-10-07T12:00", json!(["A"]))),
+            "/segments/0/end",
+        ),
+        (
+            "unknown person",
+            one(seg("2026-10-06T09:00", "2026-10-06T10:00", json!(["Z"]))),
+            "/segments/0/people",
+        ),
+        (
+            "person twice",
+            one(seg(
+                "2026-10-06T09:00",
+                "2026-10-06T10:00",
+                json!(["A", "A"]),
+            )),
+            "/segments/0/people",
+        ),
+        (
+            "four people",
+            one(seg(
+                "2026-10-06T09:00",
+                "2026-10-06T10:00",
+                json!(["A", "B", "C", "D"]),
+            )),
+            "/segments/0/people",
+        ),
+        ("unknown service", one(service), "/segments/0/service"),
+        ("negative miles", one(miles), "/segments/0/miles"),
+        ("notes too long", one(notes), "/segments/0/notes"),
+        (
+            "overlapping segments",
+            json!({"segments": [seg("2026-10-06T09:00", "2026-10-06T10:00", json!(["A"])), seg("2026-10-06T09:30", "2026-10-06T11:00", json!(["A"]))]}),
+            "/segments/1/start",
+        ),
+        (
+            "span over 48 hours",
+            json!({"segments": [seg("2026-10-06T09:00", "2026-10-07T09:00", json!(["A"])), seg("2026-10-07T10:00", "2026-10-08T09:01", json!(["A"]))]}),
+            "/segments/1/end",
+        ),
+        (
+            "overlaps a stored shift",
+            one(seg("2026-10-05T09:30", "2026-10-05T10:30", json!(["A"]))),
+            "/segments/0/start",
+        ),
+        (
+            "bad shift_ref",
+            json!({"shift_ref": "has space", "segments": [seg("2026-10-06T09:00", "2026-10-06T10:00", json!(["A"]))]}),
+            "/shift_ref",
+        ),
+    ]
+}
+
+on_both!(every_validation_error_names_its_field);
+async fn every_validation_error_names_its_field(db: &TestDb) {
+    let api = Api::start(db).await;
+    let stored = api
+        .submit(
+            "worker",
+            "stored",
+            &shift(None, "2026-10-05T09:00", "2026-10-05T10:00", &["A"]),
+        )
+        .await;
+    assert_eq!(stored.status, StatusCode::CREATED, "{}", stored.text);
+    for (i, (case, body, pointer)) in invalid_cases().into_iter().enumerate() {
+        let reply = api.submit("worker", &format!("bad-{i}"), &body).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{case}: {}",
+            reply.text
+        );
+        assert_eq!(
+            reply.header("content-type"),
+            "application/problem+json",
+            "{case}"
+        );
+        assert_eq!(reply.pointers(), [pointer], "{case}: {}", reply.text);
+        let detail = reply.json()["detail"].as_str().unwrap_or("").to_owned();
+        assert!(!detail.is_empty(), "{case}: the problem says what is wrong");
+    }
+    // A manager naming a worker outside their cost centres gets the unknown-worker answer.
+    let foreign = api
+        .submit(
+            "manager",
+            "m1",
+            &shift(Some("W3"), "2026-10-06T09:00", "2026-10-06T10:00", &["C"]),
+        )
+        .await;
+    assert_eq!(foreign.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(foreign.pointers(), ["/worker_id"]);
+    let unknown = api
+        .submit(
+            "manager",
+            "m2",
+            &shift(Some("W9"), "2026-10-06T09:00", "2026-10-06T10:00", &["A"]),
+        )
+        .await;
+    assert_eq!(unknown.status, foreign.status);
+    assert_eq!(foreign.json()["detail"], "unknown worker 'W3'");
+    assert_eq!(
+        unknown.json()["detail"],
+        "unknown worker 'W9'",
+        "an unknown worker and another manager's worker read the same"
+    );
+    // Malformed requests.
+    let broken = api
+        .send(
+            "worker",
+            Method::POST,
+            "/api/v1/shifts",
+            &[("idempotency-key", "x")],
+            Some("{not json"),
+        )
+        .await;
+    assert_eq!(broken.status, StatusCode::BAD_REQUEST);
+    let unknown_field = api
+        .send(
+            "worker",
+            Method::POST,
+            "/api/v1/shifts",
+            &[("idempotency-key", "y")],
+            Some(r#"{"segments":[],"colour":"red"}"#),
+        )
+        .await;
+    assert_eq!(unknown_field.status, StatusCode::BAD_REQUEST);
+    let no_key = api
+        .send(
+            "worker",
+            Method::POST,
+            "/api/v1/shifts",
+            &[],
+            Some(&shift(None, "2026-10-06T09:00", "2026-10-06T10:00", &["A"]).to_string()),
+        )
+        .await;
+    assert_eq!(no_key.status, StatusCode::BAD_REQUEST);
+    let huge = format!(r#"{{"segments":[],"shift_ref":"{}"}}"#, "x".repeat(300_000));
+    let too_big = api
+        .send(
+            "worker",
+            Method::POST,
+            "/api/v1/shifts",
+            &[("idempotency-key", "z")],
+            Some(&huge),
+        )
+        .await;
+    assert_eq!(too_big.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(db.count("shift").await, 1, "nothing invalid was stored");
+    api.stop().await;
+}
+
+on_both!(a_bulk_upload_is_a_csv_import);
+async fn a_bulk_upload_is_a_csv_import(db: &TestDb) {
+    let api = Api::start(db).await;
+    let csv = "shift_ref,worker_id,start,end,service,people,miles,notes\n\
+               U1,W1,2026-10-06T09:00,2026-10-06T10:00,PERSONAL_CARE,A;B,,\n\
+               U2,W3,2026-10-06T09:00,2026-10-06T10:00,PERSONAL_CARE,C,,\n\
+               U3,W2,2026-10-06T09:00,2026-10-06T08:00,PERSONAL_CARE,A,,\n";
+    let upload = |caller: &'static str| {
+        let api = &api;
+        async move {
+            let response = api
+                .client
+                .post(format!("{}/api/v1/imports/shifts", api.base))
+                .bearer_auth(&api.tokens[caller])
+                .header("content-type", "text/csv")
+                .header("x-file-name", "monday.csv")
+                .body(csv)
+                .send()
+                .await
+                .expect("upload");
+            let status = response.status();
+            (
+                status,
+                response.json::<serde_json::Value>().await.expect("json"),
+            )
+        }
+    };
+    let (status, result) = upload("manager").await;
+    assert_eq!(status, StatusCode::OK, "{result}");
+    assert_eq!(result["counts"]["shifts_new"], 1, "{result}");
+    assert_eq!(result["counts"]["shifts_rejected"], 2);
+    let reasons: Vec<String> = result["rejects"]
+        .as_array()
+        .expect("rejects")
+        .iter()
+        .map(|r| format!("{} {}", r["shift_ref"], r["reason"]))
+        .collect();
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("U2") && r.contains("unknown worker 'W3'")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("U3") && r.contains("not after start")),
+        "{reasons:?}"
+    );
+    // The same file again changes nothing.
+    let (_, again) = upload("manager").await;
+    assert_eq!(db.count("shift").await, 1, "{again}");
+    let (status, _) = upload("worker").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    api.stop().await;
+}
