@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -34,6 +35,43 @@ const LIST_LIMIT_MAX: u32 = 500;
 pub const REASON_LEN_MAX: usize = 500;
 /// The API description.
 const OPENAPI: &str = include_str!("../../assets/api/openapi.json");
+
+/// Query parameters, refused as problem+json (400) when they do not fit.
+pub struct Query<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequestParts<S> for Query<T> {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Problem> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(value)| Query(value))
+            .map_err(|rejection| {
+                let reason = rejection.body_text();
+                Problem {
+                    errors: vec![InvalidParam {
+                        pointer: "?".into(),
+                        reason: reason.clone(),
+                    }],
+                    ..Problem::bad_request(reason)
+                }
+            })
+    }
+}
+
+/// A shift id from the path; anything that is not one names no shift (404).
+pub struct ShiftId(pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for ShiftId {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Problem> {
+        axum::extract::Path::<i64>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(id)| ShiftId(id))
+            .map_err(|_| Problem::not_found())
+    }
+}
 
 const fn ep(method: &'static str, path: &'static str) -> Endpoint {
     Endpoint { method, path }
@@ -334,7 +372,7 @@ async fn submit(
 async fn read(
     State(state): State<Arc<AppState>>,
     ApiCaller(caller): ApiCaller,
-    Path(shift_id): Path<i64>,
+    ShiftId(shift_id): ShiftId,
 ) -> Result<Response, Problem> {
     let record = visible_shift(&state, &caller, shift_id).await?;
     Ok(shift_response(&state, StatusCode::OK, &record))
@@ -519,7 +557,7 @@ pub(crate) async fn amend_shift(
 async fn amend(
     State(state): State<Arc<AppState>>,
     ApiCaller(caller): ApiCaller,
-    Path(shift_id): Path<i64>,
+    ShiftId(shift_id): ShiftId,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, Problem> {
@@ -554,7 +592,7 @@ async fn change_status(
 async fn withdraw(
     State(state): State<Arc<AppState>>,
     ApiCaller(caller): ApiCaller,
-    Path(shift_id): Path<i64>,
+    ShiftId(shift_id): ShiftId,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
     if !caller.may_record() {
@@ -662,7 +700,7 @@ async fn decide_handler(
 async fn approve(
     State(state): State<Arc<AppState>>,
     ApiCaller(caller): ApiCaller,
-    Path(shift_id): Path<i64>,
+    ShiftId(shift_id): ShiftId,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, Problem> {
@@ -672,7 +710,7 @@ async fn approve(
 async fn reject(
     State(state): State<Arc<AppState>>,
     ApiCaller(caller): ApiCaller,
-    Path(shift_id): Path<i64>,
+    ShiftId(shift_id): ShiftId,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, Problem> {

@@ -150,6 +150,28 @@ impl Api {
         }
     }
 
+    /// Signs `caller` in to the pages with their token: the session cookie and the forms' CSRF value.
+    pub(crate) async fn sign_in(&self, caller: &str) -> (String, String) {
+        let response = self
+            .client
+            .post(format!("{}/sign-in", self.base))
+            .form(&[("token", self.tokens[caller].as_str())])
+            .send()
+            .await
+            .expect("sign in");
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{caller} signs in");
+        let cookie = response
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .expect("a session cookie")
+            .to_owned();
+        let secret = cookie.split_once('=').map(|(_, s)| s.to_owned()).unwrap_or_default();
+        let csrf = tms::domain::access::digest(&format!("csrf:{secret}"));
+        (cookie, csrf)
+    }
+
     /// Submits a shift as `caller` with an idempotency key.
     pub(crate) async fn submit(&self, caller: &str, key: &str, body: &Value) -> Reply {
         self.send(

@@ -9,4 +9,5 @@ mod support;
 
 mod harness;
 
+mod authorisation;
 mod shifts;
