@@ -257,6 +257,9 @@ pub struct Rejection {
 }
 
 /// Builds a shift from its rows (any order), or the reason it is refused.
+// A refusal is no bigger than the shift it refuses (`Candidate` is larger), and both travel
+// together through `decide_worker`, so boxing only the refusal would buy nothing.
+#[allow(clippy::result_large_err)]
 pub fn assemble_shift(mut rows: Vec<ShiftRow>) -> Result<Candidate, Rejection> {
     assert!(!rows.is_empty(), "a shift has at least one row");
     rows.sort_by_key(|r| r.row_no);

@@ -110,13 +110,13 @@ impl AppState {
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let signature = ReferenceCache::signature(&store).await?;
         let reference = ReferenceCache::load(&store, &settings).await?;
-        let (writer, _task) = ShiftWriter::start(
-            store.clone(),
+        let writer = ShiftWriter::start(
+            &store,
             WriterSettings {
                 zone,
                 auto_approve: settings.api.auto_approve,
             },
-        );
+        )?;
         Ok(Arc::new(AppState {
             limiter: auth::RateLimiter::new(
                 settings.server.rate_limit_per_second,

@@ -5,11 +5,11 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Form;
 use chrono::{Duration, NaiveDate, NaiveTime};
 use maud::{DOCTYPE, Markup, html};
 
@@ -107,11 +107,19 @@ fn html_response(status: StatusCode, markup: Markup) -> Response {
         HeaderValue::from_static("default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    headers.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
     response
 }
 
-fn message_page(status: StatusCode, caller: Option<&PageCaller>, title: &str, text: &str) -> Response {
+fn message_page(
+    status: StatusCode,
+    caller: Option<&PageCaller>,
+    title: &str,
+    text: &str,
+) -> Response {
     html_response(
         status,
         page(
@@ -141,17 +149,16 @@ fn field<'a>(fields: &'a Fields, name: &str) -> &'a str {
         .map_or("", |(_, v)| v.trim())
 }
 
-fn check_csrf(caller: &PageCaller, fields: &Fields) -> Result<(), Response> {
-    if digests_match(field(fields, "csrf"), &caller.csrf()) {
-        Ok(())
-    } else {
-        Err(message_page(
+/// The page refusing a form whose CSRF field does not match the session, if it does not.
+fn csrf_refusal(caller: &PageCaller, fields: &Fields) -> Option<Response> {
+    (!digests_match(field(fields, "csrf"), &caller.csrf())).then(|| {
+        message_page(
             StatusCode::FORBIDDEN,
             Some(caller),
             "Please try again",
             "The form was out of date. Go back, reload the page and send it again.",
-        ))
-    }
+        )
+    })
 }
 
 fn landing(principal: &Principal) -> &'static str {
@@ -210,9 +217,10 @@ async fn start_session(state: &AppState, principal: &Principal) -> Response {
         Ok(secret) => {
             tracing::info!(role = %principal.role, "signed in");
             let mut response = Redirect::to(landing(principal)).into_response();
-            response
-                .headers_mut()
-                .insert(header::SET_COOKIE, session_cookie(state, &secret, hours * 3600));
+            response.headers_mut().insert(
+                header::SET_COOKIE,
+                session_cookie(state, &secret, hours * 3600),
+            );
             response
         }
         Err(error) => Problem::from(error).into_response(),
@@ -224,7 +232,10 @@ async fn sign_in(State(state): State<Arc<AppState>>, Form(fields): Form<Fields>)
     match access::authenticate(&state.store, token, chrono::Utc::now()).await {
         Ok(Some(principal)) => start_session(&state, &principal).await,
         Ok(None) => {
-            tracing::warn!(reason = "unknown, expired or revoked token", "page sign-in failed");
+            tracing::warn!(
+                reason = "unknown, expired or revoked token",
+                "page sign-in failed"
+            );
             let error = if token.is_empty() {
                 "Enter your sign-in code"
             } else {
@@ -262,7 +273,10 @@ async fn link_sign_in(State(state): State<Arc<AppState>>, Path(code): Path<Strin
     match access::use_sign_in_link(&state.store, &code, chrono::Utc::now()).await {
         Ok(Some(principal)) => start_session(&state, &principal).await,
         Ok(None) => {
-            tracing::warn!(reason = "unknown, used or expired link", "page sign-in failed");
+            tracing::warn!(
+                reason = "unknown, used or expired link",
+                "page sign-in failed"
+            );
             message_page(
                 StatusCode::UNAUTHORIZED,
                 None,
@@ -279,7 +293,7 @@ async fn sign_out(
     caller: PageCaller,
     Form(fields): Form<Fields>,
 ) -> Response {
-    if let Err(response) = check_csrf(&caller, &fields) {
+    if let Some(response) = csrf_refusal(&caller, &fields) {
         return response;
     }
     if let Err(error) = access::end_session(&state.store, &caller.session).await {
@@ -319,7 +333,11 @@ fn status_badge(status: &str) -> Markup {
     html! { span class=(format!("status status-{status}")) { (words) } }
 }
 
-fn people_names(state: &AppState, reference: &crate::store::reference::ReferenceData, people: &str) -> String {
+fn people_names(
+    state: &AppState,
+    reference: &crate::store::reference::ReferenceData,
+    people: &str,
+) -> String {
     let _ = state;
     let names: Vec<String> = people
         .split(';')
@@ -486,7 +504,9 @@ impl ShiftForm {
                 .with_timezone(&zone)
         };
         ShiftForm {
-            date: local(record.header.first_start_utc).format("%Y-%m-%d").to_string(),
+            date: local(record.header.first_start_utc)
+                .format("%Y-%m-%d")
+                .to_string(),
             segments: record
                 .segments
                 .iter()
@@ -494,7 +514,12 @@ impl ShiftForm {
                     start: local(s.start_utc).format("%H:%M").to_string(),
                     end: local(s.end_utc).format("%H:%M").to_string(),
                     service: s.service_code.clone(),
-                    people: s.people.split(';').filter(|p| !p.is_empty()).map(str::to_owned).collect(),
+                    people: s
+                        .people
+                        .split(';')
+                        .filter(|p| !p.is_empty())
+                        .map(str::to_owned)
+                        .collect(),
                     miles: s.miles.clone(),
                     notes: s.notes.clone(),
                 })
@@ -536,7 +561,10 @@ impl ShiftForm {
                 for (f, raw) in [("start", &segment.start), ("end", &segment.end)] {
                     if time(raw).is_none() {
                         let words = if f == "start" { "started" } else { "ended" };
-                        self.errors.push((format!("seg{i}_{f}"), format!("Enter the time this part {words}, like 09:30")));
+                        self.errors.push((
+                            format!("seg{i}_{f}"),
+                            format!("Enter the time this part {words}, like 09:30"),
+                        ));
                     }
                 }
                 continue;
@@ -545,7 +573,11 @@ impl ShiftForm {
                 day = day.succ_opt().unwrap_or(day);
             }
             previous_start = Some(start);
-            let end_day = if end <= start { day.succ_opt().unwrap_or(day) } else { day };
+            let end_day = if end <= start {
+                day.succ_opt().unwrap_or(day)
+            } else {
+                day
+            };
             segments.push(SegmentSubmission {
                 start: format!("{}T{}", day.format("%Y-%m-%d"), start.format("%H:%M")),
                 end: format!("{}T{}", end_day.format("%Y-%m-%d"), end.format("%H:%M")),
@@ -597,7 +629,9 @@ fn shift_form_page(
     title: &str,
 ) -> Markup {
     let worker = caller.principal.own_worker();
-    let cost_centre = worker.and_then(|w| reference.workers.get(w)).map(|t| &t.cost_centre);
+    let cost_centre = worker
+        .and_then(|w| reference.workers.get(w))
+        .map(|t| &t.cost_centre);
     let mut people: Vec<(&crate::domain::PersonId, &String)> = reference
         .person_details
         .iter()
@@ -636,8 +670,18 @@ fn shift_form_page(
             }
         }
     };
-    let field_class = |name: &str| if form.error(name).is_some() { "field has-error" } else { "field" };
-    let key = if form.key.is_empty() { new_secret() } else { form.key.clone() };
+    let field_class = |name: &str| {
+        if form.error(name).is_some() {
+            "field has-error"
+        } else {
+            "field"
+        }
+    };
+    let key = if form.key.is_empty() {
+        new_secret()
+    } else {
+        form.key.clone()
+    };
     let content = html! {
         h1 { (title) }
         @if !summary.is_empty() {
@@ -746,7 +790,9 @@ async fn new_shift(State(state): State<Arc<AppState>>, caller: PageCaller) -> Re
         Ok(r) => r,
         Err(e) => return Problem::from(e).into_response(),
     };
-    let today = chrono::Utc::now().with_timezone(&state.zone.tz()).date_naive();
+    let today = chrono::Utc::now()
+        .with_timezone(&state.zone.tz())
+        .date_naive();
     let form = ShiftForm {
         date: today.format("%Y-%m-%d").to_string(),
         segments: vec![SegmentForm::default()],
@@ -754,7 +800,14 @@ async fn new_shift(State(state): State<Arc<AppState>>, caller: PageCaller) -> Re
     };
     html_response(
         StatusCode::OK,
-        shift_form_page(&state, &reference, &caller, &form, "/shifts", "Record a shift"),
+        shift_form_page(
+            &state,
+            &reference,
+            &caller,
+            &form,
+            "/shifts",
+            "Record a shift",
+        ),
     )
 }
 
@@ -771,7 +824,7 @@ where
     F: FnOnce(ShiftSubmission, String, Option<i64>) -> Fut,
     Fut: std::future::Future<Output = Result<String, Problem>>,
 {
-    if let Err(response) = check_csrf(caller, fields) {
+    if let Some(response) = csrf_refusal(caller, fields) {
         return response;
     }
     let reference = match state.reference.get(&state.store).await {
@@ -780,7 +833,11 @@ where
     };
     let mut form = ShiftForm::from_fields(fields);
     if field(fields, "action") == "add" && form.segments.len() < FORM_SEGMENTS_MAX {
-        let previous_end = form.segments.last().map(|s| s.end.clone()).unwrap_or_default();
+        let previous_end = form
+            .segments
+            .last()
+            .map(|s| s.end.clone())
+            .unwrap_or_default();
         form.segments.push(SegmentForm {
             start: previous_end,
             ..SegmentForm::default()
@@ -792,11 +849,19 @@ where
     }
     let outcome = match form.submission() {
         Some(submission) => save(submission, form.key.clone(), form.version).await,
-        None => Err(Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "The shift is not valid", "")),
+        None => Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "The shift is not valid",
+            "",
+        )),
     };
     match outcome {
         Ok(location) => Redirect::to(&location).into_response(),
-        Err(problem) if problem.status == StatusCode::UNPROCESSABLE_ENTITY || problem.status == StatusCode::CONFLICT || problem.status == StatusCode::PRECONDITION_FAILED => {
+        Err(problem)
+            if problem.status == StatusCode::UNPROCESSABLE_ENTITY
+                || problem.status == StatusCode::CONFLICT
+                || problem.status == StatusCode::PRECONDITION_FAILED =>
+        {
             if form.errors.is_empty() {
                 form.absorb(&problem);
             }
@@ -805,7 +870,14 @@ where
             }
             html_response(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                shift_form_page(state, &reference, caller, &form, action, &format!("{title} (check the answers)")),
+                shift_form_page(
+                    state,
+                    &reference,
+                    caller,
+                    &form,
+                    action,
+                    &format!("{title} (check the answers)"),
+                ),
             )
         }
         Err(problem) => problem_page(caller, &problem),
@@ -821,13 +893,20 @@ async fn record(
         return response;
     }
     let principal = caller.principal.clone();
-    handle_shift_form(&state, &caller, &fields, "/shifts", "Record a shift", |submission, key, _| {
-        let state = &state;
-        async move {
-            record_shift(state, &principal, &submission, &key).await?;
-            Ok("/shifts?done=recorded".to_owned())
-        }
-    })
+    handle_shift_form(
+        &state,
+        &caller,
+        &fields,
+        "/shifts",
+        "Record a shift",
+        |submission, key, _| {
+            let state = &state;
+            async move {
+                record_shift(state, &principal, &submission, &key).await?;
+                Ok("/shifts?done=recorded".to_owned())
+            }
+        },
+    )
     .await
 }
 
@@ -858,7 +937,14 @@ async fn edit_shift(
     let form = ShiftForm::from_record(&state, &record);
     html_response(
         StatusCode::OK,
-        shift_form_page(&state, &reference, &caller, &form, &format!("/shifts/{shift_id}"), "Correct a shift"),
+        shift_form_page(
+            &state,
+            &reference,
+            &caller,
+            &form,
+            &format!("/shifts/{shift_id}"),
+            "Correct a shift",
+        ),
     )
 }
 
@@ -877,15 +963,22 @@ async fn correct(
     };
     let principal = caller.principal.clone();
     let action = format!("/shifts/{shift_id}");
-    handle_shift_form(&state, &caller, &fields, &action, "Correct a shift", |submission, _, version| {
-        let state = &state;
-        let record = &record;
-        async move {
-            let version = version.unwrap_or(record.header.version);
-            amend_shift(state, &principal, record, version, &submission).await?;
-            Ok("/shifts?done=corrected".to_owned())
-        }
-    })
+    handle_shift_form(
+        &state,
+        &caller,
+        &fields,
+        &action,
+        "Correct a shift",
+        |submission, _, version| {
+            let state = &state;
+            let record = &record;
+            async move {
+                let version = version.unwrap_or(record.header.version);
+                amend_shift(state, &principal, record, version, &submission).await?;
+                Ok("/shifts?done=corrected".to_owned())
+            }
+        },
+    )
     .await
 }
 
@@ -928,12 +1021,20 @@ async fn approvals(
         _ => None,
     };
     let error = match query.get("error").map(String::as_str) {
-        Some("reason") => Some("Write a reason before sending a shift back, so the worker knows what to correct."),
-        Some("changed") => Some("That shift was changed or decided by someone else meanwhile. Check it again below."),
+        Some("reason") => {
+            Some("Write a reason before sending a shift back, so the worker knows what to correct.")
+        }
+        Some("changed") => Some(
+            "That shift was changed or decided by someone else meanwhile. Check it again below.",
+        ),
         _ => None,
     };
     let scope = match &caller.principal.scope {
-        Scope::CostCentres(cs) => cs.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+        Scope::CostCentres(cs) => cs
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
         _ => "all cost centres".into(),
     };
     let content = html! {
@@ -972,7 +1073,10 @@ async fn approvals(
             }
         }
     };
-    html_response(StatusCode::OK, page("Shifts to approve", Some(&caller), content))
+    html_response(
+        StatusCode::OK,
+        page("Shifts to approve", Some(&caller), content),
+    )
 }
 
 async fn decide(
@@ -981,14 +1085,32 @@ async fn decide(
     Path(shift_id): Path<i64>,
     Form(fields): Form<Fields>,
 ) -> Response {
-    if let Err(response) = check_csrf(&caller, &fields) {
+    if let Some(response) = csrf_refusal(&caller, &fields) {
         return response;
     }
     let approve = field(&fields, "action") == "approve";
     let version = field(&fields, "version").parse().ok();
-    match decide_shift(&state, &caller.principal, shift_id, version, approve, field(&fields, "reason")).await {
-        Ok(()) => Redirect::to(if approve { "/approvals?done=approved" } else { "/approvals?done=rejected" }).into_response(),
-        Err(problem) if problem.status == StatusCode::UNPROCESSABLE_ENTITY || problem.status == StatusCode::CONFLICT || problem.status == StatusCode::PRECONDITION_FAILED => {
+    match decide_shift(
+        &state,
+        &caller.principal,
+        shift_id,
+        version,
+        approve,
+        field(&fields, "reason"),
+    )
+    .await
+    {
+        Ok(()) => Redirect::to(if approve {
+            "/approvals?done=approved"
+        } else {
+            "/approvals?done=rejected"
+        })
+        .into_response(),
+        Err(problem)
+            if problem.status == StatusCode::UNPROCESSABLE_ENTITY
+                || problem.status == StatusCode::CONFLICT
+                || problem.status == StatusCode::PRECONDITION_FAILED =>
+        {
             let code = if problem.errors.iter().any(|e| e.pointer == "/reason") {
                 "reason"
             } else {

@@ -23,6 +23,8 @@ use crate::store::{Store, StoreError};
 pub const GROUP_CHANGES_MAX: usize = 256;
 /// Changes waiting for the writer at most; callers wait for room beyond this.
 const QUEUE_DEPTH: usize = 4_096;
+/// Connections the writer keeps: one for its transaction, one to reserve shift ids.
+const WRITER_CONNECTIONS: u32 = 2;
 /// Shift ids reserved at a time for new shifts.
 const SHIFT_IDS_PER_RESERVATION: usize = 1_000;
 
@@ -123,15 +125,48 @@ pub struct ShiftWriter {
 }
 
 impl ShiftWriter {
-    /// Starts the writer on `store`. It stops when every handle has been dropped, after
+    /// Starts the writer on a thread and runtime of its own, with its own connections to the
+    /// database `store` uses: the writer is the one task every change waits for, so it never
+    /// queues behind request handlers. It stops when every handle has been dropped, after
     /// committing what was queued.
-    pub fn start(
-        store: Store,
-        settings: WriterSettings,
-    ) -> (ShiftWriter, tokio::task::JoinHandle<()>) {
+    pub fn start(store: &Store, settings: WriterSettings) -> Result<ShiftWriter, StoreError> {
         let (queue, inbox) = mpsc::channel(QUEUE_DEPTH);
-        let task = tokio::spawn(run(store, settings, inbox));
-        (ShiftWriter { queue }, task)
+        let (ready, started) = std::sync::mpsc::channel();
+        let store = store.clone();
+        std::thread::Builder::new()
+            .name("tms-shift-writer".into())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime,
+                    Err(e) => {
+                        let _ = ready.send(Err(StoreError::Corrupt(format!(
+                            "cannot start the shift writer: {e}"
+                        ))));
+                        return;
+                    }
+                };
+                runtime.block_on(async move {
+                    match store.reconnect(WRITER_CONNECTIONS).await {
+                        Ok(own) => {
+                            let _ = ready.send(Ok(()));
+                            drop(store);
+                            run(own.clone(), settings, inbox).await;
+                            own.close().await;
+                        }
+                        Err(e) => {
+                            let _ = ready.send(Err(e));
+                        }
+                    }
+                });
+            })
+            .map_err(|e| StoreError::Corrupt(format!("cannot start the shift writer: {e}")))?;
+        started
+            .recv()
+            .map_err(|_| StoreError::Corrupt("the shift writer did not start".into()))??;
+        Ok(ShiftWriter { queue })
     }
 
     /// Applies a change made by `actor` (a principal's key) and waits until it is committed.
@@ -160,9 +195,15 @@ async fn run(store: Store, settings: WriterSettings, mut inbox: mpsc::Receiver<Q
             }
         }
         let span = tracing::debug_span!("shift_changes", changes = group.len());
+        let started = std::time::Instant::now();
         let committed = commit_group(&store, settings, &group, &mut spare_ids)
             .instrument(span)
             .await;
+        tracing::debug!(
+            changes = group.len(),
+            elapsed_us = started.elapsed().as_micros() as u64,
+            "group committed"
+        );
         match committed {
             Ok(outcomes) => {
                 for (queued, outcome) in group.into_iter().zip(outcomes) {

@@ -15,6 +15,9 @@ use super::{Backend, Store, StoreError, Tx, on_pool, on_tx};
 const SQLITE_PARAMS_PER_STATEMENT_MAX: usize = 2_000;
 /// Most bound parameters in one PostgreSQL statement (its protocol limit is 65,535).
 const POSTGRES_PARAMS_PER_STATEMENT_MAX: usize = 30_000;
+/// Inserts of up to this many rows keep their prepared statement: single shifts from the API
+/// write a handful of rows at a time, and preparing each one afresh costs more than the insert.
+const SMALL_INSERT_ROWS_CACHED: usize = 8;
 /// Fewer rows than this go to PostgreSQL as one `INSERT`: `COPY` costs extra round trips, which
 /// only pay for themselves on larger batches (a single shift from the API has a handful of rows).
 const COPY_ROWS_MIN: usize = 64;
@@ -226,17 +229,17 @@ async fn write_values(
     let per_statement = (params_max / spec.columns.len()).max(1);
     let full_sql = spec.insert_sql(per_statement, suffix, tx.backend());
     for chunk in rows.chunks(per_statement) {
-        // Full chunks reuse one cached prepared statement; a final partial chunk is prepared
-        // once and not cached, so the statement cache (and memory) stays the same size however
-        // many batches run.
-        let full = chunk.len() == per_statement;
-        let sql = if full {
+        // Full chunks and small inserts reuse cached prepared statements; any other partial chunk
+        // is prepared once and not cached, so the statement cache (and memory) stays the same
+        // size however many batches run.
+        let cached = chunk.len() == per_statement || chunk.len() <= SMALL_INSERT_ROWS_CACHED;
+        let sql = if chunk.len() == per_statement {
             full_sql.clone()
         } else {
             spec.insert_sql(chunk.len(), suffix, tx.backend())
         };
         on_tx!(tx, conn => {
-            let mut query = sqlx::query(AssertSqlSafe(sql)).persistent(full);
+            let mut query = sqlx::query(AssertSqlSafe(sql)).persistent(cached);
             for value in chunk.iter().flatten() {
                 query = bind_value!(query, value);
             }

@@ -1,0 +1,437 @@
+//! The phone page end to end in headless Chromium: `tms serve` on a fresh database with the API
+//! fixtures, driven by `tests/e2e/phone.mjs` (Playwright and axe-core: keyboard sign-in, a
+//! one-time link, a two-part shared-support shift, a manager's approval, accessibility, reflow
+//! and touch targets on every page), then the charges report shows the approved shift.
+//!
+//! Runs on SQLite, and on PostgreSQL when `TMS_TEST_DATABASE_URL` names a server. Without the
+//! Node packages (`npm ci --prefix tests/e2e`), Node or `/usr/bin/chromium` the test says why and
+//! passes, except under `CI=true`, where it fails; so does a missing `TMS_TEST_DATABASE_URL`.
+//! Set `TMS_E2E_SCREENSHOT_DIR` to keep a screenshot of every page checked.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use sqlx::{AssertSqlSafe, Connection};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const E2E: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/e2e");
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/api");
+/// Longest the browser run may take before it is stopped.
+const BROWSER_DEADLINE: Duration = Duration::from_secs(300);
+/// Longest `tms serve` may take to say where it listens.
+const START_DEADLINE: Duration = Duration::from_secs(60);
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+#[test]
+fn sqlite() {
+    if !tools_ready() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = TestDatabase {
+        url: format!("sqlite://{}", dir.path().join("tms.db").display()),
+        cleanup: None,
+    };
+    phone_page(&db, dir.path());
+}
+
+#[test]
+fn postgres() {
+    if !tools_ready() {
+        return;
+    }
+    let Ok(server) = std::env::var("TMS_TEST_DATABASE_URL") else {
+        assert!(
+            !in_ci(),
+            "CI=true but TMS_TEST_DATABASE_URL is not set: the PostgreSQL case must run in CI"
+        );
+        eprintln!(
+            "PostgreSQL case not run: set TMS_TEST_DATABASE_URL=postgres://user@host:port/db to run it"
+        );
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = TestDatabase::postgres(&server);
+    phone_page(&db, dir.path());
+}
+
+/// The whole journey on one database; `dir` holds the data and output folders and the logs.
+fn phone_page(db: &TestDatabase, dir: &Path) {
+    let tms = Tms {
+        url: db.url.clone(),
+        dir: dir.to_owned(),
+    };
+    for kind in ["cost-centres", "services", "workers", "people", "rate-card"] {
+        tms.ok(&["import", kind, &format!("{FIXTURES}/{kind}.csv")], None);
+    }
+    assert!(
+        charges_on(&tms.charges(), "2026-10-06").is_empty(),
+        "nothing is charged before the shift is approved"
+    );
+
+    let server = tms.serve();
+    let base = server.base.clone();
+    // Tokens go straight into the database; the server's address makes the link's URL.
+    let worker = tms.ok(
+        &[
+            "token",
+            "create",
+            "--role",
+            "worker",
+            "--subject",
+            "W1",
+            "--link",
+        ],
+        Some(&base),
+    );
+    let manager = tms.ok(
+        &["token", "create", "--role", "manager", "--subject", "CC1"],
+        Some(&base),
+    );
+    let worker_token = token_line(&worker);
+    let manager_token = token_line(&manager);
+    let link = worker
+        .lines()
+        .find_map(|l| l.strip_prefix("sign-in link (works once): "))
+        .unwrap_or_else(|| panic!("no sign-in link in:\n{worker}"))
+        .trim()
+        .to_owned();
+    assert!(link.starts_with(&base), "the link {link} points at {base}");
+
+    let mut node = Command::new("node");
+    node.arg("phone.mjs")
+        .current_dir(E2E)
+        .env("BASE_URL", &base)
+        .env("WORKER_TOKEN", worker_token)
+        .env("MANAGER_TOKEN", manager_token)
+        .env("WORKER_LINK", &link)
+        .env("CHROMIUM_PATH", CHROMIUM)
+        .env_remove("SCREENSHOT_DIR");
+    if let Ok(shots) = std::env::var("TMS_E2E_SCREENSHOT_DIR") {
+        node.env("SCREENSHOT_DIR", shots);
+    }
+    let (succeeded, output) = run_with_deadline(node, dir, "phone", BROWSER_DEADLINE);
+    println!("{output}");
+    assert!(
+        succeeded,
+        "tests/e2e/phone.mjs failed:\n{output}\n--- tms serve log (last lines) ---\n{}",
+        server.log_tail()
+    );
+
+    let charges = tms.charges();
+    let lines = charges_on(&charges, "2026-10-06");
+    let minutes = |person: &str, ratio: &str| -> u32 {
+        lines
+            .iter()
+            .filter(|c| c[0] == person && (ratio.is_empty() || c[4] == ratio))
+            .map(|c| c[6].parse::<u32>().expect("minutes"))
+            .sum()
+    };
+    assert!(
+        lines.iter().any(|c| c[0] == "A") && lines.iter().any(|c| c[0] == "B"),
+        "the approved shift charges Anne (A) and Ben (B) on 2026-10-06:\n{charges}"
+    );
+    assert_eq!(
+        (
+            minutes("A", ""),
+            minutes("A", "2"),
+            minutes("B", "2"),
+            minutes("B", "")
+        ),
+        (90, 60, 60, 60),
+        "an hour shared by A and B (ratio 2), then half an hour with A alone:\n{charges}"
+    );
+    drop(server);
+}
+
+/// Whether Node, its packages and Chromium are here; if not, says why (and fails under CI).
+fn tools_ready() -> bool {
+    let missing = if !Path::new(E2E).join("node_modules/playwright-core").is_dir() {
+        Some("tests/e2e/node_modules/playwright-core is missing: run `npm ci --prefix tests/e2e`")
+    } else if !Path::new(E2E).join("node_modules/axe-core").is_dir() {
+        Some("tests/e2e/node_modules/axe-core is missing: run `npm ci --prefix tests/e2e`")
+    } else if !Path::new(CHROMIUM).exists() {
+        Some("/usr/bin/chromium is missing: `apt-get install chromium chromium-driver`")
+    } else if !Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        Some("node is not installed: `apt-get install nodejs npm`")
+    } else {
+        None
+    };
+    match missing {
+        None => true,
+        Some(why) => {
+            assert!(
+                !in_ci(),
+                "CI=true but the phone page test cannot run: {why}"
+            );
+            eprintln!("phone page test not run: {why}");
+            false
+        }
+    }
+}
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+/// A database for one test; a PostgreSQL one is dropped at the end, also after a panic.
+struct TestDatabase {
+    url: String,
+    cleanup: Option<(String, String)>,
+}
+
+impl TestDatabase {
+    fn postgres(server: &str) -> TestDatabase {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let name = format!(
+            "tms_phone_{}_{}_{nanos}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        );
+        block_on(async {
+            let mut admin = sqlx::PgConnection::connect(server)
+                .await
+                .expect("connect to TMS_TEST_DATABASE_URL");
+            sqlx::query(AssertSqlSafe(format!("create database {name}")))
+                .execute(&mut admin)
+                .await
+                .expect("create test database");
+            admin.close().await.ok();
+        });
+        TestDatabase {
+            url: replace_database(server, &name),
+            cleanup: Some((server.to_owned(), name)),
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some((server, name)) = self.cleanup.take() {
+            block_on(async {
+                if let Ok(mut admin) = sqlx::PgConnection::connect(&server).await {
+                    sqlx::query(AssertSqlSafe(format!(
+                        "drop database if exists {name} with (force)"
+                    )))
+                    .execute(&mut admin)
+                    .await
+                    .ok();
+                    admin.close().await.ok();
+                }
+            });
+        }
+    }
+}
+
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+        .block_on(future)
+}
+
+fn replace_database(url: &str, name: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let cut = base.rfind('/').expect("a database URL has a path");
+    match query {
+        Some(q) => format!("{}/{name}?{q}", &base[..cut]),
+        None => format!("{}/{name}", &base[..cut]),
+    }
+}
+
+/// The `tms` binary on one database.
+struct Tms {
+    url: String,
+    dir: PathBuf,
+}
+
+impl Tms {
+    fn command(&self, public_url: Option<&str>) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_tms"));
+        command
+            .env("TMS_DATABASE__URL", &self.url)
+            .env("TMS_PATHS__DATA_DIR", self.dir.join("data"))
+            .env("TMS_PATHS__OUTPUT_DIR", self.dir.join("out"))
+            .env_remove("TMS_CONFIG")
+            .env_remove("TMS_SERVER__PUBLIC_URL");
+        if let Some(url) = public_url {
+            command.env("TMS_SERVER__PUBLIC_URL", url);
+        }
+        command
+    }
+
+    /// Runs `tms ARGS`, which must succeed; returns its standard output.
+    fn ok(&self, args: &[&str], public_url: Option<&str>) -> String {
+        let output: Output = self
+            .command(public_url)
+            .args(args)
+            .output()
+            .expect("run tms");
+        assert!(
+            output.status.success(),
+            "tms {}: {}\n{}",
+            args.join(" "),
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).expect("utf-8")
+    }
+
+    fn charges(&self) -> String {
+        self.ok(
+            &[
+                "report",
+                "charges",
+                "--from",
+                "2026-10-01",
+                "--to",
+                "2026-10-31",
+            ],
+            None,
+        )
+    }
+
+    /// Starts `tms serve` on a free port and waits until it says where it listens.
+    fn serve(&self) -> Server {
+        let log = self.dir.join("serve.log");
+        let mut command = self.command(None);
+        command
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log).expect("server log"));
+        let mut child = KillOnDrop(command.spawn().expect("start tms serve"));
+        let stdout = child.0.stdout.take().expect("piped stdout");
+        let (sender, receiver) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            let first = lines.next().and_then(Result::ok);
+            sender.send(first).ok();
+            // Keep reading so the server never blocks on a full pipe.
+            for _ in lines {}
+        });
+        let first = receiver.recv_timeout(START_DEADLINE).ok().flatten();
+        let base = first
+            .as_deref()
+            .and_then(|l| l.strip_prefix("tms serve: listening on "))
+            .map(|b| b.trim().to_owned())
+            .unwrap_or_else(|| {
+                panic!(
+                    "tms serve did not say where it listens (first line {first:?}):\n{}",
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                )
+            });
+        Server {
+            _child: child,
+            base,
+            log,
+        }
+    }
+}
+
+/// A running `tms serve`, killed when dropped (also when the test panics).
+struct Server {
+    _child: KillOnDrop,
+    base: String,
+    log: PathBuf,
+}
+
+impl Server {
+    fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(40)..].join("\n")
+    }
+}
+
+/// A child process that is killed and reaped when dropped.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            self.0.kill().ok();
+        }
+        self.0.wait().ok();
+    }
+}
+
+/// Runs `command` with its output in files under `dir`, stopping it after `deadline`. Returns
+/// whether it exited successfully, and what it printed.
+fn run_with_deadline(
+    mut command: Command,
+    dir: &Path,
+    name: &str,
+    deadline: Duration,
+) -> (bool, String) {
+    let out = dir.join(format!("{name}.out"));
+    let err = dir.join(format!("{name}.err"));
+    command
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out).expect("output file"))
+        .stderr(std::fs::File::create(&err).expect("error file"));
+    let mut child = KillOnDrop(command.spawn().expect("run node (is it installed?)"));
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.0.try_wait().expect("wait for node") {
+            break Some(status);
+        }
+        if started.elapsed() > deadline {
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    drop(child);
+    let mut printed = std::fs::read_to_string(&out).unwrap_or_default();
+    let errors = std::fs::read_to_string(&err).unwrap_or_default();
+    if !errors.trim().is_empty() {
+        printed.push_str("\n--- stderr ---\n");
+        printed.push_str(&errors);
+    }
+    match status {
+        Some(status) => (status.success(), format!("{printed}\n(exit: {status})")),
+        None => (
+            false,
+            format!("{printed}\n(stopped after {} s)", deadline.as_secs()),
+        ),
+    }
+}
+
+/// The token itself: the second line `tms_...` of `tms token create`.
+fn token_line(output: &str) -> &str {
+    output
+        .lines()
+        .nth(1)
+        .map(str::trim)
+        .filter(|l| l.starts_with("tms_"))
+        .unwrap_or_else(|| panic!("no token on the second line of:\n{output}"))
+}
+
+/// The charges CSV's rows on `date`, as columns
+/// (person_id, date, service, band, ratio, rate, minutes, amount).
+fn charges_on<'a>(csv: &'a str, date: &str) -> Vec<Vec<&'a str>> {
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next().map(str::trim),
+        Some("person_id,date,service,band,ratio,rate,minutes,amount"),
+        "the charges CSV header:\n{csv}"
+    );
+    lines
+        .map(|l| l.trim().split(',').collect::<Vec<_>>())
+        .filter(|c| c.len() == 8 && c[1] == date)
+        .collect()
+}
