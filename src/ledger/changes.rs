@@ -11,11 +11,9 @@ use tracing::Instrument;
 
 use super::{AcceptedShift, StoredShift, WriteContext, shift_batch};
 use crate::domain::LocalZone;
-use crate::store::batch;
-use crate::store::shift_records::{
-    self, AuditEntry, Decision, ShiftHeader, StoredResponse, header_in, lock_worker,
-    segments_overlapping, shift_id_by_ref,
-};
+use crate::store::batch::{open_sqlite, sqlite_error};
+use crate::store::change_tx::{ChangeTx, SqliteChangeTx, reserve_sqlite_ids};
+use crate::store::shift_records::{self, AuditEntry, Decision, ShiftHeader, StoredResponse};
 use crate::store::shifts::reserve_shift_ids;
 use crate::store::{Store, StoreError};
 
@@ -185,7 +183,12 @@ impl ShiftWriter {
 }
 
 async fn run(store: Store, settings: WriterSettings, mut inbox: mpsc::Receiver<Queued>) {
-    let mut spare_ids: VecDeque<i64> = VecDeque::new();
+    let mut writer = Writer {
+        store,
+        settings,
+        spare_ids: VecDeque::new(),
+        sqlite: None,
+    };
     while let Some(first) = inbox.recv().await {
         let mut group = vec![first];
         while group.len() < GROUP_CHANGES_MAX {
@@ -196,9 +199,7 @@ async fn run(store: Store, settings: WriterSettings, mut inbox: mpsc::Receiver<Q
         }
         let span = tracing::debug_span!("shift_changes", changes = group.len());
         let started = std::time::Instant::now();
-        let committed = commit_group(&store, settings, &group, &mut spare_ids)
-            .instrument(span)
-            .await;
+        let committed = writer.commit_group(&group).instrument(span).await;
         tracing::debug!(
             changes = group.len(),
             elapsed_us = started.elapsed().as_micros() as u64,
@@ -214,14 +215,10 @@ async fn run(store: Store, settings: WriterSettings, mut inbox: mpsc::Receiver<Q
                 // One change broke the transaction: apply each alone, so only it fails.
                 tracing::warn!(%error, changes = group.len(), "group commit failed; retrying one by one");
                 for queued in group {
-                    let outcome = commit_group(
-                        &store,
-                        settings,
-                        std::slice::from_ref(&queued),
-                        &mut spare_ids,
-                    )
-                    .await
-                    .map_or_else(|e| Err(ChangeError::Store(e)), |mut o| o.remove(0));
+                    let outcome = writer
+                        .commit_group(std::slice::from_ref(&queued))
+                        .await
+                        .map_or_else(|e| Err(ChangeError::Store(e)), |mut o| o.remove(0));
                     let _ = queued.reply.send(outcome);
                 }
             }
@@ -238,22 +235,92 @@ async fn run(store: Store, settings: WriterSettings, mut inbox: mpsc::Receiver<Q
     }
 }
 
-/// Applies a group of changes in one transaction; the outer error means nothing was committed.
-async fn commit_group(
-    store: &Store,
+/// The writer's state between groups.
+struct Writer {
+    store: Store,
+    settings: WriterSettings,
+    /// Reserved shift ids not used yet, in order.
+    spare_ids: VecDeque<i64>,
+    /// On SQLite, the writer's own connection to the file, opened on first use.
+    sqlite: Option<rusqlite::Connection>,
+}
+
+impl Writer {
+    /// Applies a group of changes in one transaction; the outer error means nothing was
+    /// committed.
+    async fn commit_group(
+        &mut self,
+        group: &[Queued],
+    ) -> Result<Vec<Result<Outcome, ChangeError>>, StoreError> {
+        let result = self.try_commit_group(group).await;
+        if result.is_err() {
+            // Ids reserved in a transaction that rolled back may be handed out again.
+            self.spare_ids.clear();
+        }
+        result
+    }
+
+    async fn try_commit_group(
+        &mut self,
+        group: &[Queued],
+    ) -> Result<Vec<Result<Outcome, ChangeError>>, StoreError> {
+        let submits = group
+            .iter()
+            .filter(|q| matches!(q.change, Change::Submit { .. }))
+            .count();
+        let wanted = submits.max(SHIFT_IDS_PER_RESERVATION);
+        let now = Utc::now();
+        match &self.store {
+            Store::Sqlite(pool) => {
+                if self.sqlite.is_none() {
+                    let conn = open_sqlite(pool.connect_options().get_filename())?;
+                    // An acknowledged change survives a power cut.
+                    conn.execute_batch("pragma synchronous = full")
+                        .map_err(sqlite_error)?;
+                    self.sqlite = Some(conn);
+                }
+                let conn = self.sqlite.as_mut().expect("opened above");
+                let tx = conn
+                    .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                    .map_err(sqlite_error)?;
+                if self.spare_ids.len() < submits {
+                    self.spare_ids.extend(reserve_sqlite_ids(&tx, wanted)?);
+                }
+                let outcomes = apply_all(
+                    &mut SqliteChangeTx(&tx),
+                    self.settings,
+                    group,
+                    &mut self.spare_ids,
+                    now,
+                )
+                .await?;
+                tx.commit().map_err(sqlite_error)?;
+                Ok(outcomes)
+            }
+            Store::Postgres(_) => {
+                if self.spare_ids.len() < submits {
+                    self.spare_ids
+                        .extend(reserve_shift_ids(&self.store, wanted).await?);
+                }
+                let mut tx = self.store.begin().await?;
+                let outcomes =
+                    apply_all(&mut tx, self.settings, group, &mut self.spare_ids, now).await?;
+                tx.commit().await?;
+                Ok(outcomes)
+            }
+        }
+    }
+}
+
+/// Applies each change of a group in order inside `tx`. A refused change writes nothing and the
+/// others go on; a storage error stops the group.
+async fn apply_all(
+    tx: &mut impl ChangeTx,
     settings: WriterSettings,
     group: &[Queued],
     spare_ids: &mut VecDeque<i64>,
+    now: DateTime<Utc>,
 ) -> Result<Vec<Result<Outcome, ChangeError>>, StoreError> {
-    let submits = group
-        .iter()
-        .filter(|q| matches!(q.change, Change::Submit { .. }))
-        .count();
-    if spare_ids.len() < submits {
-        spare_ids.extend(reserve_shift_ids(store, submits.max(SHIFT_IDS_PER_RESERVATION)).await?);
-    }
-    let now = Utc::now();
-    let mut tx = store.begin().await?;
     let mut outcomes = Vec::with_capacity(group.len());
     for queued in group {
         let outcome = match &queued.change {
@@ -263,7 +330,7 @@ async fn commit_group(
                 shift,
             } => {
                 submit(
-                    &mut tx,
+                    tx,
                     settings,
                     &queued.actor,
                     idempotency_key,
@@ -281,7 +348,7 @@ async fn commit_group(
                 may_amend_approved,
             } => {
                 amend(
-                    &mut tx,
+                    tx,
                     settings,
                     &queued.actor,
                     *shift_id,
@@ -303,7 +370,7 @@ async fn commit_group(
                     _ => Err("the shift is already withdrawn"),
                 };
                 set_status(
-                    &mut tx,
+                    tx,
                     &queued.actor,
                     *shift_id,
                     *read_version,
@@ -333,7 +400,7 @@ async fn commit_group(
                     _ => Err("the shift has been withdrawn"),
                 };
                 set_status(
-                    &mut tx,
+                    tx,
                     &queued.actor,
                     *shift_id,
                     *read_version,
@@ -349,20 +416,18 @@ async fn commit_group(
             other => outcomes.push(other),
         }
     }
-    tx.commit().await?;
     Ok(outcomes)
 }
 
 /// The first overlap between the shift's segments and the worker's other live shifts.
 async fn check_overlaps(
-    tx: &mut crate::store::Tx,
+    tx: &mut impl ChangeTx,
     shift: &AcceptedShift,
 ) -> Result<(), ChangeError> {
     let candidate = &shift.candidate;
     let (first, last) = super::span(candidate);
     let worker_id = candidate.draft.worker_id.as_str();
-    let nearby = segments_overlapping(
-        tx,
+    let nearby = tx.segments_overlapping(
         worker_id,
         candidate.draft.shift_ref.as_str(),
         first,
@@ -396,7 +461,7 @@ fn status_for(settings: WriterSettings) -> &'static str {
 
 #[allow(clippy::too_many_arguments)]
 async fn submit(
-    tx: &mut crate::store::Tx,
+    tx: &mut impl ChangeTx,
     settings: WriterSettings,
     actor: &str,
     key: &str,
@@ -405,7 +470,7 @@ async fn submit(
     spare_ids: &mut VecDeque<i64>,
     now: DateTime<Utc>,
 ) -> Result<Outcome, ChangeError> {
-    if let Some(stored) = shift_records::stored_response(tx, actor, key).await? {
+    if let Some(stored) = tx.stored_response(actor, key).await? {
         if stored.request_sha256 != request_sha256 {
             return Err(ChangeError::KeyReused);
         }
@@ -416,9 +481,9 @@ async fn submit(
         });
     }
     let draft = &shift.candidate.draft;
-    lock_worker(tx, draft.worker_id.as_str()).await?;
+    tx.lock_worker(draft.worker_id.as_str()).await?;
     if let Some(shift_id) =
-        shift_id_by_ref(tx, draft.worker_id.as_str(), draft.shift_ref.as_str()).await?
+        tx.shift_id_by_ref(draft.worker_id.as_str(), draft.shift_ref.as_str()).await?
     {
         return Err(ChangeError::RefTaken {
             worker_id: draft.worker_id.to_string(),
@@ -442,8 +507,8 @@ async fn submit(
         "",
         &[shift_id],
     );
-    batch::write_in(tx, &batch).await?;
-    let header = header_in(tx, shift_id)
+    tx.write_batch(&batch).await?;
+    let header = tx.header(shift_id)
         .await?
         .ok_or_else(|| StoreError::Corrupt(format!("shift {shift_id} vanished after insert")))?;
     let record = shift_records::ShiftRecord {
@@ -451,8 +516,7 @@ async fn submit(
         segments: super::segment_rows(shift_id, &shift.candidate),
     };
     let body = record.to_json(settings.zone).to_string();
-    shift_records::store_response(
-        tx,
+    tx.store_response(
         actor,
         key,
         &StoredResponse {
@@ -468,14 +532,14 @@ async fn submit(
 }
 
 async fn read_for_change(
-    tx: &mut crate::store::Tx,
+    tx: &mut impl ChangeTx,
     shift_id: i64,
     read_version: Option<i64>,
 ) -> Result<ShiftHeader, ChangeError> {
-    let header = header_in(tx, shift_id)
+    let header = tx.header(shift_id)
         .await?
         .ok_or(ChangeError::NotFound)?;
-    lock_worker(tx, &header.worker_id).await?;
+    tx.lock_worker(&header.worker_id).await?;
     match read_version {
         Some(v) if v != header.version => Err(ChangeError::VersionMismatch {
             current: header.version,
@@ -485,7 +549,7 @@ async fn read_for_change(
 }
 
 async fn amend(
-    tx: &mut crate::store::Tx,
+    tx: &mut impl ChangeTx,
     settings: WriterSettings,
     actor: &str,
     shift_id: i64,
@@ -524,7 +588,7 @@ async fn amend(
         actor,
     };
     let batch = shift_batch(std::slice::from_ref(&replacing), Vec::new(), ctx, "", &[]);
-    batch::write_in(tx, &batch).await.map_err(|e| match e {
+    tx.write_batch(&batch).await.map_err(|e| match e {
         StoreError::Conflict(_) => ChangeError::VersionMismatch {
             current: header.version + 1,
         },
@@ -534,7 +598,7 @@ async fn amend(
 }
 
 async fn set_status(
-    tx: &mut crate::store::Tx,
+    tx: &mut impl ChangeTx,
     actor: &str,
     shift_id: i64,
     read_version: Option<i64>,
@@ -552,23 +616,20 @@ async fn set_status(
         actor,
         now,
     };
-    if !shift_records::decide(tx, &decision).await? {
+    if !tx.decide(&decision).await? {
         return Err(ChangeError::VersionMismatch {
             current: header.version + 1,
         });
     }
-    shift_records::audit(
-        tx,
-        &AuditEntry {
+    tx.audit(&AuditEntry {
             header: &header,
             version: header.version + 1,
             action,
             after_hash: &header.content_hash,
             actor,
             detail: reason,
-            now,
-        },
-    )
+        now,
+    })
     .await?;
     Ok(Outcome::Changed { shift_id })
 }

@@ -221,6 +221,15 @@ fn write_sqlite_on(conn: &mut rusqlite::Connection, batch: &Batch) -> Result<(),
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(sqlite_error)?;
+    write_sqlite_in(&tx, batch)?;
+    tx.commit().map_err(sqlite_error)
+}
+
+/// Runs a batch inside a rusqlite transaction the caller holds.
+pub(crate) fn write_sqlite_in(
+    tx: &rusqlite::Transaction<'_>,
+    batch: &Batch,
+) -> Result<(), StoreError> {
     for (rows, ids) in &batch.deletes {
         match rows {
             ShiftRows::Segments => {
@@ -279,16 +288,16 @@ fn write_sqlite_on(conn: &mut rusqlite::Connection, batch: &Batch) -> Result<(),
             statement.execute([id]).map_err(sqlite_error)?;
         }
     }
-    tx.commit().map_err(sqlite_error)
+    Ok(())
 }
 
 /// The amendment statement is written with `$n` for both backends; rusqlite binds by position
 /// with `?n` just as well.
-fn numbered_to_anonymous(sql: &str) -> String {
+pub(crate) fn numbered_to_anonymous(sql: &str) -> String {
     sql.replace('$', "?")
 }
 
-fn insert_each(
+pub(crate) fn insert_each(
     tx: &rusqlite::Transaction<'_>,
     spec: &TableSpec,
     rows: &[Vec<Value>],

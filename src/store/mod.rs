@@ -11,6 +11,7 @@
 pub mod access;
 pub mod batch;
 pub mod bulk;
+pub(crate) mod change_tx;
 pub mod reference;
 pub mod shift_records;
 pub mod shifts;

@@ -399,26 +399,26 @@ pub struct AuditEntry<'a> {
     pub now: DateTime<Utc>,
 }
 
+/// The audit row of an entry.
+pub(crate) fn audit_row(entry: &AuditEntry<'_>) -> Vec<Value> {
+    let h = entry.header;
+    vec![
+        Value::int(h.shift_id),
+        Value::text(h.worker_id.as_str()),
+        Value::text(h.shift_ref.as_str()),
+        Value::int(entry.version),
+        Value::text(entry.action),
+        Value::text(h.content_hash.as_str()),
+        Value::text(entry.after_hash),
+        Value::text("api"),
+        Value::text(""),
+        Value::Instant(Some(entry.now)),
+        Value::text(entry.actor),
+        Value::text(entry.detail),
+    ]
+}
+
 /// Appends an audit row.
 pub async fn audit(tx: &mut Tx, entry: &AuditEntry<'_>) -> Result<(), StoreError> {
-    let h = entry.header;
-    insert_rows(
-        tx,
-        &SHIFT_AUDIT,
-        &[vec![
-            Value::int(h.shift_id),
-            Value::text(h.worker_id.as_str()),
-            Value::text(h.shift_ref.as_str()),
-            Value::int(entry.version),
-            Value::text(entry.action),
-            Value::text(h.content_hash.as_str()),
-            Value::text(entry.after_hash),
-            Value::text("api"),
-            Value::text(""),
-            Value::Instant(Some(entry.now)),
-            Value::text(entry.actor),
-            Value::text(entry.detail),
-        ]],
-    )
-    .await
+    insert_rows(tx, &SHIFT_AUDIT, &[audit_row(entry)]).await
 }
