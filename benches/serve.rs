@@ -53,17 +53,20 @@ fn write_reference(dir: &Path) {
         workers.push_str(&format!("B{w:02},Worker {w},P{w:04},CC1,12.60,\n"));
     }
     write("workers.csv", workers);
-    let mut people = String::from(
-        "person_id,name,cost_centre,document_format,contact_name,contact_email\n",
-    );
+    let mut people =
+        String::from("person_id,name,cost_centre,document_format,contact_name,contact_email\n");
     for p in 0..PEOPLE {
-        people.push_str(&format!("Q{p:02},Person {p},CC1,standard,Family {p},f{p}@example.org\n"));
+        people.push_str(&format!(
+            "Q{p:02},Person {p},CC1,standard,Family {p},f{p}@example.org\n"
+        ));
     }
     write("people.csv", people);
     let mut card = String::from("service,unit,band,ratio,rate,effective_from,effective_to,payer\n");
     for band in ["day", "night", "weekend", "bank_holiday"] {
         for (ratio, rate) in [(1, "24.00"), (2, "14.00")] {
-            card.push_str(&format!("PERSONAL_CARE,hour,{band},{ratio},{rate},2020-01-01,,\n"));
+            card.push_str(&format!(
+                "PERSONAL_CARE,hour,{band},{ratio},{rate},2020-01-01,,\n"
+            ));
         }
     }
     write("rate-card.csv", card);
@@ -92,7 +95,9 @@ fn serve(url: &str, dir: &Path) -> (Serving, String) {
         .expect("start tms serve");
     let stdout = child.stdout.take().expect("stdout");
     let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).expect("address line");
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("address line");
     let address = line
         .trim()
         .rsplit(' ')
@@ -103,7 +108,10 @@ fn serve(url: &str, dir: &Path) -> (Serving, String) {
 }
 
 struct Run {
+    /// Acknowledged while measuring.
     acknowledged: u64,
+    /// Acknowledged at any time, warm-up included.
+    every_ack: u64,
     errors: u64,
     latencies: Vec<Duration>,
     elapsed: Duration,
@@ -122,7 +130,7 @@ async fn load(base: &str, tokens: &[String], seconds: u64) -> Run {
         let (measuring, stop) = (measuring.clone(), stop.clone());
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
-            let (mut acknowledged, mut errors) = (0_u64, 0_u64);
+            let (mut acknowledged, mut errors, mut every_ack) = (0_u64, 0_u64, 0_u64);
             let start = chrono::NaiveDate::from_ymd_opt(2026, 1, 5)
                 .expect("date")
                 .and_hms_opt(0, 0, 0)
@@ -160,6 +168,7 @@ async fn load(base: &str, tokens: &[String], seconds: u64) -> Run {
                 };
                 let took = sent.elapsed();
                 n += 1;
+                every_ack += u64::from(ok);
                 if measuring.load(Ordering::Relaxed) {
                     latencies.push(took);
                     if ok {
@@ -169,7 +178,7 @@ async fn load(base: &str, tokens: &[String], seconds: u64) -> Run {
                     }
                 }
             }
-            (latencies, acknowledged, errors)
+            (latencies, acknowledged, errors, every_ack)
         }));
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -181,12 +190,14 @@ async fn load(base: &str, tokens: &[String], seconds: u64) -> Run {
     stop.store(true, Ordering::Relaxed);
     let mut run = Run {
         acknowledged: 0,
+        every_ack: 0,
         errors: 0,
         latencies: Vec::new(),
         elapsed,
     };
     for task in tasks {
-        let (latencies, acknowledged, errors) = task.await.expect("client");
+        let (latencies, acknowledged, errors, every_ack) = task.await.expect("client");
+        run.every_ack += every_ack;
         run.latencies.extend(latencies);
         run.acknowledged += acknowledged;
         run.errors += errors;
@@ -225,14 +236,25 @@ async fn bench(label: &str, url: &str, seconds: u64) {
     tms(url, dir.path(), &["migrate"]);
     for kind in ["cost-centres", "services", "workers", "people", "rate-card"] {
         let file = dir.path().join(format!("{kind}.csv"));
-        tms(url, dir.path(), &["import", kind, file.to_str().expect("path")]);
+        tms(
+            url,
+            dir.path(),
+            &["import", kind, file.to_str().expect("path")],
+        );
     }
     let tokens: Vec<String> = (0..CLIENTS)
         .map(|w| {
             let out = tms(
                 url,
                 dir.path(),
-                &["token", "create", "--role", "worker", "--subject", &format!("B{w:02}")],
+                &[
+                    "token",
+                    "create",
+                    "--role",
+                    "worker",
+                    "--subject",
+                    &format!("B{w:02}"),
+                ],
             );
             out.lines()
                 .find(|l| l.starts_with("tms_"))
@@ -244,8 +266,13 @@ async fn bench(label: &str, url: &str, seconds: u64) {
     let run = load(&base, &tokens, seconds).await;
     let rate = run.acknowledged as f64 / run.elapsed.as_secs_f64();
     let stored = stored_shifts(url).await;
+    let check = if stored == run.every_ack as i64 {
+        "every acknowledged shift is stored".to_owned()
+    } else {
+        format!("MISMATCH: {} acknowledged, {stored} stored", run.every_ack)
+    };
     println!(
-        "{label}: {CLIENTS} clients, {:.1} s: {} submissions acknowledged ({rate:.0}/s), {} errors; latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; {stored} shifts stored (warm-up included)",
+        "{label}: {CLIENTS} clients, {:.1} s: {} submissions acknowledged ({rate:.0}/s), {} errors; latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; {check}",
         run.elapsed.as_secs_f64(),
         run.acknowledged,
         run.errors,
@@ -274,10 +301,12 @@ async fn main() {
         let cut = server.rfind('/').expect("a database URL has a path");
         let url = format!("{}/{name}", &server[..cut]);
         bench("PostgreSQL", &url, seconds).await;
-        sqlx::query(sqlx::AssertSqlSafe(format!("drop database {name} with (force)")))
-            .execute(&mut admin)
-            .await
-            .ok();
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "drop database {name} with (force)"
+        )))
+        .execute(&mut admin)
+        .await
+        .ok();
     } else {
         println!("PostgreSQL: not run; set TMS_BENCH_DATABASE_URL=postgres://user@host:port/db");
     }

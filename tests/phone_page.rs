@@ -146,7 +146,19 @@ fn phone_page(db: &TestDatabase, dir: &Path) {
         (90, 60, 60, 60),
         "an hour shared by A and B (ratio 2), then half an hour with A alone:\n{charges}"
     );
+    let log_path = server.log.clone();
     drop(server);
+    // Requests are logged by route, and no log line carries a token or a sign-in code.
+    let log = std::fs::read_to_string(log_path).expect("server log");
+    assert!(
+        log.contains("\"route\":\"/shifts/new\""),
+        "requests are logged by route:\n{log}"
+    );
+    let code = link.rsplit('/').next().expect("a code");
+    for secret in [worker_token, manager_token, code] {
+        let secret_part = secret.rsplit('_').next().expect("a secret");
+        assert!(!log.contains(secret_part), "a secret reached the log");
+    }
 }
 
 /// Whether Node, its packages and Chromium are here; if not, says why (and fails under CI).

@@ -151,13 +151,20 @@ pub fn app(state: Arc<AppState>) -> Router {
     for (endpoint, handler) in api::routes().into_iter().chain(pages::routes()) {
         router = router.route(endpoint.path, handler);
     }
-    let trace = TraceLayer::new_for_http().make_span_with(|request: &Request| {
-        let route = request
-            .extensions()
-            .get::<MatchedPath>()
-            .map_or("unmatched", MatchedPath::as_str);
-        tracing::info_span!("request", method = %request.method(), route)
-    });
+    let trace = TraceLayer::new_for_http()
+        .make_span_with(|request: &Request| {
+            let route = request
+                .extensions()
+                .get::<MatchedPath>()
+                .map_or("unmatched", MatchedPath::as_str);
+            tracing::info_span!("request", method = %request.method(), route)
+        })
+        .on_request(())
+        .on_response(
+            tower_http::trace::DefaultOnResponse::new()
+                .level(tracing::Level::INFO)
+                .latency_unit(tower_http::LatencyUnit::Micros),
+        );
     router
         .fallback(|| async { problem::Problem::not_found() })
         .layer(DefaultBodyLimit::max(server.upload_limit_bytes))

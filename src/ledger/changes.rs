@@ -420,20 +420,13 @@ async fn apply_all(
 }
 
 /// The first overlap between the shift's segments and the worker's other live shifts.
-async fn check_overlaps(
-    tx: &mut impl ChangeTx,
-    shift: &AcceptedShift,
-) -> Result<(), ChangeError> {
+async fn check_overlaps(tx: &mut impl ChangeTx, shift: &AcceptedShift) -> Result<(), ChangeError> {
     let candidate = &shift.candidate;
     let (first, last) = super::span(candidate);
     let worker_id = candidate.draft.worker_id.as_str();
-    let nearby = tx.segments_overlapping(
-        worker_id,
-        candidate.draft.shift_ref.as_str(),
-        first,
-        last,
-    )
-    .await?;
+    let nearby = tx
+        .segments_overlapping(worker_id, candidate.draft.shift_ref.as_str(), first, last)
+        .await?;
     for (i, record) in candidate.records.iter().enumerate() {
         let iv = record.draft.interval;
         let (start, end) = (iv.start.timestamp(), iv.end.timestamp());
@@ -482,8 +475,9 @@ async fn submit(
     }
     let draft = &shift.candidate.draft;
     tx.lock_worker(draft.worker_id.as_str()).await?;
-    if let Some(shift_id) =
-        tx.shift_id_by_ref(draft.worker_id.as_str(), draft.shift_ref.as_str()).await?
+    if let Some(shift_id) = tx
+        .shift_id_by_ref(draft.worker_id.as_str(), draft.shift_ref.as_str())
+        .await?
     {
         return Err(ChangeError::RefTaken {
             worker_id: draft.worker_id.to_string(),
@@ -508,7 +502,8 @@ async fn submit(
         &[shift_id],
     );
     tx.write_batch(&batch).await?;
-    let header = tx.header(shift_id)
+    let header = tx
+        .header(shift_id)
         .await?
         .ok_or_else(|| StoreError::Corrupt(format!("shift {shift_id} vanished after insert")))?;
     let record = shift_records::ShiftRecord {
@@ -536,9 +531,7 @@ async fn read_for_change(
     shift_id: i64,
     read_version: Option<i64>,
 ) -> Result<ShiftHeader, ChangeError> {
-    let header = tx.header(shift_id)
-        .await?
-        .ok_or(ChangeError::NotFound)?;
+    let header = tx.header(shift_id).await?.ok_or(ChangeError::NotFound)?;
     tx.lock_worker(&header.worker_id).await?;
     match read_version {
         Some(v) if v != header.version => Err(ChangeError::VersionMismatch {
@@ -622,12 +615,12 @@ async fn set_status(
         });
     }
     tx.audit(&AuditEntry {
-            header: &header,
-            version: header.version + 1,
-            action,
-            after_hash: &header.content_hash,
-            actor,
-            detail: reason,
+        header: &header,
+        version: header.version + 1,
+        action,
+        after_hash: &header.content_hash,
+        actor,
+        detail: reason,
         now,
     })
     .await?;

@@ -275,10 +275,10 @@ pub(crate) fn write_sqlite_in(
         check_amended(amend, updated as u64)?;
     }
     for (spec, rows) in &batch.inserts {
-        insert_each(&tx, spec, rows, "")?;
+        insert_each(tx, spec, rows, "")?;
     }
     for (spec, rows) in &batch.upserts {
-        insert_each(&tx, spec, rows, &spec.upsert_suffix())?;
+        insert_each(tx, spec, rows, &spec.upsert_suffix())?;
     }
     {
         let mut statement = tx

@@ -6,14 +6,16 @@
 use chrono::{DateTime, Utc};
 use rusqlite::OptionalExtension;
 
+use super::StoreError;
 use super::Tx;
-use super::batch::{Batch, insert_each, numbered_to_anonymous, sqlite_error, write_in, write_sqlite_in};
+use super::batch::{
+    Batch, insert_each, numbered_to_anonymous, sqlite_error, write_in, write_sqlite_in,
+};
 use super::bulk::{Value, instant_seconds};
 use super::shift_records::{
     self, AuditEntry, Decision, NearbySegment, ShiftHeader, StoredResponse, audit_row,
 };
 use super::shifts::SHIFT_AUDIT;
-use super::StoreError;
 
 /// What a shift change reads and writes inside its transaction.
 pub(crate) trait ChangeTx {

@@ -159,7 +159,11 @@ impl Api {
             .send()
             .await
             .expect("sign in");
-        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{caller} signs in");
+        assert_eq!(
+            response.status(),
+            StatusCode::SEE_OTHER,
+            "{caller} signs in"
+        );
         let cookie = response
             .headers()
             .get("set-cookie")
@@ -167,7 +171,10 @@ impl Api {
             .and_then(|v| v.split(';').next())
             .expect("a session cookie")
             .to_owned();
-        let secret = cookie.split_once('=').map(|(_, s)| s.to_owned()).unwrap_or_default();
+        let secret = cookie
+            .split_once('=')
+            .map(|(_, s)| s.to_owned())
+            .unwrap_or_default();
         let csrf = tms::domain::access::digest(&format!("csrf:{secret}"));
         (cookie, csrf)
     }

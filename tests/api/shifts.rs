@@ -541,3 +541,37 @@ async fn a_bulk_upload_is_a_csv_import(db: &TestDb) {
     assert_eq!(status, StatusCode::FORBIDDEN);
     api.stop().await;
 }
+
+on_both!(each_token_is_rate_limited);
+async fn each_token_is_rate_limited(db: &TestDb) {
+    let api = Api::start_with(db, |s| {
+        s.server.rate_limit_per_second = 1;
+        s.server.rate_limit_burst = 3;
+    })
+    .await;
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        statuses.push(
+            api.send("worker", Method::GET, "/api/v1/me", &[], None)
+                .await,
+        );
+    }
+    let codes: Vec<u16> = statuses.iter().map(|r| r.status.as_u16()).collect();
+    assert_eq!(codes, [200, 200, 200, 429]);
+    assert!(
+        statuses[3]
+            .header("retry-after")
+            .parse::<u64>()
+            .is_ok_and(|s| s >= 1)
+    );
+    assert_eq!(
+        statuses[3].header("content-type"),
+        "application/problem+json"
+    );
+    // Another token has its own allowance.
+    let other = api
+        .send("manager", Method::GET, "/api/v1/me", &[], None)
+        .await;
+    assert_eq!(other.status, StatusCode::OK);
+    api.stop().await;
+}
