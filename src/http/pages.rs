@@ -27,6 +27,8 @@ use crate::store::shift_records::{ShiftRecord, list_shifts};
 
 /// Most segments one form offers.
 const FORM_SEGMENTS_MAX: usize = 12;
+/// Shifts waiting for approval shown at once.
+const APPROVALS_SHOWN: u32 = 200;
 /// Recent shifts shown on the worker's page.
 const RECENT_SHIFTS: u32 = 20;
 /// The stylesheet.
@@ -333,12 +335,7 @@ fn status_badge(status: &str) -> Markup {
     html! { span class=(format!("status status-{status}")) { (words) } }
 }
 
-fn people_names(
-    state: &AppState,
-    reference: &crate::store::reference::ReferenceData,
-    people: &str,
-) -> String {
-    let _ = state;
+fn people_names(reference: &crate::store::reference::ReferenceData, people: &str) -> String {
     let names: Vec<String> = people
         .split(';')
         .filter(|p| !p.is_empty())
@@ -370,13 +367,38 @@ fn shift_summary(
         }
         ul {
             @for s in &record.segments {
-                li { (local_time(state, s.start_utc)) "–" (local_time(state, s.end_utc)) " " (s.service_code) ": " (people_names(state, reference, &s.people)) }
+                li { (local_time(state, s.start_utc)) "–" (local_time(state, s.end_utc)) " " (s.service_code) ": " (people_names(reference, &s.people)) }
             }
         }
         @if !h.decision_reason.is_empty() {
             p class="reason" { "Reason: " (h.decision_reason) }
         }
     }
+}
+
+/// The shifts of a listing in the caller's scope, with the reference data to show them.
+async fn listed(
+    state: &AppState,
+    caller: &PageCaller,
+    query: &ListQuery,
+) -> Result<
+    (
+        Vec<ShiftRecord>,
+        Arc<crate::store::reference::ReferenceData>,
+    ),
+    Response,
+> {
+    let filter =
+        scoped_filter(state, &caller.principal, query).map_err(|p| problem_page(caller, &p))?;
+    let records = list_shifts(&state.store, &filter)
+        .await
+        .map_err(|e| Problem::from(e).into_response())?;
+    let reference = state
+        .reference
+        .get(&state.store)
+        .await
+        .map_err(|e| Problem::from(e).into_response())?;
+    Ok((records, reference))
 }
 
 async fn my_shifts(
@@ -396,23 +418,13 @@ async fn my_shifts(
         }
         _ => return Redirect::to(landing(&caller.principal)).into_response(),
     }
-    let filter = match scoped_filter(
-        &state,
-        &caller.principal,
-        &ListQuery {
-            limit: Some(RECENT_SHIFTS),
-            ..ListQuery::default()
-        },
-    ) {
-        Ok(filter) => filter,
-        Err(problem) => return problem_page(&caller, &problem),
+    let query_recent = ListQuery {
+        limit: Some(RECENT_SHIFTS),
+        ..ListQuery::default()
     };
-    let (records, reference) = match (
-        list_shifts(&state.store, &filter).await,
-        state.reference.get(&state.store).await,
-    ) {
-        (Ok(records), Ok(reference)) => (records, reference),
-        (Err(e), _) | (_, Err(e)) => return Problem::from(e).into_response(),
+    let (records, reference) = match listed(&state, &caller, &query_recent).await {
+        Ok(listed) => listed,
+        Err(response) => return response,
     };
     let notice = match query.get("done").map(String::as_str) {
         Some("recorded") => Some("Shift recorded. It is waiting for approval."),
@@ -621,7 +633,6 @@ fn plain_words(reason: &str) -> String {
 }
 
 fn shift_form_page(
-    state: &AppState,
     reference: &crate::store::reference::ReferenceData,
     caller: &PageCaller,
     form: &ShiftForm,
@@ -765,7 +776,6 @@ fn shift_form_page(
         }
         p { a href="/shifts" { "Back to your shifts" } }
     };
-    let _ = state;
     page(title, Some(caller), content)
 }
 
@@ -800,14 +810,7 @@ async fn new_shift(State(state): State<Arc<AppState>>, caller: PageCaller) -> Re
     };
     html_response(
         StatusCode::OK,
-        shift_form_page(
-            &state,
-            &reference,
-            &caller,
-            &form,
-            "/shifts",
-            "Record a shift",
-        ),
+        shift_form_page(&reference, &caller, &form, "/shifts", "Record a shift"),
     )
 }
 
@@ -844,7 +847,7 @@ where
         });
         return html_response(
             StatusCode::OK,
-            shift_form_page(state, &reference, caller, &form, action, title),
+            shift_form_page(&reference, caller, &form, action, title),
         );
     }
     let outcome = match form.submission() {
@@ -871,7 +874,6 @@ where
             html_response(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 shift_form_page(
-                    state,
                     &reference,
                     caller,
                     &form,
@@ -938,7 +940,6 @@ async fn edit_shift(
     html_response(
         StatusCode::OK,
         shift_form_page(
-            &state,
             &reference,
             &caller,
             &form,
@@ -995,25 +996,14 @@ async fn approvals(
             "Approvals are for managers and finance.",
         );
     }
-    let filter = scoped_filter(
-        &state,
-        &caller.principal,
-        &ListQuery {
-            status: Some("submitted".into()),
-            limit: Some(200),
-            ..ListQuery::default()
-        },
-    );
-    let filter = match filter {
-        Ok(filter) => filter,
-        Err(problem) => return problem_page(&caller, &problem),
+    let waiting = ListQuery {
+        status: Some("submitted".into()),
+        limit: Some(APPROVALS_SHOWN),
+        ..ListQuery::default()
     };
-    let (records, reference) = match (
-        list_shifts(&state.store, &filter).await,
-        state.reference.get(&state.store).await,
-    ) {
-        (Ok(records), Ok(reference)) => (records, reference),
-        (Err(e), _) | (_, Err(e)) => return Problem::from(e).into_response(),
+    let (records, reference) = match listed(&state, &caller, &waiting).await {
+        Ok(listed) => listed,
+        Err(response) => return response,
     };
     let notice = match query.get("done").map(String::as_str) {
         Some("approved") => Some("Shift approved."),

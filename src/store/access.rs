@@ -147,6 +147,21 @@ pub async fn authenticate(
     }
 }
 
+/// The principal of a token id, while the token is live.
+async fn principal_of(
+    store: &Store,
+    token_id: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<Option<Principal>, StoreError> {
+    let Some(token_id) = token_id else {
+        return Ok(None);
+    };
+    match live_token(store, &token_id, now).await? {
+        Some(row) => row.principal().map(Some),
+        None => Ok(None),
+    }
+}
+
 /// Starts a phone-page session for a token; returns the cookie secret.
 pub async fn create_session(
     store: &Store,
@@ -180,13 +195,7 @@ pub async fn session_principal(
         .bind(instant_seconds(&now))
         .fetch_optional(pool)
         .await?);
-    let Some(token_id) = token_id else {
-        return Ok(None);
-    };
-    match live_token(store, &token_id, now).await? {
-        Some(row) => row.principal().map(Some),
-        None => Ok(None),
-    }
+    principal_of(store, token_id, now).await
 }
 
 /// Ends a session.
@@ -235,11 +244,5 @@ pub async fn use_sign_in_link(
         .bind(instant_seconds(&now))
         .fetch_optional(pool)
         .await?);
-    let Some(token_id) = token_id else {
-        return Ok(None);
-    };
-    match live_token(store, &token_id, now).await? {
-        Some(row) => row.principal().map(Some),
-        None => Ok(None),
-    }
+    principal_of(store, token_id, now).await
 }
