@@ -37,7 +37,8 @@ pub struct SegmentSubmission {
 }
 
 /// Miles may come as a JSON number or a string; either way they are checked as the text the
-/// shift file would carry, so `2.5` and `"2.5"` are the same.
+/// shift file would carry, so `2.5` and `"2.5"` are the same. Numbers keep the digits they were
+/// sent with (serde_json's `arbitrary_precision`): a number never passes through a float.
 fn miles_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
     match serde_json::Value::deserialize(deserializer)? {
         serde_json::Value::Null => Ok(String::new()),

@@ -575,3 +575,80 @@ async fn each_token_is_rate_limited(db: &TestDb) {
     assert_eq!(other.status, StatusCode::OK);
     api.stop().await;
 }
+
+on_both!(secrets_are_stored_only_as_digests_and_keys_are_forgotten);
+async fn secrets_are_stored_only_as_digests_and_keys_are_forgotten(db: &TestDb) {
+    let api = Api::start(db).await;
+    let created = api
+        .submit(
+            "worker",
+            "k",
+            &shift(None, "2026-10-06T09:00", "2026-10-06T10:00", &["A"]),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    let (cookie, _) = api.sign_in("worker").await;
+    let session_secret = cookie.split_once('=').expect("cookie").1.to_owned();
+    let token_secret = api.tokens["worker"]
+        .rsplit('_')
+        .next()
+        .expect("secret")
+        .to_owned();
+    let dump = |table: &'static str| {
+        let sql = format!("select * from {table}");
+        let store = db.store.clone();
+        async move {
+            let rows: Vec<String> = match &store {
+                tms::store::Store::Sqlite(pool) => {
+                    use sqlx::Row;
+                    sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .fetch_all(pool)
+                        .await
+                        .expect("rows")
+                        .iter()
+                        .flat_map(|r| {
+                            (0..r.len())
+                                .filter_map(|i| r.try_get::<String, _>(i).ok())
+                                .collect::<Vec<_>>()
+                        })
+                        .collect()
+                }
+                tms::store::Store::Postgres(pool) => {
+                    use sqlx::Row;
+                    sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .fetch_all(pool)
+                        .await
+                        .expect("rows")
+                        .iter()
+                        .flat_map(|r| {
+                            (0..r.len())
+                                .filter_map(|i| r.try_get::<String, _>(i).ok())
+                                .collect::<Vec<_>>()
+                        })
+                        .collect()
+                }
+            };
+            rows
+        }
+    };
+    let mut stored = dump("api_token").await;
+    stored.extend(dump("web_session").await);
+    assert!(stored.iter().any(|v| v.len() == 64), "digests are stored");
+    for secret in [&token_secret, &session_secret] {
+        assert!(
+            !stored.iter().any(|v| v.contains(secret.as_str())),
+            "a secret is stored as it is"
+        );
+    }
+    // Keys older than the retention are forgotten; a retry after that is a new request.
+    assert_eq!(db.count("idempotency_key").await, 1);
+    let pruned = tms::store::shift_records::prune_responses(
+        &db.store,
+        chrono::Utc::now() + chrono::Duration::seconds(1),
+    )
+    .await
+    .expect("prune");
+    assert_eq!(pruned, 1);
+    assert_eq!(db.count("idempotency_key").await, 0);
+    api.stop().await;
+}
