@@ -187,10 +187,27 @@ pub async fn session_principal(
     secret: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<Principal>, StoreError> {
+    principal_by_secret(
+        store,
+        include_str!("../../sql/session_token.sql"),
+        secret,
+        now,
+    )
+    .await
+}
+
+/// Runs `sql` (which takes a secret's digest and the time, and returns a token id) for a secret
+/// of the shape tms hands out, and gives the principal of that token while it is live.
+async fn principal_by_secret(
+    store: &Store,
+    sql: &'static str,
+    secret: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Principal>, StoreError> {
     if secret.len() != 64 || !secret.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Ok(None);
     }
-    let token_id: Option<String> = on_pool!(store, pool => sqlx::query_scalar(include_str!("../../sql/session_token.sql"))
+    let token_id: Option<String> = on_pool!(store, pool => sqlx::query_scalar(sql)
         .bind(digest(secret))
         .bind(instant_seconds(&now))
         .fetch_optional(pool)
@@ -236,13 +253,11 @@ pub async fn use_sign_in_link(
     code: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<Principal>, StoreError> {
-    if code.len() != 64 || !code.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Ok(None);
-    }
-    let token_id: Option<String> = on_pool!(store, pool => sqlx::query_scalar(include_str!("../../sql/use_sign_in_link.sql"))
-        .bind(digest(code))
-        .bind(instant_seconds(&now))
-        .fetch_optional(pool)
-        .await?);
-    principal_of(store, token_id, now).await
+    principal_by_secret(
+        store,
+        include_str!("../../sql/use_sign_in_link.sql"),
+        code,
+        now,
+    )
+    .await
 }
