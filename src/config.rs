@@ -31,6 +31,46 @@ pub struct Settings {
     pub import: ImportSettings,
     pub server: ServerSettings,
     pub api: ApiSettings,
+    pub runner: RunnerSettings,
+    pub email: EmailSettings,
+}
+
+/// The nightly pipeline: its inbox, schedule, lease and partitions.
+#[derive(Clone, Debug, Deserialize)]
+pub struct RunnerSettings {
+    /// CSV files dropped here are ingested each night; `done/` and `rejects/` are inside it.
+    pub inbox_dir: PathBuf,
+    /// A file changed more recently than this waits for the next run (it may still be arriving).
+    pub settle_seconds: u64,
+    /// Cron pattern (minute hour day month weekday) in the provider's zone.
+    pub schedule: String,
+    /// Whether `tms serve` runs the schedule itself.
+    pub in_serve: bool,
+    /// Missed nights caught up at most.
+    pub catch_up_days: u32,
+    /// Days after a period's last day before its period steps run.
+    pub period_close_days: i64,
+    /// How long the run lease and a partition claim last without renewal.
+    pub lease_seconds: i64,
+    /// Whether the run itself works on partitions or leaves them all to `tms worker`.
+    pub local_partitions: bool,
+    /// Finance addresses the run report is emailed to.
+    pub report_to: Vec<String>,
+}
+
+/// How email leaves the outbox.
+#[derive(Clone, Debug, Deserialize)]
+pub struct EmailSettings {
+    /// `file` writes each message to `outbox_dir` as MESSAGE-ID.eml; `smtp` sends to `smtp_url`.
+    pub transport: String,
+    pub outbox_dir: PathBuf,
+    /// e.g. smtp://mail.example.org:587?tls=required (credentials from TMS_EMAIL__SMTP_URL).
+    pub smtp_url: String,
+    pub smtp_timeout_seconds: u64,
+    /// The sender, e.g. "Care Finance <finance@example.org>".
+    pub from: String,
+    /// The domain part of every Message-ID tms makes.
+    pub message_id_domain: String,
 }
 
 /// `tms serve`: where it listens and how it protects itself.
@@ -122,12 +162,30 @@ impl Settings {
                 .separator("__")
                 .list_separator(",")
                 .with_list_parse_key("bands.precedence")
+                .with_list_parse_key("runner.report_to")
                 .try_parsing(true),
         );
         let settings: Settings = builder.build()?.try_deserialize()?;
         settings.zone()?;
         settings.band_rules()?;
+        settings.schedule()?;
+        if !matches!(settings.email.transport.as_str(), "file" | "smtp") {
+            return Err(ConfigError::Invalid {
+                key: "email.transport",
+                reason: format!("{:?}: use file or smtp", settings.email.transport),
+            });
+        }
         Ok(settings)
+    }
+
+    /// When the nightly pipeline is due.
+    pub fn schedule(&self) -> Result<crate::pipeline::schedule::Schedule, ConfigError> {
+        crate::pipeline::schedule::Schedule::parse(&self.runner.schedule, self.zone()?.tz()).map_err(
+            |e| ConfigError::Invalid {
+                key: "runner.schedule",
+                reason: e.to_string(),
+            },
+        )
     }
 
     /// The provider's time zone.

@@ -64,6 +64,8 @@ pub struct ShiftImportOptions {
     pub approve: bool,
     /// Where `rejects/<file>.rejects.csv` is written.
     pub output_dir: PathBuf,
+    /// The nightly ingest step importing the file, if any.
+    pub job_run_id: Option<i64>,
 }
 
 /// What a shift import did.
@@ -75,7 +77,7 @@ pub struct ShiftImportSummary {
     pub reject_report: Option<PathBuf>,
 }
 
-fn sha256_of(path: &Path) -> Result<String, FileError> {
+pub fn sha256_of(path: &Path) -> Result<String, FileError> {
     let file = display_name(path);
     let mut handle = std::fs::File::open(path).map_err(|source| FileError::Io {
         file: file.clone(),
@@ -112,7 +114,8 @@ pub async fn import_shifts(
 ) -> Result<ShiftImportSummary, ImportError> {
     let mut input = CsvInput::open(path, &SHIFT_COLUMNS)?;
     let file = input.file().to_owned();
-    let import_file_id = open_import_file(store, "shifts", &file, &sha256_of(path)?).await?;
+    let import_file_id =
+        open_import_file(store, "shifts", &file, &sha256_of(path)?, options.job_run_id).await?;
     clear_rejects(store, import_file_id).await?;
     let mut staging = Staging::open(store, import_file_id).await?;
     let zone = reference.ctx.zone;

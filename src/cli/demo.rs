@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use super::{ExitStatus, import, open_store, reference};
+use super::{ExitStatus, open_store, reference};
 use crate::calendar::Period;
 use crate::config::Settings;
 use crate::demo::{DemoSpec, generate};
@@ -64,25 +64,42 @@ pub async fn run(settings: &Settings, args: DemoArgs) -> anyhow::Result<ExitStat
         dir.display()
     );
 
-    let store = open_store(settings).await?;
-    for (kind, path) in &files.reference {
-        let status = import(&store, settings, kind, path).await?;
-        anyhow::ensure!(
-            status == ExitStatus::Ok,
-            "the demo's {kind} file was not imported cleanly"
-        );
-    }
-    let mut rejected_files = Vec::new();
-    for path in &files.shifts {
-        let status = import(&store, settings, "shifts", path).await?;
-        if status == ExitStatus::Rejected {
-            rejected_files.push(crate::capture::csv_input::display_name(path));
-        }
-    }
-
     let last = (0..args.months.saturating_sub(1))
         .fold(args.from, |p, _| p.next())
         .last_day();
+    // The files go through the inbox and the nightly pipeline, as a provider's would.
+    let mut run_settings = settings.clone();
+    run_settings.runner.settle_seconds = 0;
+    let inbox = &run_settings.runner.inbox_dir;
+    std::fs::create_dir_all(inbox)
+        .with_context(|| format!("creating the inbox {}", inbox.display()))?;
+    for path in files.reference.iter().map(|(_, p)| p).chain(&files.shifts) {
+        let target = inbox.join(path.file_name().unwrap_or_default());
+        std::fs::copy(path, &target)
+            .with_context(|| format!("copying {} to the inbox", path.display()))?;
+    }
+    println!("Files copied to the inbox {}; running the nightly pipeline for {last}", inbox.display());
+    println!();
+    let store = open_store(settings).await?;
+    let request = crate::pipeline::RunRequest {
+        business_date: last,
+        only: None,
+        // Running the demo again re-runs every step rather than finding the night done.
+        force: crate::pipeline::Step::ALL.to_vec(),
+        dry_run: false,
+    };
+    let outcome = crate::pipeline::run(&store, &run_settings, &request).await?;
+    let status = super::run::print_outcome(&outcome);
+    anyhow::ensure!(
+        status == ExitStatus::Ok,
+        "the demo's nightly run did not finish cleanly"
+    );
+    let rejected_files: Vec<String> = files
+        .shifts
+        .iter()
+        .map(|p| crate::capture::csv_input::display_name(p))
+        .collect();
+
     let reference = reference(&store, settings).await?;
     let (lines, _) = charge_lines(&store, &reference, first, last, None).await?;
     print_charges_per_person(&lines);
@@ -98,6 +115,7 @@ pub async fn run(settings: &Settings, args: DemoArgs) -> anyhow::Result<ExitStat
     all.write(Format::Table, &mut std::io::stdout().lock())?;
     println!();
     println!("Next: tms report charges --from {first} --to {last} --format table");
+    println!("      tms run nightly   (each night; see the README for scheduling)");
     println!("      tms report allocation --period {}", args.from);
     store.close().await;
     Ok(ExitStatus::Ok)

@@ -2,6 +2,7 @@
 //! listed in [`ExitStatus`] and the README.
 
 pub mod demo;
+pub mod run;
 pub mod serve;
 
 use std::io::{IsTerminal, Write};
@@ -35,6 +36,10 @@ pub enum ExitStatus {
     Rejected = 3,
     /// The input file was refused as a whole; nothing from it was imported.
     Refused = 4,
+    /// Another process is running the pipeline; this one did nothing.
+    AlreadyRunning = 5,
+    /// Every step asked for had already been done; nothing ran.
+    AlreadyDone = 6,
 }
 
 impl From<ExitStatus> for ExitCode {
@@ -90,7 +95,12 @@ pub enum Command {
     Report(ReportCommand),
     /// Generate a synthetic provider, import it with the same commands a user runs, and summarise.
     Demo(demo::DemoArgs),
-    /// Serve the API v1 and the phone page until stopped (Ctrl-C or SIGTERM).
+    /// Run the nightly pipeline (`nightly`) or one of its steps, under the run lease.
+    Run(run::RunArgs),
+    /// Work on partitions of pipeline steps (several processes, on one machine or many).
+    Worker(run::WorkerArgs),
+    /// Serve the API v1 and the phone page until stopped (Ctrl-C or SIGTERM), running the
+    /// nightly pipeline on its schedule.
     Serve(serve::ServeArgs),
     /// Create, list and revoke API tokens, and make sign-in links.
     #[command(subcommand)]
@@ -136,7 +146,7 @@ pub enum ReportCommand {
     },
 }
 
-fn parse_date_arg(raw: &str) -> Result<NaiveDate, String> {
+pub(crate) fn parse_date_arg(raw: &str) -> Result<NaiveDate, String> {
     parse_date(raw).map_err(|e| e.to_string())
 }
 
@@ -250,6 +260,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             result
         }
         Command::Demo(args) => demo::run(&settings, args).await,
+        Command::Run(args) => run::run_command(&settings, args).await,
+        Command::Worker(args) => run::worker_command(&settings, args).await,
         Command::Serve(args) => serve::serve(settings, args).await,
         Command::Token(command) => serve::token(settings, command).await,
     }
@@ -267,6 +279,7 @@ pub async fn import(
         let options = ShiftImportOptions {
             approve: settings.import.auto_approve,
             output_dir: settings.paths.output_dir.clone(),
+            job_run_id: None,
         };
         let bar = progress_bar(None);
         let result = import_shifts(store, &reference, file, &options, &bar).await;

@@ -56,6 +56,14 @@ pub async fn serve(settings: Settings, args: ServeArgs) -> anyhow::Result<ExitSt
     let listen = args
         .listen
         .unwrap_or_else(|| settings.server.listen.clone());
+    let (stop_schedule, stopped) = tokio::sync::watch::channel(false);
+    let scheduler = settings.runner.in_serve.then(|| {
+        tokio::spawn(super::run::scheduler(
+            store.clone(),
+            settings.clone(),
+            stopped,
+        ))
+    });
     let state = AppState::new(store.clone(), settings)
         .await
         .context("loading reference data")?;
@@ -66,6 +74,11 @@ pub async fn serve(settings: Settings, args: ServeArgs) -> anyhow::Result<ExitSt
     println!("tms serve: listening on http://{address}");
     tracing::info!(%address, "serving");
     server.run(shutdown_signal()).await?;
+    let _ = stop_schedule.send(true);
+    if let Some(scheduler) = scheduler {
+        // A run in progress finishes its step; anything interrupted resumes next time.
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(30), scheduler).await;
+    }
     store.close().await;
     Ok(ExitStatus::Ok)
 }

@@ -769,6 +769,7 @@ async fn upload(
     let options = ShiftImportOptions {
         approve: state.settings.import.auto_approve,
         output_dir: state.settings.paths.output_dir.clone(),
+        job_run_id: None,
     };
     let summary = import_shifts(
         &state.store,

@@ -282,8 +282,29 @@ pub async fn recost_marked(
     store: &Store,
     reference: &ReferenceData,
 ) -> Result<RecostCounts, StoreError> {
+    recost_scoped(store, reference, &RecostScope::default()).await
+}
+
+/// Which marked shifts a recosting pass takes, and the claim its writes are fenced by.
+#[derive(Clone, Debug, Default)]
+pub struct RecostScope<'a> {
+    /// Only shifts of workers in this cost centre (`""`: workers not known).
+    pub cost_centre: Option<&'a str>,
+    /// Every batch first extends this claim by the duration, and fails if it was lost.
+    pub fence: Option<(&'a crate::store::runs::PartitionClaim, chrono::Duration)>,
+}
+
+/// Recosts the marked shifts in `scope`, in batches, and clears their marks.
+pub async fn recost_scoped(
+    store: &Store,
+    reference: &ReferenceData,
+    scope: &RecostScope<'_>,
+) -> Result<RecostCounts, StoreError> {
     let mut counts = RecostCounts::default();
-    let mut stream = shifts_to_cost(store);
+    let mut stream = match scope.cost_centre {
+        Some(centre) => crate::store::shifts::shifts_to_cost_in_centre(store, centre),
+        None => shifts_to_cost(store),
+    };
     let mut batch: Vec<(i64, CostCentreId, CostedShift)> = Vec::new();
     let mut batch_segments = 0;
     let mut current: Option<(i64, ShiftDraft)> = None;
@@ -296,7 +317,7 @@ pub async fn recost_marked(
             batch_segments += draft.segments.len();
             cost_into(reference, id, draft, &mut batch, &mut counts);
             if batch_segments >= COSTING_BATCH_SEGMENTS {
-                write_recosted(store, std::mem::take(&mut batch), &mut counts).await?;
+                write_recosted(store, std::mem::take(&mut batch), scope, &mut counts).await?;
                 batch_segments = 0;
             }
         }
@@ -318,7 +339,7 @@ pub async fn recost_marked(
     if let Some((id, draft)) = current.take() {
         cost_into(reference, id, draft, &mut batch, &mut counts);
     }
-    write_recosted(store, batch, &mut counts).await?;
+    write_recosted(store, batch, scope, &mut counts).await?;
     Ok(counts)
 }
 
@@ -375,6 +396,7 @@ fn cost_into(
 async fn write_recosted(
     store: &Store,
     batch: Vec<(i64, CostCentreId, CostedShift)>,
+    scope: &RecostScope<'_>,
     counts: &mut RecostCounts,
 ) -> Result<(), StoreError> {
     if batch.is_empty() {
@@ -391,6 +413,9 @@ async fn write_recosted(
         deletes: vec![(ShiftRows::Allocation, ids.clone())],
         inserts: vec![(&ALLOCATION, rows)],
         costed: ids,
+        fence: scope
+            .fence
+            .map(|(claim, ttl)| (claim.clone(), chrono::Utc::now() + ttl)),
         ..Batch::default()
     };
     batch::write(store, batch).await

@@ -62,6 +62,9 @@ pub struct Batch {
     pub upserts: Vec<(&'static TableSpec, Vec<Vec<Value>>)>,
     /// Shifts whose allocation rows are now current.
     pub costed: Vec<i64>,
+    /// A partition claim the writer must still hold: checked (and extended) first, so a worker
+    /// that lost its claim commits nothing.
+    pub fence: Option<(super::runs::PartitionClaim, DateTime<Utc>)>,
 }
 
 /// Runs one batch in one transaction.
@@ -78,7 +81,10 @@ pub async fn write(store: &Store, batch: Batch) -> Result<(), StoreError> {
         Store::Postgres(_) => {
             let mut tx = store.begin().await?;
             write_in(&mut tx, &batch).await?;
-            tx.commit().await
+            crate::failpoint::hit("batch.before_commit");
+            tx.commit().await?;
+            crate::failpoint::hit("batch.after_commit");
+            Ok(())
         }
     }
 }
@@ -86,6 +92,9 @@ pub async fn write(store: &Store, batch: Batch) -> Result<(), StoreError> {
 /// Runs a batch inside a transaction the caller holds, through sqlx on either backend: for small
 /// batches that belong with other statements, such as one shift from the API.
 pub async fn write_in(tx: &mut Tx, batch: &Batch) -> Result<(), StoreError> {
+    if let Some((claim, expires_at)) = &batch.fence {
+        super::runs::fence_partition_in(tx, claim, *expires_at).await?;
+    }
     for (rows, ids) in &batch.deletes {
         by_id_list(
             tx,
@@ -222,7 +231,10 @@ fn write_sqlite_on(conn: &mut rusqlite::Connection, batch: &Batch) -> Result<(),
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(sqlite_error)?;
     write_sqlite_in(&tx, batch)?;
-    tx.commit().map_err(sqlite_error)
+    crate::failpoint::hit("batch.before_commit");
+    tx.commit().map_err(sqlite_error)?;
+    crate::failpoint::hit("batch.after_commit");
+    Ok(())
 }
 
 /// Runs a batch inside a rusqlite transaction the caller holds.
@@ -230,6 +242,27 @@ pub(crate) fn write_sqlite_in(
     tx: &rusqlite::Transaction<'_>,
     batch: &Batch,
 ) -> Result<(), StoreError> {
+    if let Some((claim, expires_at)) = &batch.fence {
+        let updated = tx
+            .prepare_cached(&numbered_to_anonymous(include_str!(
+                "../../sql/partition_renew.sql"
+            )))
+            .map_err(sqlite_error)?
+            .execute(rusqlite::params![
+                claim.step,
+                claim.run_key,
+                claim.partition_key,
+                claim.token,
+                Value::Instant(Some(*expires_at)),
+            ])
+            .map_err(sqlite_error)?;
+        if updated != 1 {
+            return Err(StoreError::LeaseLost(format!(
+                "{}/{}/{}",
+                claim.step, claim.run_key, claim.partition_key
+            )));
+        }
+    }
     for (rows, ids) in &batch.deletes {
         match rows {
             ShiftRows::Segments => {

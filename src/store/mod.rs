@@ -13,6 +13,7 @@ pub mod batch;
 pub mod bulk;
 pub(crate) mod change_tx;
 pub mod reference;
+pub mod runs;
 pub mod shift_records;
 pub mod shifts;
 pub mod staging;
@@ -49,6 +50,8 @@ pub enum StoreError {
     Sqlite(String),
     #[error("{0}")]
     Conflict(String),
+    #[error("the lease {0} was taken over by another process; this one's work was not committed")]
+    LeaseLost(String),
 }
 
 /// Which database a [`Store`] talks to.

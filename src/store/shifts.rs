@@ -149,10 +149,11 @@ pub async fn open_import_file(
     kind: &str,
     file_name: &str,
     sha256: &str,
+    job_run_id: Option<i64>,
 ) -> Result<i64, StoreError> {
     let now = Utc::now();
     let id: i64 = on_pool!(store, pool => {
-        sqlx::query_scalar(include_str!("../../sql/open_import_file.sql")).bind(kind).bind(file_name).bind(sha256).bind(instant_seconds(&now)).fetch_one(pool).await?
+        sqlx::query_scalar(include_str!("../../sql/open_import_file.sql")).bind(kind).bind(file_name).bind(sha256).bind(instant_seconds(&now)).bind(job_run_id).fetch_one(pool).await?
     });
     Ok(id)
 }
@@ -279,6 +280,19 @@ pub struct SegmentToCost {
 /// Streams the segments of shifts marked as needing costing, shift by shift.
 pub fn shifts_to_cost(store: &Store) -> BoxStream<'_, Result<SegmentToCost, sqlx::Error>> {
     on_pool!(store, pool => sqlx::query_as(include_str!("../../sql/shifts_to_cost.sql")).bind(true).fetch(pool))
+}
+
+/// The same, for workers of one cost centre (`""`: shifts whose worker is not known).
+pub fn shifts_to_cost_in_centre<'a>(
+    store: &'a Store,
+    cost_centre: &'a str,
+) -> BoxStream<'a, Result<SegmentToCost, sqlx::Error>> {
+    on_pool!(store, pool => sqlx::query_as(include_str!("../../sql/shifts_to_cost_in_centre.sql")).bind(true).bind(cost_centre).fetch(pool))
+}
+
+/// How many shifts wait for costing, per cost centre of their worker.
+pub async fn shifts_to_cost_by_centre(store: &Store) -> Result<Vec<(String, i64)>, StoreError> {
+    Ok(on_pool!(store, pool => sqlx::query_as(include_str!("../../sql/shifts_to_cost_by_centre.sql")).bind(true).fetch_all(pool).await?))
 }
 
 #[cfg(test)]

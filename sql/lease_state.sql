@@ -1,0 +1,1 @@
+select holder, token, expires_at from run_lease where name = $1

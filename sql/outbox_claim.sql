@@ -1,0 +1,2 @@
+-- Only one sender can move a message from pending to sending.
+update outbox set status = 'sending' where message_id = $1 and status = 'pending'

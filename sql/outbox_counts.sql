@@ -1,0 +1,1 @@
+select status, count(*) from outbox group by status order by status

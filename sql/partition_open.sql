@@ -1,0 +1,1 @@
+select count(*) from work_partition where step = $1 and run_key = $2 and status <> 'done'

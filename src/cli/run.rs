@@ -1,0 +1,237 @@
+//! `tms run` and `tms worker`: the nightly pipeline from the command line, and the scheduler
+//! `tms serve` runs it with.
+
+use anyhow::Context;
+use chrono::{NaiveDate, Utc};
+use clap::Args;
+
+use super::{ExitStatus, open_store, parse_date_arg};
+use crate::calendar::Period;
+use crate::config::Settings;
+use crate::pipeline::schedule::{business_date_of, due_dates};
+use crate::pipeline::{RunKey, RunOutcome, RunRequest, Step, run};
+use crate::store::Store;
+
+/// Options of `tms run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// `nightly` (every step, in order) or one step: ingest, allocate, period-charges, report,
+    /// send-outbox.
+    pub target: String,
+    /// The business date (default: yesterday in the provider's zone).
+    #[arg(long, value_parser = parse_date_arg)]
+    pub date: Option<NaiveDate>,
+    /// The period of a period step (default: the latest closed by --date).
+    #[arg(long)]
+    pub period: Option<Period>,
+    /// Compute everything on a copy of the database and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Run these steps again even if done (with a single step, `--force` alone).
+    #[arg(long, num_args = 0.., value_name = "STEP")]
+    pub force: Option<Vec<String>>,
+}
+
+/// Options of `tms worker`.
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// Stop after this many seconds with nothing to do (default: run until stopped).
+    #[arg(long)]
+    pub idle_exit: Option<u64>,
+    /// How often to look for work, in milliseconds.
+    #[arg(long, default_value_t = 500)]
+    pub poll_ms: u64,
+}
+
+/// Yesterday in the provider's zone: the day a run at night processes.
+pub fn default_business_date(settings: &Settings) -> anyhow::Result<NaiveDate> {
+    Ok(business_date_of(Utc::now(), settings.zone()?.tz()))
+}
+
+/// `tms run ...`
+pub async fn run_command(settings: &Settings, args: RunArgs) -> anyhow::Result<ExitStatus> {
+    let date = match args.date {
+        Some(date) => date,
+        None => default_business_date(settings)?,
+    };
+    let (only, force) = if args.target == "nightly" {
+        if args.period.is_some() {
+            eprintln!("error: --period is for a single period step; nightly uses --date");
+            return Ok(ExitStatus::Usage);
+        }
+        let mut force = Vec::new();
+        match &args.force {
+            Some(names) if names.is_empty() => {
+                eprintln!("error: name the steps to run again, e.g. --force allocate");
+                return Ok(ExitStatus::Usage);
+            }
+            Some(names) => {
+                for name in names {
+                    let Some(step) = Step::from_name(name) else {
+                        eprintln!("error: --force {name}: {}", known_steps());
+                        return Ok(ExitStatus::Usage);
+                    };
+                    force.push(step);
+                }
+            }
+            None => {}
+        }
+        (None, force)
+    } else {
+        let Some(step) = Step::from_name(&args.target) else {
+            eprintln!(
+                "error: '{}' is not nightly or a step; {}",
+                args.target,
+                known_steps()
+            );
+            return Ok(ExitStatus::Usage);
+        };
+        let key = match (step.cadence(), args.period) {
+            (crate::pipeline::Cadence::Period, Some(period)) => RunKey::Period(period),
+            (crate::pipeline::Cadence::Period, None) => RunKey::Period(
+                crate::pipeline::closed_period(date, settings.runner.period_close_days),
+            ),
+            (crate::pipeline::Cadence::Nightly, None) => RunKey::Date(date),
+            (crate::pipeline::Cadence::Nightly, Some(_)) => {
+                eprintln!("error: {step} runs per business date: use --date, not --period");
+                return Ok(ExitStatus::Usage);
+            }
+        };
+        let force = if args.force.is_some() {
+            vec![step]
+        } else {
+            Vec::new()
+        };
+        (Some((step, key)), force)
+    };
+    let store = open_store(settings).await?;
+    let request = RunRequest {
+        business_date: date,
+        only,
+        force,
+        dry_run: args.dry_run,
+    };
+    let outcome = run(&store, settings, &request)
+        .await
+        .with_context(|| format!("running the pipeline for {date}"));
+    store.close().await;
+    Ok(print_outcome(&outcome?))
+}
+
+fn known_steps() -> String {
+    let names: Vec<&str> = Step::ALL.iter().map(|s| s.name()).collect();
+    format!("the steps are {}", names.join(", "))
+}
+
+/// Prints how a run ended and gives its exit status.
+pub fn print_outcome(outcome: &RunOutcome) -> ExitStatus {
+    match outcome {
+        RunOutcome::Done(report) | RunOutcome::Failed(report) => {
+            for line in &report.replaced {
+                println!("{line}");
+            }
+            print!("{}", report.text);
+            if matches!(outcome, RunOutcome::Failed(_)) {
+                ExitStatus::Failure
+            } else {
+                ExitStatus::Ok
+            }
+        }
+        RunOutcome::AlreadyDone(report) => {
+            println!("already done: every step has run; nothing to do (use --force STEP to run one again)");
+            if let Some(text) = report {
+                println!();
+                print!("{text}");
+            }
+            ExitStatus::AlreadyDone
+        }
+        RunOutcome::AlreadyRunning { holder, until } => {
+            println!(
+                "already running: {holder} holds the run lease (until {} unless renewed); nothing done",
+                until.format("%Y-%m-%d %H:%M:%S UTC")
+            );
+            ExitStatus::AlreadyRunning
+        }
+    }
+}
+
+/// `tms worker`
+pub async fn worker_command(settings: &Settings, args: WorkerArgs) -> anyhow::Result<ExitStatus> {
+    let store = open_store(settings).await?;
+    let counts = crate::pipeline::worker::run_worker(
+        &store,
+        settings,
+        args.idle_exit.map(std::time::Duration::from_secs),
+        std::time::Duration::from_millis(args.poll_ms.max(10)),
+        crate::http::shutdown_signal(),
+    )
+    .await;
+    store.close().await;
+    let counts = counts?;
+    println!(
+        "worker stopped: {} partition(s) done, {} lost to another worker",
+        counts.partitions, counts.lost
+    );
+    Ok(ExitStatus::Ok)
+}
+
+/// The schedule inside `tms serve`: sleeps until the next run time (waking at least every
+/// five minutes, so a suspended machine or a changed clock is noticed), then runs every due
+/// business date, oldest first.
+pub async fn scheduler(store: Store, settings: Settings, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let schedule = match settings.schedule() {
+        Ok(s) => s,
+        Err(error) => {
+            tracing::error!(%error, "the nightly schedule is not valid; not scheduling");
+            return;
+        }
+    };
+    tracing::info!(schedule = schedule.pattern(), zone = %schedule.zone(), "nightly schedule on");
+    loop {
+        let now = Utc::now();
+        let last_done = match crate::store::runs::last_done(&store, Step::SendOutbox.name()).await {
+            Ok(last) => last.and_then(|d| d.parse::<NaiveDate>().ok()),
+            Err(error) => {
+                tracing::warn!(%error, "cannot read the last run; trying again in a minute");
+                tokio::select! {
+                    _ = stop.changed() => return,
+                    () = tokio::time::sleep(std::time::Duration::from_secs(60)) => continue,
+                }
+            }
+        };
+        for date in due_dates(&schedule, now, last_done, settings.runner.catch_up_days) {
+            if *stop.borrow() {
+                return;
+            }
+            let request = RunRequest {
+                business_date: date,
+                only: None,
+                force: Vec::new(),
+                dry_run: false,
+            };
+            match run(&store, &settings, &request).await {
+                Ok(RunOutcome::Done(_)) => tracing::info!(%date, "scheduled run done"),
+                Ok(RunOutcome::Failed(_)) => tracing::error!(%date, "scheduled run failed; see the run report"),
+                Ok(RunOutcome::AlreadyDone(_)) => {}
+                Ok(RunOutcome::AlreadyRunning { holder, .. }) => {
+                    tracing::info!(%date, %holder, "another process is running the pipeline");
+                    break;
+                }
+                Err(error) => {
+                    tracing::error!(%date, error = %format!("{error:#}"), "scheduled run stopped");
+                    break;
+                }
+            }
+        }
+        let next = schedule.next_after(Utc::now());
+        let wait = next
+            .map(|n| (n - Utc::now()).to_std().unwrap_or_default())
+            .unwrap_or(std::time::Duration::from_secs(300))
+            .min(std::time::Duration::from_secs(300))
+            .max(std::time::Duration::from_secs(1));
+        tokio::select! {
+            _ = stop.changed() => return,
+            () = tokio::time::sleep(wait) => {}
+        }
+    }
+}

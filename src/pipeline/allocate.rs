@@ -1,0 +1,84 @@
+//! The allocate step: allocates and rates every shift whose costs are out of date (a changed
+//! rate card, worker or arrangement marks them). The work is split into one partition per cost
+//! centre; the run works on partitions itself unless `runner.local_partitions` is off, and
+//! `tms worker` processes anywhere can take the rest.
+
+use chrono::Utc;
+
+use super::{PipelineError, StepContext, worker};
+use crate::calendar::Period;
+use crate::store::runs::{
+    StepTotals, claim_partition, ensure_partitions, open_partitions, partition_results,
+};
+use crate::store::shifts::shifts_to_cost_by_centre;
+
+/// How often the run looks for partitions finished by workers.
+const POLL: std::time::Duration = std::time::Duration::from_millis(200);
+
+pub async fn run(context: &StepContext<'_>) -> Result<StepTotals, PipelineError> {
+    let store = context.store;
+    let step = super::Step::Allocate.name();
+    let key = context.key.to_string();
+    let planned: Vec<(String, StepTotals)> = shifts_to_cost_by_centre(store)
+        .await?
+        .into_iter()
+        .map(|(centre, shifts)| {
+            let mut totals = StepTotals::default();
+            totals.counts.insert("shifts".into(), shifts);
+            (centre, totals)
+        })
+        .collect();
+    ensure_partitions(store, step, &key, &planned).await?;
+    crate::failpoint::hit("allocate.partitioned");
+    let ttl = chrono::Duration::seconds(context.settings.runner.lease_seconds.max(5));
+    let me = super::holder_name();
+    let bar = crate::cli::progress_bar(Some(planned.len() as u64));
+    bar.set_message("allocating and rating, by cost centre");
+    loop {
+        context.check_lease()?;
+        if context.settings.runner.local_partitions
+            && let Some(claim) = claim_partition(store, &me, ttl, Utc::now()).await?
+        {
+            worker::work(store, context.settings, &claim, ttl).await?;
+            bar.inc(1);
+            continue;
+        }
+        if open_partitions(store, step, &key).await? == 0 {
+            break;
+        }
+        tokio::time::sleep(POLL).await;
+    }
+    bar.finish_and_clear();
+    let mut totals = StepTotals::default();
+    let results = partition_results(store, step, &key).await?;
+    totals.counts.insert("partitions".into(), results.len() as i64);
+    for (centre, result) in results {
+        for (name, n) in result.counts {
+            *totals.counts.entry(name).or_insert(0) += n;
+        }
+        totals.warnings.extend(
+            result
+                .warnings
+                .into_iter()
+                .map(|w| format!("cost centre {}: {w}", if centre.is_empty() { "(none)" } else { &centre })),
+        );
+    }
+    let month = Period::containing(context.business_date);
+    let reference = crate::cli::reference(store, context.settings)
+        .await
+        .map_err(|e| PipelineError::Step(format!("{e:#}")))?;
+    let (lines, _) = crate::report::charge_lines(
+        store,
+        &reference,
+        month.first_day(),
+        context.business_date,
+        None,
+    )
+    .await
+    .map_err(|e| PipelineError::Step(e.to_string()))?;
+    totals.amount_pence = lines.iter().map(|l| l.amount.get()).sum();
+    totals
+        .counts
+        .insert("charge_lines_month_to_date".into(), lines.len() as i64);
+    Ok(totals)
+}

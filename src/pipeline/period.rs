@@ -1,0 +1,66 @@
+//! The period-charges step: when a period has closed, writes its charges (one row per invoice
+//! line, interchange.md) and allocation totals to `OUTPUT/periods/PERIOD/`, each file whole or
+//! not at all. Invoices, statements, direct debit and payroll join as period steps beside it.
+
+use super::{PipelineError, RunKey, StepContext};
+use crate::report::Format;
+use crate::store::runs::StepTotals;
+
+pub async fn run(context: &StepContext<'_>) -> Result<StepTotals, PipelineError> {
+    let RunKey::Period(period) = context.key else {
+        return Err(PipelineError::Step("period-charges runs per period".into()));
+    };
+    let store = context.store;
+    let reference = crate::cli::reference(store, context.settings)
+        .await
+        .map_err(|e| PipelineError::Step(format!("{e:#}")))?;
+    let (lines, _) = crate::report::charge_lines(
+        store,
+        &reference,
+        period.first_day(),
+        period.last_day(),
+        None,
+    )
+    .await
+    .map_err(|e| PipelineError::Step(e.to_string()))?;
+    let allocation = crate::report::allocation_totals(store, period)
+        .await
+        .map_err(|e| PipelineError::Step(e.to_string()))?;
+    let folder = context
+        .settings
+        .paths
+        .output_dir
+        .join("periods")
+        .join(period.to_string());
+    write_table(&folder, "charges.csv", &crate::report::charges_table(&lines))?;
+    write_table(
+        &folder,
+        "allocation.csv",
+        &crate::report::allocation_table(period, &allocation),
+    )?;
+    let mut totals = StepTotals::default();
+    let people: std::collections::BTreeSet<&str> =
+        lines.iter().map(|l| l.key.person_id.as_str()).collect();
+    totals.counts.insert("charge_lines".into(), lines.len() as i64);
+    totals.counts.insert("people".into(), people.len() as i64);
+    totals.amount_pence = lines.iter().map(|l| l.amount.get()).sum();
+    Ok(totals)
+}
+
+fn write_table(
+    folder: &std::path::Path,
+    name: &str,
+    table: &crate::report::Table,
+) -> Result<(), PipelineError> {
+    let io = |path: &std::path::Path| {
+        let path = path.display().to_string();
+        move |source| PipelineError::Io { path, source }
+    };
+    std::fs::create_dir_all(folder).map_err(io(folder))?;
+    let target = folder.join(name);
+    let partial = folder.join(format!(".{name}.part"));
+    let mut bytes = Vec::new();
+    table.write(Format::Csv, &mut bytes).map_err(io(&partial))?;
+    std::fs::write(&partial, &bytes).map_err(io(&partial))?;
+    std::fs::rename(&partial, &target).map_err(io(&target))
+}

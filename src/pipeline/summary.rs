@@ -1,0 +1,198 @@
+//! The run report: what ran, its counts and money totals, warnings and rejects, as plain text
+//! for the terminal, the `run_report` table and finance's inbox.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use chrono::NaiveDate;
+
+use crate::domain::Pence;
+use crate::store::runs::{JobRun, JobStatus};
+
+/// What a report is made from.
+pub struct ReportInput<'a> {
+    pub business_date: NaiveDate,
+    pub outcome: JobStatus,
+    pub runs: &'a [JobRun],
+    pub dry_run: bool,
+}
+
+/// The subject line of the emailed report.
+pub fn subject(date: NaiveDate, outcome: JobStatus, runs: &[JobRun]) -> String {
+    let warnings: usize = runs.iter().map(|r| r.warnings.len()).sum();
+    match outcome {
+        JobStatus::Failed => {
+            let failed = runs
+                .iter()
+                .find(|r| r.status == JobStatus::Failed)
+                .map_or("a step", |r| r.step.as_str());
+            format!("tms nightly run for {date}: FAILED at {failed}")
+        }
+        _ if warnings > 0 => format!("tms nightly run for {date}: done, {warnings} warning(s)"),
+        _ => format!("tms nightly run for {date}: done"),
+    }
+}
+
+/// `files 2, shifts_new 40, £1,234.56`: a step's counts on one line.
+pub fn counts_text(counts: &BTreeMap<String, i64>, amount_pence: i64) -> String {
+    let mut parts: Vec<String> = counts
+        .iter()
+        .filter(|(_, v)| **v != 0)
+        .map(|(k, v)| format!("{} {v}", k.replace('_', " ")))
+        .collect();
+    if amount_pence != 0 {
+        parts.push(pounds(amount_pence));
+    }
+    if parts.is_empty() {
+        "nothing to do".to_owned()
+    } else {
+        parts.join(", ")
+    }
+}
+
+/// £1,234.56 from pence.
+pub fn pounds(pence: i64) -> String {
+    let text = Pence::new(pence.abs()).to_string();
+    let (whole, fraction) = text.split_once('.').unwrap_or((&text, "00"));
+    let mut grouped = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    let sign = if pence < 0 { "-" } else { "" };
+    format!("{sign}£{grouped}.{fraction}")
+}
+
+/// The report text.
+pub fn render(input: &ReportInput<'_>) -> String {
+    let mut out = String::new();
+    let outcome = match input.outcome {
+        JobStatus::Failed => "FAILED",
+        _ => "done",
+    };
+    let prefix = if input.dry_run { "DRY RUN (nothing was written) " } else { "" };
+    let _ = writeln!(
+        out,
+        "{prefix}tms nightly run for {}: {outcome}",
+        input.business_date
+    );
+    let _ = writeln!(out);
+    let width = input.runs.iter().map(|r| r.step.len() + r.run_key.len() + 1).max().unwrap_or(0);
+    for run in input.runs {
+        let label = format!("{} {}", run.step, run.run_key);
+        let status = match run.status {
+            JobStatus::Done => "done",
+            JobStatus::Failed => "FAILED",
+            JobStatus::Running => "running",
+        };
+        let attempts = if run.attempts > 1 {
+            format!(" (attempt {})", run.attempts)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            out,
+            "  {label:<width$}  {status:<7} {}{attempts}",
+            if run.status == JobStatus::Done {
+                counts_text(&run.counts, run.amount_pence)
+            } else {
+                String::new()
+            }
+        );
+        if let Some(error) = &run.error {
+            let _ = writeln!(out, "      error: {error}");
+        }
+    }
+    let warnings: Vec<(&str, &str)> = input
+        .runs
+        .iter()
+        .flat_map(|r| r.warnings.iter().map(move |w| (r.step.as_str(), w.as_str())))
+        .collect();
+    if !warnings.is_empty() {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "Warnings:");
+        for (step, warning) in warnings {
+            let _ = writeln!(out, "  - {step}: {warning}");
+        }
+    }
+    if input.outcome == JobStatus::Failed {
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "Nothing half-written was kept. Fix the cause and run `tms run nightly --date {}` again: done steps are skipped and the failed one resumes.",
+            input.business_date
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(step: &str, key: &str, status: JobStatus, counts: &[(&str, i64)], pence: i64) -> JobRun {
+        JobRun {
+            id: 1,
+            step: step.into(),
+            run_key: key.into(),
+            status,
+            attempts: 1,
+            started_at: chrono::DateTime::UNIX_EPOCH,
+            finished_at: None,
+            counts: counts.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect(),
+            amount_pence: pence,
+            warnings: Vec::new(),
+            error: None,
+        }
+    }
+
+    #[test]
+    fn money_is_grouped_in_pounds() {
+        assert_eq!(pounds(123_456), "£1,234.56");
+        assert_eq!(pounds(5), "£0.05");
+        assert_eq!(pounds(-100_000_000), "-£1,000,000.00");
+    }
+
+    #[test]
+    fn a_report_lists_steps_counts_and_warnings() {
+        let mut ingest = run("ingest", "2026-11-30", JobStatus::Done, &[("files", 2), ("rows_rejected", 3)], 0);
+        ingest.warnings.push("shifts-a.csv: 3 rows rejected".into());
+        let runs = vec![
+            ingest,
+            run("period-charges", "2026-11", JobStatus::Done, &[("lines", 40)], 1_234_500),
+        ];
+        let text = render(&ReportInput {
+            business_date: "2026-11-30".parse().expect("date"),
+            outcome: JobStatus::Done,
+            runs: &runs,
+            dry_run: false,
+        });
+        assert!(text.starts_with("tms nightly run for 2026-11-30: done\n"));
+        assert!(text.contains("files 2, rows rejected 3"));
+        assert!(text.contains("lines 40, £12,345.00"));
+        assert!(text.contains("  - ingest: shifts-a.csv: 3 rows rejected"));
+        assert_eq!(
+            subject("2026-11-30".parse().expect("date"), JobStatus::Done, &runs),
+            "tms nightly run for 2026-11-30: done, 1 warning(s)"
+        );
+    }
+
+    #[test]
+    fn a_failed_report_names_the_step_and_how_to_resume() {
+        let mut failed = run("allocate", "2026-11-30", JobStatus::Failed, &[], 0);
+        failed.error = Some("database error: disk full".into());
+        let runs = vec![failed];
+        let text = render(&ReportInput {
+            business_date: "2026-11-30".parse().expect("date"),
+            outcome: JobStatus::Failed,
+            runs: &runs,
+            dry_run: true,
+        });
+        assert!(text.starts_with("DRY RUN (nothing was written) tms nightly run for 2026-11-30: FAILED"));
+        assert!(text.contains("error: database error: disk full"));
+        assert!(text.contains("tms run nightly --date 2026-11-30"));
+        assert!(subject("2026-11-30".parse().expect("date"), JobStatus::Failed, &runs).ends_with("FAILED at allocate"));
+    }
+}

@@ -1,0 +1,322 @@
+//! The nightly pipeline end to end, through the `tms` binary, on SQLite and PostgreSQL: a
+//! normal night, crash recovery at every kind of point (failpoints and `kill -9`), concurrent
+//! runs, a dry run that writes nothing, and `tms worker` processes sharing the partitions.
+
+mod harness;
+
+use harness::{Backend, Env, demo_files};
+
+/// Night 2 of a provider: the October files were ingested on the night of 31 October, a rate
+/// change has since marked every shift for costing, and November's shifts are in the inbox.
+async fn night_two(backend: Backend) -> Option<Env> {
+    let env = Env::fresh(backend).await?;
+    let files = demo_files();
+    env.drop_in_inbox(&files.reference);
+    env.drop_in_inbox(&files.shifts[..1]);
+    let first = env.tms(&["run", "nightly", "--date", "2026-10-31"]).await;
+    assert_eq!(first.status.code(), Some(0), "night one: {}", text(&first));
+    env.execute(match backend {
+        Backend::Sqlite => "update shift set needs_costing = 1",
+        Backend::Postgres => "update shift set needs_costing = true",
+    })
+    .await;
+    env.drop_in_inbox(&files.shifts[1..]);
+    Some(env)
+}
+
+const NIGHT: &[&str] = &["run", "nightly", "--date", "2026-11-30"];
+
+fn text(output: &std::process::Output) -> String {
+    format!(
+        "exit {:?}\n{}\n{}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+macro_rules! on_both {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name(super::Backend::Sqlite).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name(super::Backend::Postgres).await;
+            }
+        }
+    };
+}
+
+async fn a_night_runs_every_step_once(backend: Backend) {
+    let Some(base) = night_two(backend).await else {
+        return;
+    };
+    let env = base.copy().await;
+    let run = env.tms(NIGHT).await;
+    let out = text(&run);
+    assert_eq!(run.status.code(), Some(0), "{out}");
+    assert!(out.contains("tms nightly run for 2026-11-30: done"), "{out}");
+    for step in ["ingest 2026-11-30", "allocate 2026-11-30", "period-charges 2026-11"] {
+        assert!(out.contains(step), "the report names {step}: {out}");
+    }
+    // The inbox is empty; the file is filed under the night, its rejects beside it.
+    let inbox: Vec<_> = std::fs::read_dir(env.path("inbox"))
+        .expect("inbox")
+        .filter_map(Result::ok)
+        .filter(|e| e.path().is_file())
+        .collect();
+    assert!(inbox.is_empty(), "the inbox is emptied");
+    assert!(env.path("inbox/done/2026-11-30/shifts-2026-11.csv").is_file());
+    assert!(env.path("out/periods/2026-11/charges.csv").is_file());
+    let charges = std::fs::read_to_string(env.path("out/periods/2026-11/charges.csv")).expect("charges");
+    assert!(charges.lines().count() > 10, "November has charge lines");
+    // Every marked shift was recosted, partition by cost centre.
+    let marked = env.texts("select cast(count(*) as text) from shift where needs_costing = (1 = 1)").await;
+    assert_eq!(marked, ["0"]);
+    let partitions = env.texts("select cast(count(*) as text) from work_partition where status = 'done' and completions = 1").await;
+    assert!(partitions[0].parse::<i64>().expect("count") > 1, "several partitions");
+    // The report went to finance through the outbox, once.
+    let eml = env.path("outbox/run-report.2026-11-30@tms.localhost.eml");
+    let message = std::fs::read_to_string(&eml).expect("the report email");
+    assert!(message.contains("To: finance@example.org"));
+    assert!(message.contains("Subject: tms nightly run for 2026-11-30: done"));
+    assert_eq!(
+        env.texts("select status from outbox where kind = 'run-report' order by message_id").await,
+        ["sent", "sent"],
+        "one report per night, both sent"
+    );
+
+    // Again: nothing to do, with its own exit code.
+    let again = env.tms(NIGHT).await;
+    assert_eq!(again.status.code(), Some(6), "{}", text(&again));
+    assert!(text(&again).contains("already done"));
+
+    // A forced step says what it replaces and leaves the same result.
+    let before = env.state().await;
+    let forced = env.tms(&["run", "allocate", "--date", "2026-11-30", "--force"]).await;
+    assert_eq!(forced.status.code(), Some(0), "{}", text(&forced));
+    assert!(text(&forced).contains("allocate 2026-11-30: replacing the run done at"), "{}", text(&forced));
+    let after = env.state().await;
+    let ledger = |state: &str| state.split("--\n").take(2).collect::<Vec<_>>().join("--\n");
+    assert_eq!(ledger(&before), ledger(&after), "shifts and allocations are unchanged");
+
+    // A period step on its own, for a period named on the command line.
+    let period = env.tms(&["run", "period-charges", "--period", "2026-10"]).await;
+    assert_eq!(period.status.code(), Some(6), "October was done on night one: {}", text(&period));
+    let usage = env.tms(&["run", "allocate", "--period", "2026-10"]).await;
+    assert_eq!(usage.status.code(), Some(2), "{}", text(&usage));
+    env.finish().await;
+    base.finish().await;
+}
+on_both!(a_night_runs_every_step_once);
+
+/// Crash points reached by an uninterrupted run, each `name:n`.
+async fn crash_points(base: &Env) -> (Vec<String>, String) {
+    let env = base.copy().await;
+    let trace = env.path("failpoints.trace");
+    let run = env
+        .command(NIGHT)
+        .env("TMS_FAILPOINT_TRACE", &trace)
+        .output()
+        .await
+        .expect("run");
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run));
+    let points: Vec<String> = std::fs::read_to_string(&trace)
+        .expect("trace")
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    std::fs::remove_file(&trace).expect("remove trace");
+    let state = env.state().await;
+    env.finish().await;
+    (points, state)
+}
+
+fn seeds() -> u64 {
+    std::env::var("TMS_CRASH_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(50)
+}
+
+async fn a_killed_run_finishes_when_run_again(backend: Backend) {
+    let Some(base) = night_two(backend).await else {
+        return;
+    };
+    let (points, expected) = crash_points(&base).await;
+    let names: std::collections::BTreeSet<&str> =
+        points.iter().filter_map(|p| p.split(':').next()).collect();
+    for name in [
+        "step.started",
+        "ingest.recorded",
+        "ingest.moved",
+        "batch.before_commit",
+        "batch.after_commit",
+        "allocate.partitioned",
+        "partition.before_complete",
+        "step.before_done",
+        "step.done",
+        "outbox.before_send",
+        "outbox.after_send",
+    ] {
+        assert!(names.contains(name), "the run reaches {name}: {names:?}");
+    }
+    let mut rng = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    for seed in 0..seeds() {
+        let env = base.copy().await;
+        let how;
+        if seed % 5 == 4 {
+            // A real kill -9 at a random moment.
+            let delay = next() % 1500;
+            how = format!("kill -9 after {delay} ms");
+            let mut child = env.command(NIGHT).spawn().expect("spawn");
+            tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+            let _ = child.start_kill();
+            let _ = child.wait().await;
+        } else {
+            let point = &points[(next() % points.len() as u64) as usize];
+            how = format!("crash at {point}");
+            let crashed = env
+                .command(NIGHT)
+                .env("TMS_FAILPOINTS", point)
+                .output()
+                .await
+                .expect("run");
+            assert_eq!(crashed.status.code(), None, "seed {seed}: {how} aborts the process: {}", text(&crashed));
+        }
+        env.expire_lease().await;
+        let rerun = env.tms(NIGHT).await;
+        assert!(
+            matches!(rerun.status.code(), Some(0 | 6)),
+            "seed {seed} ({how}): the re-run finishes: {}",
+            text(&rerun)
+        );
+        let state = env.state().await;
+        if state != expected {
+            let diff: Vec<String> = diff_lines(&expected, &state);
+            panic!("seed {seed} ({how}): the final state differs from an uninterrupted run's:\n{}", diff.join("\n"));
+        }
+        env.finish().await;
+    }
+    base.finish().await;
+}
+on_both!(a_killed_run_finishes_when_run_again);
+
+fn diff_lines(expected: &str, actual: &str) -> Vec<String> {
+    let want: std::collections::BTreeSet<&str> = expected.lines().collect();
+    let got: std::collections::BTreeSet<&str> = actual.lines().collect();
+    want.difference(&got)
+        .map(|l| format!("- {l}"))
+        .chain(got.difference(&want).map(|l| format!("+ {l}")))
+        .take(40)
+        .collect()
+}
+
+async fn four_runs_at_once_have_one_effect(backend: Backend) {
+    let Some(base) = night_two(backend).await else {
+        return;
+    };
+    let (_, expected) = crash_points(&base).await;
+    let env = base.copy().await;
+    let children: Vec<_> = (0..4).map(|_| env.command(NIGHT).output()).collect();
+    let outputs = futures_util::future::join_all(children).await;
+    let codes: Vec<Option<i32>> = outputs
+        .iter()
+        .map(|o| o.as_ref().expect("run").status.code())
+        .collect();
+    let winners = codes.iter().filter(|c| **c == Some(0)).count();
+    assert_eq!(winners, 1, "exactly one run does the work: {codes:?}");
+    for output in outputs.iter().flatten() {
+        let out = text(output);
+        match output.status.code() {
+            Some(0) => {}
+            Some(5) => assert!(out.contains("already running"), "{out}"),
+            Some(6) => assert!(out.contains("already done"), "{out}"),
+            other => panic!("a losing run exits cleanly, not {other:?}: {out}"),
+        }
+    }
+    assert_eq!(env.state().await, expected, "one effect, as one run would have");
+    let attempts = env.texts("select step || ' ' || attempts from job_run where run_key in ('2026-11-30', '2026-11') order by 1").await;
+    assert!(attempts.iter().all(|a| a.ends_with(" 1")), "every step ran once: {attempts:?}");
+    env.finish().await;
+    base.finish().await;
+}
+on_both!(four_runs_at_once_have_one_effect);
+
+async fn a_dry_run_computes_everything_and_writes_nothing(backend: Backend) {
+    let Some(base) = night_two(backend).await else {
+        return;
+    };
+    let env = base.copy().await;
+    let tables = env.checksums().await;
+    let files = harness::files_of(env.dir.path());
+    let dry = env.tms(&["run", "nightly", "--date", "2026-11-30", "--dry-run"]).await;
+    assert_eq!(dry.status.code(), Some(0), "{}", text(&dry));
+    assert_eq!(env.checksums().await, tables, "every table's rows are unchanged");
+    assert_eq!(harness::files_of(env.dir.path()), files, "no file moved, written or sent");
+    assert!(tables.contains_key("job_run") && tables.contains_key("shift") && tables.len() > 15);
+
+    let real = env.tms(NIGHT).await;
+    assert_eq!(real.status.code(), Some(0), "{}", text(&real));
+    let dry_text = String::from_utf8_lossy(&dry.stdout).into_owned();
+    let real_text = String::from_utf8_lossy(&real.stdout).into_owned();
+    assert_eq!(
+        dry_text.replacen("DRY RUN (nothing was written) ", "", 1),
+        real_text,
+        "the dry run reports what the real run then did"
+    );
+    env.finish().await;
+    base.finish().await;
+}
+on_both!(a_dry_run_computes_everything_and_writes_nothing);
+
+async fn three_workers_share_the_partitions(backend: Backend) {
+    let Some(base) = night_two(backend).await else {
+        return;
+    };
+    let (_, expected) = crash_points(&base).await;
+    let mut env = base.copy().await;
+    env.extra_env.push(("TMS_RUNNER__LOCAL_PARTITIONS".into(), "false".into()));
+    let run = env.command(NIGHT).output();
+    let workers: Vec<_> = (0..3)
+        .map(|_| {
+            env.command(&["worker", "--idle-exit", "4", "--poll-ms", "50"])
+                .output()
+        })
+        .collect();
+    let (run, workers) = tokio::join!(run, futures_util::future::join_all(workers));
+    let run = run.expect("run");
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run));
+    let mut done_by_workers = 0;
+    for worker in workers {
+        let worker = worker.expect("worker");
+        assert_eq!(worker.status.code(), Some(0), "{}", text(&worker));
+        let out = String::from_utf8_lossy(&worker.stdout).into_owned();
+        let n: u64 = out
+            .split_whitespace()
+            .nth(2)
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("worker summary: {out}"));
+        done_by_workers += n;
+    }
+    let partitions: u64 = env.texts("select cast(count(*) as text) from work_partition").await[0]
+        .parse()
+        .expect("count");
+    assert!(partitions > 1);
+    assert_eq!(done_by_workers, partitions, "the workers did every partition");
+    let once = env.texts("select cast(count(*) as text) from work_partition where completions = 1 and status = 'done'").await;
+    assert_eq!(once, [partitions.to_string()], "each partition was completed exactly once");
+    assert_eq!(env.state().await, expected, "the same result as a single process");
+    env.finish().await;
+    base.finish().await;
+}
+on_both!(three_workers_share_the_partitions);
