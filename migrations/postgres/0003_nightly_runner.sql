@@ -52,7 +52,9 @@ create table outbox (
     status text not null check (status in ('pending','sending','sent','unknown','failed')),
     attempts bigint not null default 0,
     sent_at bigint,
-    last_error text
+    last_error text,
+    -- The send-outbox step that sent it (its counts come from here).
+    sent_by bigint
 );
 create index outbox_pending on outbox (created_at) where status in ('pending','sending');
 

@@ -121,11 +121,12 @@ pub struct SendCounts {
     pub unknown: u64,
 }
 
-/// Sends every due message once.
+/// Sends every due message once; `sender` is the step doing it, recorded on each message.
 pub async fn send_due(
     store: &Store,
     transport: &Transport,
     settings: &EmailSettings,
+    sender: Option<i64>,
     now: impl Fn() -> DateTime<Utc>,
 ) -> Result<SendCounts, EmailError> {
     let mut counts = SendCounts::default();
@@ -171,7 +172,7 @@ pub async fn send_due(
                     continue;
                 }
             }
-            if !claim_outbox(store, &id).await? {
+            if !claim_outbox(store, &id, sender).await? {
                 continue;
             }
             crate::failpoint::hit("outbox.before_send");

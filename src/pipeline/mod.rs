@@ -449,22 +449,33 @@ async fn send_outbox(context: &StepContext<'_>) -> Result<StepTotals, PipelineEr
     } else {
         Transport::from_settings(&context.settings.email)?
     };
-    let counts = send_due(context.store, &transport, &context.settings.email, Utc::now).await?;
+    let counts = send_due(
+        context.store,
+        &transport,
+        &context.settings.email,
+        Some(context.job_run_id),
+        Utc::now,
+    )
+    .await?;
+    // Counted from the outbox, so a step resumed after a crash counts what it sent before.
+    let taken = crate::store::runs::outbox_sent_by(context.store, context.job_run_id).await?;
     let mut totals = StepTotals::default();
-    totals.counts.insert("sent".into(), counts.sent as i64);
+    for status in ["sent", "failed", "unknown"] {
+        totals
+            .counts
+            .insert(status.into(), taken.get(status).copied().unwrap_or(0));
+    }
     totals.counts.insert("deferred".into(), counts.deferred as i64);
-    totals.counts.insert("failed".into(), counts.failed as i64);
-    totals.counts.insert("unknown".into(), counts.unknown as i64);
     if counts.deferred > 0 {
         totals.warnings.push(format!(
             "{} message(s) could not be sent and wait for the next run",
             counts.deferred
         ));
     }
-    if counts.failed + counts.unknown > 0 {
+    let troubled = totals.counts["failed"] + totals.counts["unknown"];
+    if troubled > 0 {
         totals.warnings.push(format!(
-            "{} message(s) failed or may not have been delivered: see the outbox",
-            counts.failed + counts.unknown
+            "{troubled} message(s) failed or may not have been delivered: see the outbox"
         ));
     }
     Ok(totals)
@@ -577,6 +588,7 @@ async fn failure_report(context: &StepContext<'_>, step: Step) -> Result<String,
             context.store,
             &transport,
             &context.settings.email,
+            None,
             Utc::now,
         )
         .await

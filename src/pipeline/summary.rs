@@ -79,8 +79,11 @@ pub fn render(input: &ReportInput<'_>) -> String {
         input.business_date
     );
     let _ = writeln!(out);
-    let width = input.runs.iter().map(|r| r.step.len() + r.run_key.len() + 1).max().unwrap_or(0);
-    for run in input.runs {
+    let width = input
+        .runs
+        .iter().map(|r| r.step.len() + r.run_key.len() + 1).max().unwrap_or(0);
+    // A step still running is the report's own (or one a crash left); it has nothing to say.
+    for run in input.runs.iter().filter(|r| r.status != JobStatus::Running) {
         let label = format!("{} {}", run.step, run.run_key);
         let status = match run.status {
             JobStatus::Done => "done",

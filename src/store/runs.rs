@@ -346,6 +346,16 @@ pub async fn outbox_counts(store: &Store) -> Result<BTreeMap<String, i64>, Store
     Ok(rows.into_iter().collect())
 }
 
+/// Messages per status that one send-outbox step took, across its attempts.
+pub async fn outbox_sent_by(
+    store: &Store,
+    job_run_id: i64,
+) -> Result<BTreeMap<String, i64>, StoreError> {
+    let rows: Vec<(String, i64)> = on_pool!(store, pool => sqlx::query_as(include_str!("../../sql/outbox_sent_by.sql"))
+        .bind(job_run_id).fetch_all(pool).await?);
+    Ok(rows.into_iter().collect())
+}
+
 /// A partition a worker holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PartitionClaim {
@@ -490,10 +500,14 @@ pub async fn partition_results(
 }
 
 /// Moves a pending message to `sending`; `false` if another sender got there first.
-pub async fn claim_outbox(store: &Store, message_id: &str) -> Result<bool, StoreError> {
+pub async fn claim_outbox(
+    store: &Store,
+    message_id: &str,
+    sender: Option<i64>,
+) -> Result<bool, StoreError> {
     let mut tx = store.begin().await?;
     let claimed = on_tx!(&mut tx, conn => sqlx::query(include_str!("../../sql/outbox_claim.sql"))
-        .bind(message_id).execute(conn).await?.rows_affected());
+        .bind(message_id).bind(sender).execute(conn).await?.rows_affected());
     tx.commit().await?;
     Ok(claimed == 1)
 }

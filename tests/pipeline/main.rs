@@ -178,7 +178,12 @@ async fn a_killed_run_finishes_when_run_again(backend: Backend) {
             // A real kill -9 at a random moment.
             let delay = next() % 1500;
             how = format!("kill -9 after {delay} ms");
-            let mut child = env.command(NIGHT).spawn().expect("spawn");
+            let mut child = env
+                .command(NIGHT)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("spawn");
             tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
             let _ = child.start_kill();
             let _ = child.wait().await;
