@@ -90,6 +90,7 @@ fn serve(url: &str, dir: &Path) -> (Serving, String) {
         .env("TMS_PATHS__OUTPUT_DIR", dir.join("out"))
         .env("TMS_SERVER__RATE_LIMIT_PER_SECOND", "1000000")
         .env("TMS_SERVER__RATE_LIMIT_BURST", "1000000")
+        .env("TMS_RUNNER__IN_SERVE", "false")
         .stdout(Stdio::piped())
         .spawn()
         .expect("start tms serve");

@@ -165,7 +165,13 @@ impl Settings {
                 .with_list_parse_key("runner.report_to")
                 .try_parsing(true),
         );
-        let settings: Settings = builder.build()?.try_deserialize()?;
+        let mut settings: Settings = builder.build()?.try_deserialize()?;
+        if settings.runner.inbox_dir.as_os_str().is_empty() {
+            settings.runner.inbox_dir = settings.paths.data_dir.join("inbox");
+        }
+        if settings.email.outbox_dir.as_os_str().is_empty() {
+            settings.email.outbox_dir = settings.paths.output_dir.join("outbox");
+        }
         settings.zone()?;
         settings.band_rules()?;
         settings.schedule()?;

@@ -278,6 +278,7 @@ impl Tms {
             .env("TMS_DATABASE__URL", &self.url)
             .env("TMS_PATHS__DATA_DIR", self.dir.join("data"))
             .env("TMS_PATHS__OUTPUT_DIR", self.dir.join("out"))
+            .env("TMS_RUNNER__IN_SERVE", "false")
             .env_remove("TMS_CONFIG")
             .env_remove("TMS_SERVER__PUBLIC_URL");
         if let Some(url) = public_url {

@@ -105,17 +105,98 @@ pub async fn run_command(settings: &Settings, args: RunArgs) -> anyhow::Result<E
         (Some((step, key)), force)
     };
     let store = open_store(settings).await?;
-    let request = RunRequest {
-        business_date: date,
-        only,
-        force,
-        dry_run: args.dry_run,
+    let dates = if args.date.is_none() && only.is_none() {
+        missed_nights(&store, settings, date).await?
+    } else {
+        vec![date]
     };
-    let outcome = run(&store, settings, &request)
-        .await
-        .with_context(|| format!("running the pipeline for {date}"));
+    let mut status = ExitStatus::AlreadyDone;
+    for (i, date) in dates.iter().enumerate() {
+        if dates.len() > 1 {
+            println!(
+                "{}catching up: night {} of {} ({date})",
+                if i > 0 { "\n" } else { "" },
+                i + 1,
+                dates.len()
+            );
+        }
+        let request = RunRequest {
+            business_date: *date,
+            only,
+            force: force.clone(),
+            dry_run: args.dry_run,
+        };
+        let outcome = run(&store, settings, &request)
+            .await
+            .with_context(|| format!("running the pipeline for {date}"));
+        let this = match outcome {
+            Ok(outcome) => print_outcome(&outcome),
+            Err(error) => {
+                store.close().await;
+                return Err(error);
+            }
+        };
+        // The night's status, or for catch-up the first that is not "already done".
+        if status == ExitStatus::AlreadyDone || this != ExitStatus::Ok {
+            status = this;
+        }
+        if matches!(this, ExitStatus::Failure | ExitStatus::AlreadyRunning) {
+            break;
+        }
+    }
     store.close().await;
-    Ok(print_outcome(&outcome?))
+    Ok(status)
+}
+
+/// Without `--date`, a run catches up the nights since the last one finished (at most
+/// `runner.catch_up_days`), oldest first, ending with `yesterday`.
+async fn missed_nights(
+    store: &Store,
+    settings: &Settings,
+    yesterday: NaiveDate,
+) -> anyhow::Result<Vec<NaiveDate>> {
+    let last = crate::store::runs::last_done(store, Step::SendOutbox.name())
+        .await?
+        .and_then(|d| d.parse::<NaiveDate>().ok());
+    Ok(catch_up_dates(last, yesterday, settings.runner.catch_up_days))
+}
+
+/// The nights after `last_done` up to `yesterday`, keeping the newest `max` (at least one).
+pub fn catch_up_dates(
+    last_done: Option<NaiveDate>,
+    yesterday: NaiveDate,
+    max: u32,
+) -> Vec<NaiveDate> {
+    let first = match last_done {
+        Some(last) if last < yesterday => last + chrono::Duration::days(1),
+        _ => yesterday,
+    };
+    let earliest = yesterday - chrono::Duration::days(i64::from(max.max(1)) - 1);
+    let mut dates = Vec::new();
+    let mut date = first.max(earliest);
+    while date <= yesterday {
+        dates.push(date);
+        date += chrono::Duration::days(1);
+    }
+    dates
+}
+
+#[cfg(test)]
+mod tests {
+    use super::catch_up_dates;
+    use chrono::NaiveDate;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().expect("date")
+    }
+
+    #[test]
+    fn missed_nights_are_caught_up_oldest_first_within_the_limit() {
+        assert_eq!(catch_up_dates(Some(d("2026-11-27")), d("2026-11-30"), 7), [d("2026-11-28"), d("2026-11-29"), d("2026-11-30")]);
+        assert_eq!(catch_up_dates(Some(d("2026-11-01")), d("2026-11-30"), 2), [d("2026-11-29"), d("2026-11-30")]);
+        assert_eq!(catch_up_dates(None, d("2026-11-30"), 7), [d("2026-11-30")]);
+        assert_eq!(catch_up_dates(Some(d("2026-11-30")), d("2026-11-30"), 7), [d("2026-11-30")]);
+    }
 }
 
 fn known_steps() -> String {

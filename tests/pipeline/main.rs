@@ -3,6 +3,7 @@
 //! runs, a dry run that writes nothing, and `tms worker` processes sharing the partitions.
 
 mod harness;
+mod smtp;
 
 use harness::{Backend, Env, demo_files};
 
@@ -325,3 +326,41 @@ async fn three_workers_share_the_partitions(backend: Backend) {
     base.finish().await;
 }
 on_both!(three_workers_share_the_partitions);
+
+async fn serve_runs_the_schedule_and_catches_up_missed_nights(backend: Backend) {
+    let Some(base) = night_two(backend).await else {
+        return;
+    };
+    let mut env = base.copy().await;
+    env.extra_env.push(("TMS_RUNNER__IN_SERVE".into(), "true".into()));
+    env.extra_env.push(("TMS_RUNNER__CATCH_UP_DAYS".into(), "3".into()));
+    let schedule = tms::pipeline::schedule::Schedule::parse("0 2 * * *", chrono_tz::Europe::London)
+        .expect("schedule");
+    let last_done: chrono::NaiveDate = "2026-10-31".parse().expect("date");
+    let due = tms::pipeline::schedule::due_dates(&schedule, chrono::Utc::now(), Some(last_done), 3);
+    assert_eq!(due.len(), 3, "three nights are due: {due:?}");
+    let mut serve = env
+        .command(&["serve", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("start tms serve");
+    let keys: Vec<String> = due.iter().map(ToString::to_string).collect();
+    let wanted = keys.len();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    let mut done = Vec::new();
+    while std::time::Instant::now() < deadline {
+        done = env
+            .texts("select run_key from job_run where step = 'send-outbox' and status = 'done' and run_key <> '2026-10-31' order by run_key")
+            .await;
+        if done.len() >= wanted {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let _ = serve.start_kill();
+    let _ = serve.wait().await;
+    assert_eq!(done, keys, "tms serve ran each missed night once, oldest first");
+    env.finish().await;
+    base.finish().await;
+}
+on_both!(serve_runs_the_schedule_and_catches_up_missed_nights);
