@@ -186,12 +186,11 @@ impl Settings {
 
     /// When the nightly pipeline is due.
     pub fn schedule(&self) -> Result<crate::pipeline::schedule::Schedule, ConfigError> {
-        crate::pipeline::schedule::Schedule::parse(&self.runner.schedule, self.zone()?.tz()).map_err(
-            |e| ConfigError::Invalid {
+        crate::pipeline::schedule::Schedule::parse(&self.runner.schedule, self.zone()?.tz())
+            .map_err(|e| ConfigError::Invalid {
                 key: "runner.schedule",
                 reason: e.to_string(),
-            },
-        )
+            })
     }
 
     /// The provider's time zone.

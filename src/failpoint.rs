@@ -63,7 +63,9 @@ pub fn hit(name: &'static str) {
         *count
     };
     if let Some(trace) = &points.trace {
-        let mut file = trace.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut file = trace
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let _ = writeln!(file, "{name}:{count}");
     }
     if points.targets.get(name) == Some(&count) {

@@ -114,8 +114,14 @@ pub async fn import_shifts(
 ) -> Result<ShiftImportSummary, ImportError> {
     let mut input = CsvInput::open(path, &SHIFT_COLUMNS)?;
     let file = input.file().to_owned();
-    let import_file_id =
-        open_import_file(store, "shifts", &file, &sha256_of(path)?, options.job_run_id).await?;
+    let import_file_id = open_import_file(
+        store,
+        "shifts",
+        &file,
+        &sha256_of(path)?,
+        options.job_run_id,
+    )
+    .await?;
     clear_rejects(store, import_file_id).await?;
     let mut staging = Staging::open(store, import_file_id).await?;
     let zone = reference.ctx.zone;

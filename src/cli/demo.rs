@@ -78,7 +78,10 @@ pub async fn run(settings: &Settings, args: DemoArgs) -> anyhow::Result<ExitStat
         std::fs::copy(path, &target)
             .with_context(|| format!("copying {} to the inbox", path.display()))?;
     }
-    println!("Files copied to the inbox {}; running the nightly pipeline for {last}", inbox.display());
+    println!(
+        "Files copied to the inbox {}; running the nightly pipeline for {last}",
+        inbox.display()
+    );
     println!();
     let store = open_store(settings).await?;
     let request = crate::pipeline::RunRequest {

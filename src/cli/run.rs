@@ -158,7 +158,11 @@ async fn missed_nights(
     let last = crate::store::runs::last_done(store, Step::SendOutbox.name())
         .await?
         .and_then(|d| d.parse::<NaiveDate>().ok());
-    Ok(catch_up_dates(last, yesterday, settings.runner.catch_up_days))
+    Ok(catch_up_dates(
+        last,
+        yesterday,
+        settings.runner.catch_up_days,
+    ))
 }
 
 /// The nights after `last_done` up to `yesterday`, keeping the newest `max` (at least one).
@@ -181,24 +185,6 @@ pub fn catch_up_dates(
     dates
 }
 
-#[cfg(test)]
-mod tests {
-    use super::catch_up_dates;
-    use chrono::NaiveDate;
-
-    fn d(s: &str) -> NaiveDate {
-        s.parse().expect("date")
-    }
-
-    #[test]
-    fn missed_nights_are_caught_up_oldest_first_within_the_limit() {
-        assert_eq!(catch_up_dates(Some(d("2026-11-27")), d("2026-11-30"), 7), [d("2026-11-28"), d("2026-11-29"), d("2026-11-30")]);
-        assert_eq!(catch_up_dates(Some(d("2026-11-01")), d("2026-11-30"), 2), [d("2026-11-29"), d("2026-11-30")]);
-        assert_eq!(catch_up_dates(None, d("2026-11-30"), 7), [d("2026-11-30")]);
-        assert_eq!(catch_up_dates(Some(d("2026-11-30")), d("2026-11-30"), 7), [d("2026-11-30")]);
-    }
-}
-
 fn known_steps() -> String {
     let names: Vec<&str> = Step::ALL.iter().map(|s| s.name()).collect();
     format!("the steps are {}", names.join(", "))
@@ -219,7 +205,9 @@ pub fn print_outcome(outcome: &RunOutcome) -> ExitStatus {
             }
         }
         RunOutcome::AlreadyDone(report) => {
-            println!("already done: every step has run; nothing to do (use --force STEP to run one again)");
+            println!(
+                "already done: every step has run; nothing to do (use --force STEP to run one again)"
+            );
             if let Some(text) = report {
                 println!();
                 print!("{text}");
@@ -259,7 +247,11 @@ pub async fn worker_command(settings: &Settings, args: WorkerArgs) -> anyhow::Re
 /// The schedule inside `tms serve`: sleeps until the next run time (waking at least every
 /// five minutes, so a suspended machine or a changed clock is noticed), then runs every due
 /// business date, oldest first.
-pub async fn scheduler(store: Store, settings: Settings, mut stop: tokio::sync::watch::Receiver<bool>) {
+pub async fn scheduler(
+    store: Store,
+    settings: Settings,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
     let schedule = match settings.schedule() {
         Ok(s) => s,
         Err(error) => {
@@ -292,7 +284,9 @@ pub async fn scheduler(store: Store, settings: Settings, mut stop: tokio::sync::
             };
             match run(&store, &settings, &request).await {
                 Ok(RunOutcome::Done(_)) => tracing::info!(%date, "scheduled run done"),
-                Ok(RunOutcome::Failed(_)) => tracing::error!(%date, "scheduled run failed; see the run report"),
+                Ok(RunOutcome::Failed(_)) => {
+                    tracing::error!(%date, "scheduled run failed; see the run report")
+                }
                 Ok(RunOutcome::AlreadyDone(_)) => {}
                 Ok(RunOutcome::AlreadyRunning { holder, .. }) => {
                     tracing::info!(%date, %holder, "another process is running the pipeline");
@@ -314,5 +308,32 @@ pub async fn scheduler(store: Store, settings: Settings, mut stop: tokio::sync::
             _ = stop.changed() => return,
             () = tokio::time::sleep(wait) => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::catch_up_dates;
+    use chrono::NaiveDate;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().expect("date")
+    }
+
+    #[test]
+    fn missed_nights_are_caught_up_oldest_first_within_the_limit() {
+        assert_eq!(
+            catch_up_dates(Some(d("2026-11-27")), d("2026-11-30"), 7),
+            [d("2026-11-28"), d("2026-11-29"), d("2026-11-30")]
+        );
+        assert_eq!(
+            catch_up_dates(Some(d("2026-11-01")), d("2026-11-30"), 2),
+            [d("2026-11-29"), d("2026-11-30")]
+        );
+        assert_eq!(catch_up_dates(None, d("2026-11-30"), 7), [d("2026-11-30")]);
+        assert_eq!(
+            catch_up_dates(Some(d("2026-11-30")), d("2026-11-30"), 7),
+            [d("2026-11-30")]
+        );
     }
 }

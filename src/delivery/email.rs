@@ -93,7 +93,11 @@ pub fn compose(message: &OutboxMessage, from: &str) -> Result<Message, EmailErro
         .date(std::time::SystemTime::from(message.created_at))
         .header(ContentType::TEXT_PLAIN);
     let mut any = false;
-    for address in message.recipients.split(';').filter(|a| !a.trim().is_empty()) {
+    for address in message
+        .recipients
+        .split(';')
+        .filter(|a| !a.trim().is_empty())
+    {
         let to: Mailbox = address
             .trim()
             .parse()
@@ -311,12 +315,18 @@ mod tests {
 
     #[test]
     fn the_same_message_composes_to_the_same_bytes() {
-        let first = compose(&message("a@example.org; b@example.org"), "tms <tms@example.org>")
-            .expect("composes")
-            .formatted();
-        let second = compose(&message("a@example.org; b@example.org"), "tms <tms@example.org>")
-            .expect("composes")
-            .formatted();
+        let first = compose(
+            &message("a@example.org; b@example.org"),
+            "tms <tms@example.org>",
+        )
+        .expect("composes")
+        .formatted();
+        let second = compose(
+            &message("a@example.org; b@example.org"),
+            "tms <tms@example.org>",
+        )
+        .expect("composes")
+        .formatted();
         assert_eq!(first, second);
         let text = String::from_utf8(first).expect("ascii");
         assert!(text.contains("Message-ID: <run-report.2026-11-30@tms.example>"));

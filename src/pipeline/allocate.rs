@@ -51,17 +51,19 @@ pub async fn run(context: &StepContext<'_>) -> Result<StepTotals, PipelineError>
     bar.finish_and_clear();
     let mut totals = StepTotals::default();
     let results = partition_results(store, step, &key).await?;
-    totals.counts.insert("partitions".into(), results.len() as i64);
+    totals
+        .counts
+        .insert("partitions".into(), results.len() as i64);
     for (centre, result) in results {
         for (name, n) in result.counts {
             *totals.counts.entry(name).or_insert(0) += n;
         }
-        totals.warnings.extend(
-            result
-                .warnings
-                .into_iter()
-                .map(|w| format!("cost centre {}: {w}", if centre.is_empty() { "(none)" } else { &centre })),
-        );
+        totals.warnings.extend(result.warnings.into_iter().map(|w| {
+            format!(
+                "cost centre {}: {w}",
+                if centre.is_empty() { "(none)" } else { &centre }
+            )
+        }));
     }
     let month = Period::containing(context.business_date);
     let reference = crate::cli::reference(store, context.settings)

@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use super::{PipelineError, StepContext};
 use crate::capture::csv_input::display_name;
 use crate::capture::import::sha256_of;
-use crate::capture::{ImportError, ReferenceKind, ShiftImportOptions, import_reference, import_shifts};
+use crate::capture::{
+    ImportError, ReferenceKind, ShiftImportOptions, import_reference, import_shifts,
+};
 use crate::store::runs::{IngestFile, StepTotals, earlier_import, ingest_files, put_ingest_file};
 
 /// Reference kinds in an order where each file's references are already in place.
@@ -161,30 +163,30 @@ async fn handle(
     let settings = context.settings;
     let result = match kind {
         FileKind::Shifts => {
-            if let Some(earlier) = earlier_import(context.store, "shifts", &record.sha256).await? {
-                if earlier.status == "done" {
-                    record.rows_read = earlier.rows_read;
-                    if earlier.job_run_id == Some(context.job_run_id) {
-                        record.shifts_new = earlier.shifts_new;
-                        record.shifts_amended = earlier.shifts_amended;
-                        record.shifts_unchanged = earlier.shifts_unchanged;
-                        record.shifts_rejected = earlier.shifts_rejected;
-                        record.rows_rejected = earlier.rows_rejected;
-                        if earlier.rows_rejected > 0 {
-                            record.outcome = "rejected_rows".to_owned();
-                        }
-                    } else {
-                        let when = crate::store::bulk::instant_from_seconds(earlier.last_imported_at)
-                            .map(|t| t.format("%Y-%m-%d").to_string())
-                            .unwrap_or_default();
-                        record.outcome = "duplicate".to_owned();
-                        record.detail = format!(
-                            "the same content was already imported as {} on {when}; nothing imported again",
-                            earlier.file_name
-                        );
+            if let Some(earlier) = earlier_import(context.store, "shifts", &record.sha256).await?
+                && earlier.status == "done"
+            {
+                record.rows_read = earlier.rows_read;
+                if earlier.job_run_id == Some(context.job_run_id) {
+                    record.shifts_new = earlier.shifts_new;
+                    record.shifts_amended = earlier.shifts_amended;
+                    record.shifts_unchanged = earlier.shifts_unchanged;
+                    record.shifts_rejected = earlier.shifts_rejected;
+                    record.rows_rejected = earlier.rows_rejected;
+                    if earlier.rows_rejected > 0 {
+                        record.outcome = "rejected_rows".to_owned();
                     }
-                    return Ok(record);
+                } else {
+                    let when = crate::store::bulk::instant_from_seconds(earlier.last_imported_at)
+                        .map(|t| t.format("%Y-%m-%d").to_string())
+                        .unwrap_or_default();
+                    record.outcome = "duplicate".to_owned();
+                    record.detail = format!(
+                        "the same content was already imported as {} on {when}; nothing imported again",
+                        earlier.file_name
+                    );
                 }
+                return Ok(record);
             }
             let reference = crate::cli::reference(context.store, settings)
                 .await
@@ -341,9 +343,18 @@ mod tests {
     fn file_names_say_what_they_hold() {
         assert_eq!(kind_of("shifts.csv"), Some(FileKind::Shifts));
         assert_eq!(kind_of("Shifts-2026-11-30.CSV"), Some(FileKind::Shifts));
-        assert_eq!(kind_of("workers_2026.csv").map(FileKind::name), Some("workers"));
-        assert_eq!(kind_of("rate-card.csv").map(FileKind::name), Some("rate-card"));
-        assert_eq!(kind_of("pay-rules-v2.csv").map(FileKind::name), Some("pay-rules"));
+        assert_eq!(
+            kind_of("workers_2026.csv").map(FileKind::name),
+            Some("workers")
+        );
+        assert_eq!(
+            kind_of("rate-card.csv").map(FileKind::name),
+            Some("rate-card")
+        );
+        assert_eq!(
+            kind_of("pay-rules-v2.csv").map(FileKind::name),
+            Some("pay-rules")
+        );
         assert_eq!(kind_of("payers.csv").map(FileKind::name), Some("payers"));
         assert_eq!(kind_of("shiftsheet.csv"), None);
         assert_eq!(kind_of("shifts.xlsx"), None);
@@ -361,7 +372,10 @@ mod tests {
         ];
         kinds.sort();
         let names: Vec<&str> = kinds.into_iter().flatten().map(FileKind::name).collect();
-        assert_eq!(names, ["cost-centres", "payers", "workers", "rate-card", "shifts"]);
+        assert_eq!(
+            names,
+            ["cost-centres", "payers", "workers", "rate-card", "shifts"]
+        );
         assert_eq!(INGEST_ORDER.len(), ReferenceKind::ALL.len());
         for kind in ReferenceKind::ALL {
             assert!(INGEST_ORDER.contains(&kind));

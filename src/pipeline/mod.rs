@@ -26,9 +26,9 @@ use crate::calendar::Period;
 use crate::config::Settings;
 use crate::delivery::email::{EmailError, Transport, message_id, send_due};
 use crate::store::runs::{
-    JobRun, JobStatus, Lease, LeaseClaim, NIGHTLY_LEASE, OutboxMessage, StepTotals,
-    acquire_lease, enqueue_in, finish_job_run_in, job_run, job_runs_for, latest_run_report,
-    release_lease, renew_lease, start_job_run,
+    JobRun, JobStatus, Lease, LeaseClaim, NIGHTLY_LEASE, OutboxMessage, StepTotals, acquire_lease,
+    enqueue_in, finish_job_run_in, job_run, job_runs_for, latest_run_report, release_lease,
+    renew_lease, start_job_run,
 };
 use crate::store::{Store, StoreError};
 
@@ -298,7 +298,9 @@ async fn all_done(
 
 /// Renews the lease at a third of its life; flags it lost if another run took it over.
 async fn keep_lease(store: Store, lease: Lease, ttl: chrono::Duration, lost: Arc<AtomicBool>) {
-    let period = (ttl / 3).to_std().unwrap_or(std::time::Duration::from_secs(5));
+    let period = (ttl / 3)
+        .to_std()
+        .unwrap_or(std::time::Duration::from_secs(5));
     loop {
         tokio::time::sleep(period).await;
         match renew_lease(&store, &lease, ttl, Utc::now()).await {
@@ -410,7 +412,9 @@ async fn run_steps(
         .await?
         .unwrap_or_default();
     if !ran_any {
-        return Ok(RunOutcome::AlreadyDone(Some(text).filter(|t| !t.is_empty())));
+        return Ok(RunOutcome::AlreadyDone(
+            Some(text).filter(|t| !t.is_empty()),
+        ));
     }
     Ok(RunOutcome::Done(RunReport {
         business_date: date,
@@ -465,7 +469,9 @@ async fn send_outbox(context: &StepContext<'_>) -> Result<StepTotals, PipelineEr
             .counts
             .insert(status.into(), taken.get(status).copied().unwrap_or(0));
     }
-    totals.counts.insert("deferred".into(), counts.deferred as i64);
+    totals
+        .counts
+        .insert("deferred".into(), counts.deferred as i64);
     if counts.deferred > 0 {
         totals.warnings.push(format!(
             "{} message(s) could not be sent and wait for the next run",
@@ -613,34 +619,16 @@ mod tests {
 
     #[test]
     fn a_period_closes_on_its_last_day() {
-        assert_eq!(
-            closed_period(date("2026-11-30"), 0).to_string(),
-            "2026-11"
-        );
-        assert_eq!(
-            closed_period(date("2026-11-29"), 0).to_string(),
-            "2026-10"
-        );
-        assert_eq!(
-            closed_period(date("2026-12-01"), 0).to_string(),
-            "2026-11"
-        );
-        assert_eq!(
-            closed_period(date("2026-03-01"), 0).to_string(),
-            "2026-02"
-        );
+        assert_eq!(closed_period(date("2026-11-30"), 0).to_string(), "2026-11");
+        assert_eq!(closed_period(date("2026-11-29"), 0).to_string(), "2026-10");
+        assert_eq!(closed_period(date("2026-12-01"), 0).to_string(), "2026-11");
+        assert_eq!(closed_period(date("2026-03-01"), 0).to_string(), "2026-02");
     }
 
     #[test]
     fn close_days_hold_a_period_open_for_late_timesheets() {
-        assert_eq!(
-            closed_period(date("2026-12-02"), 3).to_string(),
-            "2026-10"
-        );
-        assert_eq!(
-            closed_period(date("2026-12-03"), 3).to_string(),
-            "2026-11"
-        );
+        assert_eq!(closed_period(date("2026-12-02"), 3).to_string(), "2026-10");
+        assert_eq!(closed_period(date("2026-12-03"), 3).to_string(), "2026-11");
     }
 
     #[test]

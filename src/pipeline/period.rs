@@ -32,7 +32,11 @@ pub async fn run(context: &StepContext<'_>) -> Result<StepTotals, PipelineError>
         .output_dir
         .join("periods")
         .join(period.to_string());
-    write_table(&folder, "charges.csv", &crate::report::charges_table(&lines))?;
+    write_table(
+        &folder,
+        "charges.csv",
+        &crate::report::charges_table(&lines),
+    )?;
     write_table(
         &folder,
         "allocation.csv",
@@ -41,7 +45,9 @@ pub async fn run(context: &StepContext<'_>) -> Result<StepTotals, PipelineError>
     let mut totals = StepTotals::default();
     let people: std::collections::BTreeSet<&str> =
         lines.iter().map(|l| l.key.person_id.as_str()).collect();
-    totals.counts.insert("charge_lines".into(), lines.len() as i64);
+    totals
+        .counts
+        .insert("charge_lines".into(), lines.len() as i64);
     totals.counts.insert("people".into(), people.len() as i64);
     totals.amount_pence = lines.iter().map(|l| l.amount.get()).sum();
     Ok(totals)

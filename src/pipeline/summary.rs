@@ -72,7 +72,11 @@ pub fn render(input: &ReportInput<'_>) -> String {
         JobStatus::Failed => "FAILED",
         _ => "done",
     };
-    let prefix = if input.dry_run { "DRY RUN (nothing was written) " } else { "" };
+    let prefix = if input.dry_run {
+        "DRY RUN (nothing was written) "
+    } else {
+        ""
+    };
     let _ = writeln!(
         out,
         "{prefix}tms nightly run for {}: {outcome}",
@@ -81,7 +85,10 @@ pub fn render(input: &ReportInput<'_>) -> String {
     let _ = writeln!(out);
     let width = input
         .runs
-        .iter().map(|r| r.step.len() + r.run_key.len() + 1).max().unwrap_or(0);
+        .iter()
+        .map(|r| r.step.len() + r.run_key.len() + 1)
+        .max()
+        .unwrap_or(0);
     // A step still running is the report's own (or one a crash left); it has nothing to say.
     for run in input.runs.iter().filter(|r| r.status != JobStatus::Running) {
         let label = format!("{} {}", run.step, run.run_key);
@@ -111,7 +118,11 @@ pub fn render(input: &ReportInput<'_>) -> String {
     let warnings: Vec<(&str, &str)> = input
         .runs
         .iter()
-        .flat_map(|r| r.warnings.iter().map(move |w| (r.step.as_str(), w.as_str())))
+        .flat_map(|r| {
+            r.warnings
+                .iter()
+                .map(move |w| (r.step.as_str(), w.as_str()))
+        })
         .collect();
     if !warnings.is_empty() {
         let _ = writeln!(out);
@@ -160,11 +171,23 @@ mod tests {
 
     #[test]
     fn a_report_lists_steps_counts_and_warnings() {
-        let mut ingest = run("ingest", "2026-11-30", JobStatus::Done, &[("files", 2), ("rows_rejected", 3)], 0);
+        let mut ingest = run(
+            "ingest",
+            "2026-11-30",
+            JobStatus::Done,
+            &[("files", 2), ("rows_rejected", 3)],
+            0,
+        );
         ingest.warnings.push("shifts-a.csv: 3 rows rejected".into());
         let runs = vec![
             ingest,
-            run("period-charges", "2026-11", JobStatus::Done, &[("lines", 40)], 1_234_500),
+            run(
+                "period-charges",
+                "2026-11",
+                JobStatus::Done,
+                &[("lines", 40)],
+                1_234_500,
+            ),
         ];
         let text = render(&ReportInput {
             business_date: "2026-11-30".parse().expect("date"),
@@ -193,9 +216,20 @@ mod tests {
             runs: &runs,
             dry_run: true,
         });
-        assert!(text.starts_with("DRY RUN (nothing was written) tms nightly run for 2026-11-30: FAILED"));
+        assert!(
+            text.starts_with(
+                "DRY RUN (nothing was written) tms nightly run for 2026-11-30: FAILED"
+            )
+        );
         assert!(text.contains("error: database error: disk full"));
         assert!(text.contains("tms run nightly --date 2026-11-30"));
-        assert!(subject("2026-11-30".parse().expect("date"), JobStatus::Failed, &runs).ends_with("FAILED at allocate"));
+        assert!(
+            subject(
+                "2026-11-30".parse().expect("date"),
+                JobStatus::Failed,
+                &runs
+            )
+            .ends_with("FAILED at allocate")
+        );
     }
 }

@@ -120,6 +120,10 @@ pub async fn run_worker(
             }
         }
     }
-    tracing::info!(partitions = counts.partitions, lost = counts.lost, "worker stopped");
+    tracing::info!(
+        partitions = counts.partitions,
+        lost = counts.lost,
+        "worker stopped"
+    );
     Ok(counts)
 }

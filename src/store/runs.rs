@@ -197,8 +197,10 @@ pub async fn job_runs_for(
 
 /// The latest key `step` has completed.
 pub async fn last_done(store: &Store, step: &str) -> Result<Option<String>, StoreError> {
-    Ok(on_pool!(store, pool => sqlx::query_scalar(include_str!("../../sql/job_run_last_done.sql"))
-        .bind(step).fetch_one(pool).await?))
+    Ok(
+        on_pool!(store, pool => sqlx::query_scalar(include_str!("../../sql/job_run_last_done.sql"))
+        .bind(step).fetch_one(pool).await?),
+    )
 }
 
 /// Marks a step running under `lease`; `None` when it is already done and not `force`d.
@@ -272,8 +274,10 @@ pub async fn latest_run_report(
     store: &Store,
     business_date: &str,
 ) -> Result<Option<String>, StoreError> {
-    Ok(on_pool!(store, pool => sqlx::query_scalar(include_str!("../../sql/run_report_latest.sql"))
-        .bind(business_date).fetch_optional(pool).await?))
+    Ok(
+        on_pool!(store, pool => sqlx::query_scalar(include_str!("../../sql/run_report_latest.sql"))
+        .bind(business_date).fetch_optional(pool).await?),
+    )
 }
 
 /// An email waiting in (or gone from) the outbox.
@@ -478,8 +482,10 @@ pub async fn complete_partition(
 
 /// Partitions of a step not yet done.
 pub async fn open_partitions(store: &Store, step: &str, run_key: &str) -> Result<i64, StoreError> {
-    Ok(on_pool!(store, pool => sqlx::query_scalar(include_str!("../../sql/partition_open.sql"))
-        .bind(step).bind(run_key).fetch_one(pool).await?))
+    Ok(
+        on_pool!(store, pool => sqlx::query_scalar(include_str!("../../sql/partition_open.sql"))
+        .bind(step).bind(run_key).fetch_one(pool).await?),
+    )
 }
 
 /// Results of a step's finished partitions, by partition key.
@@ -546,8 +552,10 @@ pub async fn put_ingest_file(
 
 /// The files an ingest step has handled so far.
 pub async fn ingest_files(store: &Store, job_run_id: i64) -> Result<Vec<IngestFile>, StoreError> {
-    Ok(on_pool!(store, pool => sqlx::query_as(include_str!("../../sql/ingest_files.sql"))
-        .bind(job_run_id).fetch_all(pool).await?))
+    Ok(
+        on_pool!(store, pool => sqlx::query_as(include_str!("../../sql/ingest_files.sql"))
+        .bind(job_run_id).fetch_all(pool).await?),
+    )
 }
 
 /// A shift file's earlier import with the same content.
@@ -571,6 +579,8 @@ pub async fn earlier_import(
     kind: &str,
     sha256: &str,
 ) -> Result<Option<EarlierImport>, StoreError> {
-    Ok(on_pool!(store, pool => sqlx::query_as(include_str!("../../sql/import_file_by_hash.sql"))
-        .bind(kind).bind(sha256).fetch_optional(pool).await?))
+    Ok(
+        on_pool!(store, pool => sqlx::query_as(include_str!("../../sql/import_file_by_hash.sql"))
+        .bind(kind).bind(sha256).fetch_optional(pool).await?),
+    )
 }

@@ -292,7 +292,9 @@ pub fn shifts_to_cost_in_centre<'a>(
 
 /// How many shifts wait for costing, per cost centre of their worker.
 pub async fn shifts_to_cost_by_centre(store: &Store) -> Result<Vec<(String, i64)>, StoreError> {
-    Ok(on_pool!(store, pool => sqlx::query_as(include_str!("../../sql/shifts_to_cost_by_centre.sql")).bind(true).fetch_all(pool).await?))
+    Ok(
+        on_pool!(store, pool => sqlx::query_as(include_str!("../../sql/shifts_to_cost_by_centre.sql")).bind(true).fetch_all(pool).await?),
+    )
 }
 
 #[cfg(test)]

@@ -93,7 +93,11 @@ impl Env {
                     std::process::id(),
                     COUNTER.fetch_add(1, Ordering::SeqCst)
                 );
-                admin(server, &format!("create database {name} template {template}")).await;
+                admin(
+                    server,
+                    &format!("create database {name} template {template}"),
+                )
+                .await;
                 (with_database(server, &name), Some((server.clone(), name)))
             }
         };
@@ -142,8 +146,11 @@ impl Env {
     /// Copies files into the inbox.
     pub(crate) fn drop_in_inbox(&self, files: &[PathBuf]) {
         for file in files {
-            std::fs::copy(file, self.path("inbox").join(file.file_name().expect("name")))
-                .expect("copy into the inbox");
+            std::fs::copy(
+                file,
+                self.path("inbox").join(file.file_name().expect("name")),
+            )
+            .expect("copy into the inbox");
         }
     }
 
@@ -151,13 +158,23 @@ impl Env {
     pub(crate) async fn execute(&self, sql: &str) {
         match self.backend {
             Backend::Sqlite => {
-                let mut conn = sqlx::SqliteConnection::connect(&self.url).await.expect("connect");
-                sqlx::raw_sql(AssertSqlSafe(sql.to_owned())).execute(&mut conn).await.expect(sql);
+                let mut conn = sqlx::SqliteConnection::connect(&self.url)
+                    .await
+                    .expect("connect");
+                sqlx::raw_sql(AssertSqlSafe(sql.to_owned()))
+                    .execute(&mut conn)
+                    .await
+                    .expect(sql);
                 conn.close().await.ok();
             }
             Backend::Postgres => {
-                let mut conn = sqlx::PgConnection::connect(&self.url).await.expect("connect");
-                sqlx::raw_sql(AssertSqlSafe(sql.to_owned())).execute(&mut conn).await.expect(sql);
+                let mut conn = sqlx::PgConnection::connect(&self.url)
+                    .await
+                    .expect("connect");
+                sqlx::raw_sql(AssertSqlSafe(sql.to_owned()))
+                    .execute(&mut conn)
+                    .await
+                    .expect(sql);
                 conn.close().await.ok();
             }
         }
@@ -167,7 +184,9 @@ impl Env {
     pub(crate) async fn texts(&self, sql: &str) -> Vec<String> {
         match self.backend {
             Backend::Sqlite => {
-                let mut conn = sqlx::SqliteConnection::connect(&self.url).await.expect("connect");
+                let mut conn = sqlx::SqliteConnection::connect(&self.url)
+                    .await
+                    .expect("connect");
                 let rows: Vec<Option<String>> = sqlx::query_scalar(AssertSqlSafe(sql.to_owned()))
                     .fetch_all(&mut conn)
                     .await
@@ -176,7 +195,9 @@ impl Env {
                 rows.into_iter().map(Option::unwrap_or_default).collect()
             }
             Backend::Postgres => {
-                let mut conn = sqlx::PgConnection::connect(&self.url).await.expect("connect");
+                let mut conn = sqlx::PgConnection::connect(&self.url)
+                    .await
+                    .expect("connect");
                 let rows: Vec<Option<String>> = sqlx::query_scalar(AssertSqlSafe(sql.to_owned()))
                     .fetch_all(&mut conn)
                     .await
@@ -190,7 +211,8 @@ impl Env {
     /// Lets the run lease and partition claims go, as their expiry would after a killed run.
     pub(crate) async fn expire_lease(&self) {
         self.execute("update run_lease set expires_at = 0").await;
-        self.execute("update work_partition set lease_expires_at = 0").await;
+        self.execute("update work_partition set lease_expires_at = 0")
+            .await;
     }
 
     /// Everything a run leaves behind that must not depend on crashes: business rows by their
@@ -224,7 +246,11 @@ impl Env {
                 continue;
             }
             // Messages hold the report, which says how many attempts a step took.
-            let digest = if path.starts_with("outbox/") { String::new() } else { digest };
+            let digest = if path.starts_with("outbox/") {
+                String::new()
+            } else {
+                digest
+            };
             out.push_str(&format!("{path} {digest}\n"));
         }
         out
@@ -241,7 +267,9 @@ impl Env {
             let sql = match self.backend {
                 Backend::Sqlite => {
                     let columns = self
-                        .texts(&format!("select name from pragma_table_info('{table}') order by cid"))
+                        .texts(&format!(
+                            "select name from pragma_table_info('{table}') order by cid"
+                        ))
                         .await;
                     let row = columns
                         .iter()
@@ -258,7 +286,10 @@ impl Env {
                 hasher.update(row.as_bytes());
                 hasher.update(b"\n");
             }
-            sums.insert(table, format!("{} rows {:x}", rows.len(), hasher.finalize()));
+            sums.insert(
+                table,
+                format!("{} rows {:x}", rows.len(), hasher.finalize()),
+            );
         }
         sums
     }
@@ -266,13 +297,19 @@ impl Env {
     /// Drops a PostgreSQL database.
     pub(crate) async fn finish(self) {
         if let Some((server, name)) = &self.pg {
-            admin(server, &format!("drop database if exists {name} with (force)")).await;
+            admin(
+                server,
+                &format!("drop database if exists {name} with (force)"),
+            )
+            .await;
         }
     }
 }
 
 async fn admin(server: &str, sql: &str) {
-    let mut conn = sqlx::PgConnection::connect(server).await.expect("connect to the test server");
+    let mut conn = sqlx::PgConnection::connect(server)
+        .await
+        .expect("connect to the test server");
     sqlx::raw_sql(AssertSqlSafe(sql.to_owned()))
         .execute(&mut conn)
         .await

@@ -59,8 +59,15 @@ async fn a_night_runs_every_step_once(backend: Backend) {
     let run = env.tms(NIGHT).await;
     let out = text(&run);
     assert_eq!(run.status.code(), Some(0), "{out}");
-    assert!(out.contains("tms nightly run for 2026-11-30: done"), "{out}");
-    for step in ["ingest 2026-11-30", "allocate 2026-11-30", "period-charges 2026-11"] {
+    assert!(
+        out.contains("tms nightly run for 2026-11-30: done"),
+        "{out}"
+    );
+    for step in [
+        "ingest 2026-11-30",
+        "allocate 2026-11-30",
+        "period-charges 2026-11",
+    ] {
         assert!(out.contains(step), "the report names {step}: {out}");
     }
     // The inbox is empty; the file is filed under the night, its rejects beside it.
@@ -70,22 +77,32 @@ async fn a_night_runs_every_step_once(backend: Backend) {
         .filter(|e| e.path().is_file())
         .collect();
     assert!(inbox.is_empty(), "the inbox is emptied");
-    assert!(env.path("inbox/done/2026-11-30/shifts-2026-11.csv").is_file());
+    assert!(
+        env.path("inbox/done/2026-11-30/shifts-2026-11.csv")
+            .is_file()
+    );
     assert!(env.path("out/periods/2026-11/charges.csv").is_file());
-    let charges = std::fs::read_to_string(env.path("out/periods/2026-11/charges.csv")).expect("charges");
+    let charges =
+        std::fs::read_to_string(env.path("out/periods/2026-11/charges.csv")).expect("charges");
     assert!(charges.lines().count() > 10, "November has charge lines");
     // Every marked shift was recosted, partition by cost centre.
-    let marked = env.texts("select cast(count(*) as text) from shift where needs_costing = (1 = 1)").await;
+    let marked = env
+        .texts("select cast(count(*) as text) from shift where needs_costing = (1 = 1)")
+        .await;
     assert_eq!(marked, ["0"]);
     let partitions = env.texts("select cast(count(*) as text) from work_partition where status = 'done' and completions = 1").await;
-    assert!(partitions[0].parse::<i64>().expect("count") > 1, "several partitions");
+    assert!(
+        partitions[0].parse::<i64>().expect("count") > 1,
+        "several partitions"
+    );
     // The report went to finance through the outbox, once.
     let eml = env.path("outbox/run-report.2026-11-30@tms.localhost.eml");
     let message = std::fs::read_to_string(&eml).expect("the report email");
     assert!(message.contains("To: finance@example.org"));
     assert!(message.contains("Subject: tms nightly run for 2026-11-30: done"));
     assert_eq!(
-        env.texts("select status from outbox where kind = 'run-report' order by message_id").await,
+        env.texts("select status from outbox where kind = 'run-report' order by message_id")
+            .await,
         ["sent", "sent"],
         "one report per night, both sent"
     );
@@ -97,16 +114,33 @@ async fn a_night_runs_every_step_once(backend: Backend) {
 
     // A forced step says what it replaces and leaves the same result.
     let before = env.state().await;
-    let forced = env.tms(&["run", "allocate", "--date", "2026-11-30", "--force"]).await;
+    let forced = env
+        .tms(&["run", "allocate", "--date", "2026-11-30", "--force"])
+        .await;
     assert_eq!(forced.status.code(), Some(0), "{}", text(&forced));
-    assert!(text(&forced).contains("allocate 2026-11-30: replacing the run done at"), "{}", text(&forced));
+    assert!(
+        text(&forced).contains("allocate 2026-11-30: replacing the run done at"),
+        "{}",
+        text(&forced)
+    );
     let after = env.state().await;
     let ledger = |state: &str| state.split("--\n").take(2).collect::<Vec<_>>().join("--\n");
-    assert_eq!(ledger(&before), ledger(&after), "shifts and allocations are unchanged");
+    assert_eq!(
+        ledger(&before),
+        ledger(&after),
+        "shifts and allocations are unchanged"
+    );
 
     // A period step on its own, for a period named on the command line.
-    let period = env.tms(&["run", "period-charges", "--period", "2026-10"]).await;
-    assert_eq!(period.status.code(), Some(6), "October was done on night one: {}", text(&period));
+    let period = env
+        .tms(&["run", "period-charges", "--period", "2026-10"])
+        .await;
+    assert_eq!(
+        period.status.code(),
+        Some(6),
+        "October was done on night one: {}",
+        text(&period)
+    );
     let usage = env.tms(&["run", "allocate", "--period", "2026-10"]).await;
     assert_eq!(usage.status.code(), Some(2), "{}", text(&usage));
     env.finish().await;
@@ -197,7 +231,12 @@ async fn a_killed_run_finishes_when_run_again(backend: Backend) {
                 .output()
                 .await
                 .expect("run");
-            assert_eq!(crashed.status.code(), None, "seed {seed}: {how} aborts the process: {}", text(&crashed));
+            assert_eq!(
+                crashed.status.code(),
+                None,
+                "seed {seed}: {how} aborts the process: {}",
+                text(&crashed)
+            );
         }
         env.expire_lease().await;
         let rerun = env.tms(NIGHT).await;
@@ -209,7 +248,10 @@ async fn a_killed_run_finishes_when_run_again(backend: Backend) {
         let state = env.state().await;
         if state != expected {
             let diff: Vec<String> = diff_lines(&expected, &state);
-            panic!("seed {seed} ({how}): the final state differs from an uninterrupted run's:\n{}", diff.join("\n"));
+            panic!(
+                "seed {seed} ({how}): the final state differs from an uninterrupted run's:\n{}",
+                diff.join("\n")
+            );
         }
         env.finish().await;
     }
@@ -250,9 +292,16 @@ async fn four_runs_at_once_have_one_effect(backend: Backend) {
             other => panic!("a losing run exits cleanly, not {other:?}: {out}"),
         }
     }
-    assert_eq!(env.state().await, expected, "one effect, as one run would have");
+    assert_eq!(
+        env.state().await,
+        expected,
+        "one effect, as one run would have"
+    );
     let attempts = env.texts("select step || ' ' || attempts from job_run where run_key in ('2026-11-30', '2026-11') order by 1").await;
-    assert!(attempts.iter().all(|a| a.ends_with(" 1")), "every step ran once: {attempts:?}");
+    assert!(
+        attempts.iter().all(|a| a.ends_with(" 1")),
+        "every step ran once: {attempts:?}"
+    );
     env.finish().await;
     base.finish().await;
 }
@@ -265,10 +314,20 @@ async fn a_dry_run_computes_everything_and_writes_nothing(backend: Backend) {
     let env = base.copy().await;
     let tables = env.checksums().await;
     let files = harness::files_of(env.dir.path());
-    let dry = env.tms(&["run", "nightly", "--date", "2026-11-30", "--dry-run"]).await;
+    let dry = env
+        .tms(&["run", "nightly", "--date", "2026-11-30", "--dry-run"])
+        .await;
     assert_eq!(dry.status.code(), Some(0), "{}", text(&dry));
-    assert_eq!(env.checksums().await, tables, "every table's rows are unchanged");
-    assert_eq!(harness::files_of(env.dir.path()), files, "no file moved, written or sent");
+    assert_eq!(
+        env.checksums().await,
+        tables,
+        "every table's rows are unchanged"
+    );
+    assert_eq!(
+        harness::files_of(env.dir.path()),
+        files,
+        "no file moved, written or sent"
+    );
     assert!(tables.contains_key("job_run") && tables.contains_key("shift") && tables.len() > 15);
 
     let real = env.tms(NIGHT).await;
@@ -291,7 +350,8 @@ async fn three_workers_share_the_partitions(backend: Backend) {
     };
     let (_, expected) = crash_points(&base).await;
     let mut env = base.copy().await;
-    env.extra_env.push(("TMS_RUNNER__LOCAL_PARTITIONS".into(), "false".into()));
+    env.extra_env
+        .push(("TMS_RUNNER__LOCAL_PARTITIONS".into(), "false".into()));
     let run = env.command(NIGHT).output();
     let workers: Vec<_> = (0..3)
         .map(|_| {
@@ -314,14 +374,27 @@ async fn three_workers_share_the_partitions(backend: Backend) {
             .unwrap_or_else(|| panic!("worker summary: {out}"));
         done_by_workers += n;
     }
-    let partitions: u64 = env.texts("select cast(count(*) as text) from work_partition").await[0]
+    let partitions: u64 = env
+        .texts("select cast(count(*) as text) from work_partition")
+        .await[0]
         .parse()
         .expect("count");
     assert!(partitions > 1);
-    assert_eq!(done_by_workers, partitions, "the workers did every partition");
+    assert_eq!(
+        done_by_workers, partitions,
+        "the workers did every partition"
+    );
     let once = env.texts("select cast(count(*) as text) from work_partition where completions = 1 and status = 'done'").await;
-    assert_eq!(once, [partitions.to_string()], "each partition was completed exactly once");
-    assert_eq!(env.state().await, expected, "the same result as a single process");
+    assert_eq!(
+        once,
+        [partitions.to_string()],
+        "each partition was completed exactly once"
+    );
+    assert_eq!(
+        env.state().await,
+        expected,
+        "the same result as a single process"
+    );
     env.finish().await;
     base.finish().await;
 }
@@ -332,8 +405,10 @@ async fn serve_runs_the_schedule_and_catches_up_missed_nights(backend: Backend) 
         return;
     };
     let mut env = base.copy().await;
-    env.extra_env.push(("TMS_RUNNER__IN_SERVE".into(), "true".into()));
-    env.extra_env.push(("TMS_RUNNER__CATCH_UP_DAYS".into(), "3".into()));
+    env.extra_env
+        .push(("TMS_RUNNER__IN_SERVE".into(), "true".into()));
+    env.extra_env
+        .push(("TMS_RUNNER__CATCH_UP_DAYS".into(), "3".into()));
     let schedule = tms::pipeline::schedule::Schedule::parse("0 2 * * *", chrono_tz::Europe::London)
         .expect("schedule");
     let last_done: chrono::NaiveDate = "2026-10-31".parse().expect("date");
@@ -359,7 +434,10 @@ async fn serve_runs_the_schedule_and_catches_up_missed_nights(backend: Backend) 
     }
     let _ = serve.start_kill();
     let _ = serve.wait().await;
-    assert_eq!(done, keys, "tms serve ran each missed night once, oldest first");
+    assert_eq!(
+        done, keys,
+        "tms serve ran each missed night once, oldest first"
+    );
     env.finish().await;
     base.finish().await;
 }
