@@ -7,3 +7,4 @@ mod imports;
 mod properties;
 mod reference;
 mod rules_examples;
+mod runs;
