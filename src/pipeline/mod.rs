@@ -382,10 +382,17 @@ async fn run_steps(
                 crate::failpoint::hit("step.done");
                 span.in_scope(|| tracing::info!(counts = ?totals.counts, amount_pence = totals.amount_pence, "step done"));
             }
+            Err(PipelineError::Store(StoreError::LeaseLost(lease_name))) => {
+                // Another run has taken over: it owns the step and its report now.
+                span.in_scope(|| {
+                    tracing::error!("the run lease was lost; stopping without writing")
+                });
+                return Err(StoreError::LeaseLost(lease_name).into());
+            }
             Err(error) => {
                 let message = error.to_string();
                 span.in_scope(|| tracing::error!(error = %message, "step failed"));
-                if !matches!(error, PipelineError::Store(StoreError::LeaseLost(_))) {
+                {
                     let mut tx = store.begin().await?;
                     finish_job_run_in(
                         &mut tx,
@@ -408,14 +415,27 @@ async fn run_steps(
             }
         }
     }
-    let text = latest_run_report(store, &date.to_string())
-        .await?
-        .unwrap_or_default();
     if !ran_any {
         return Ok(RunOutcome::AlreadyDone(
-            Some(text).filter(|t| !t.is_empty()),
+            latest_run_report(store, &date.to_string()).await?,
         ));
     }
+    let reported = steps.iter().any(|(step, _)| *step == Step::Report);
+    let text = if reported {
+        latest_run_report(store, &date.to_string())
+            .await?
+            .unwrap_or_default()
+    } else {
+        // A single step: where the night stands now, not stored or sent.
+        let period = closed_period(date, settings.runner.period_close_days);
+        let runs = job_runs_for(store, &date.to_string(), &period.to_string()).await?;
+        summary::render(&summary::ReportInput {
+            business_date: date,
+            outcome: JobStatus::Done,
+            runs: &runs,
+            dry_run: request.dry_run,
+        })
+    };
     Ok(RunOutcome::Done(RunReport {
         business_date: date,
         text,

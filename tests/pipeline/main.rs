@@ -442,3 +442,56 @@ async fn serve_runs_the_schedule_and_catches_up_missed_nights(backend: Backend) 
     base.finish().await;
 }
 on_both!(serve_runs_the_schedule_and_catches_up_missed_nights);
+
+async fn a_failed_step_is_reported_and_resumed(backend: Backend) {
+    let Some(base) = night_two(backend).await else {
+        return;
+    };
+    let (_, expected) = crash_points(&base).await;
+    let env = base.copy().await;
+    // The period folder cannot be made: a file is in its way.
+    std::fs::write(env.path("out/periods/2026-11"), "in the way").expect("block");
+    let failed = env.tms(NIGHT).await;
+    let out = text(&failed);
+    assert_eq!(failed.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("tms nightly run for 2026-11-30: FAILED"),
+        "{out}"
+    );
+    assert!(
+        out.contains("period-charges 2026-11") && out.contains("error:"),
+        "{out}"
+    );
+    assert!(out.contains("tms run nightly --date 2026-11-30"), "{out}");
+    assert_eq!(
+        env.texts(
+            "select status from job_run where step = 'period-charges' and run_key = '2026-11'"
+        )
+        .await,
+        ["failed"]
+    );
+    assert!(
+        env.texts("select cast(count(*) as text) from job_run where step = 'report' and run_key = '2026-11-30'").await == ["0"],
+        "later steps did not run"
+    );
+    let failure_mail = env.path("outbox/run-failed.2026-11-30.period-charges.1@tms.localhost.eml");
+    let mail = std::fs::read_to_string(&failure_mail).expect("finance is told of the failure");
+    assert!(mail.contains("Subject: tms nightly run for 2026-11-30: FAILED at period-charges"));
+
+    std::fs::remove_file(env.path("out/periods/2026-11")).expect("unblock");
+    let resumed = env.tms(NIGHT).await;
+    assert_eq!(resumed.status.code(), Some(0), "{}", text(&resumed));
+    assert!(text(&resumed).contains("(attempt 2)"), "{}", text(&resumed));
+    let state = env.state().await;
+    // Beyond the failure's own report and email, the night ends as an uninterrupted one.
+    let extra: Vec<String> = diff_lines(&expected, &state);
+    assert!(
+        extra
+            .iter()
+            .all(|l| l.starts_with('+') && l.contains("failed")),
+        "only the failure's report and email are extra: {extra:#?}"
+    );
+    env.finish().await;
+    base.finish().await;
+}
+on_both!(a_failed_step_is_reported_and_resumed);
