@@ -66,18 +66,7 @@ pub async fn run(context: &StepContext<'_>) -> Result<StepTotals, PipelineError>
         }));
     }
     let month = Period::containing(context.business_date);
-    let reference = crate::cli::reference(store, context.settings)
-        .await
-        .map_err(|e| PipelineError::Step(format!("{e:#}")))?;
-    let (lines, _) = crate::report::charge_lines(
-        store,
-        &reference,
-        month.first_day(),
-        context.business_date,
-        None,
-    )
-    .await
-    .map_err(|e| PipelineError::Step(e.to_string()))?;
+    let lines = super::charges_between(context, month.first_day(), context.business_date).await?;
     totals.amount_pence = lines.iter().map(|l| l.amount.get()).sum();
     totals
         .counts

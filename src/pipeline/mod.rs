@@ -365,7 +365,7 @@ async fn run_steps(
             Ok(totals) => {
                 let mut tx = store.begin().await?;
                 if step == Step::Report {
-                    queue_report_in(&mut tx, &context, &totals).await?;
+                    queue_report_in(&mut tx, &context).await?;
                 }
                 finish_job_run_in(
                     &mut tx,
@@ -427,14 +427,9 @@ async fn run_steps(
             .unwrap_or_default()
     } else {
         // A single step: where the night stands now, not stored or sent.
-        let period = closed_period(date, settings.runner.period_close_days);
-        let runs = job_runs_for(store, &date.to_string(), &period.to_string()).await?;
-        summary::render(&summary::ReportInput {
-            business_date: date,
-            outcome: JobStatus::Done,
-            runs: &runs,
-            dry_run: request.dry_run,
-        })
+        night_report(store, settings, date, JobStatus::Done, request.dry_run)
+            .await?
+            .1
     };
     Ok(RunOutcome::Done(RunReport {
         business_date: date,
@@ -507,40 +502,80 @@ async fn send_outbox(context: &StepContext<'_>) -> Result<StepTotals, PipelineEr
     Ok(totals)
 }
 
-/// The report step's effect: the summary of every step so far, stored and queued for finance
-/// in the transaction that marks the step done.
-async fn queue_report_in(
-    tx: &mut crate::store::Tx,
-    context: &StepContext<'_>,
-    _totals: &StepTotals,
-) -> Result<(), PipelineError> {
-    let date = context.business_date;
-    let period = closed_period(date, context.settings.runner.period_close_days);
-    let runs = job_runs_for(context.store, &date.to_string(), &period.to_string()).await?;
+/// The night's step records (its date's and its closed period's) and their report.
+async fn night_report(
+    store: &Store,
+    settings: &Settings,
+    date: NaiveDate,
+    outcome: JobStatus,
+    dry_run: bool,
+) -> Result<(Vec<JobRun>, String), PipelineError> {
+    let period = closed_period(date, settings.runner.period_close_days);
+    let runs = job_runs_for(store, &date.to_string(), &period.to_string()).await?;
     let text = summary::render(&summary::ReportInput {
         business_date: date,
-        outcome: JobStatus::Done,
+        outcome,
         runs: &runs,
-        dry_run: context.dry_run,
+        dry_run,
     });
+    Ok((runs, text))
+}
+
+/// Stores a report and queues it for finance as message `kind.key`, in `tx`.
+async fn record_report_in(
+    tx: &mut crate::store::Tx,
+    context: &StepContext<'_>,
+    outcome: JobStatus,
+    (kind, key): (&str, &str),
+    runs: &[JobRun],
+    text: &str,
+) -> Result<(), PipelineError> {
+    let date = context.business_date;
     let now = Utc::now();
     crate::store::runs::store_run_report_in(
         tx,
         &date.to_string(),
-        JobStatus::Done,
+        outcome,
         context.started_at,
         now,
-        &text,
+        text,
     )
     .await?;
     queue_email_in(
         tx,
         context.settings,
-        "run-report",
-        &date.to_string(),
-        &summary::subject(date, JobStatus::Done, &runs),
-        &text,
+        kind,
+        key,
+        &summary::subject(date, outcome, runs),
+        text,
         now,
+    )
+    .await
+}
+
+/// The report step's effect: the summary of every step so far, stored and queued for finance
+/// in the transaction that marks the step done.
+async fn queue_report_in(
+    tx: &mut crate::store::Tx,
+    context: &StepContext<'_>,
+) -> Result<(), PipelineError> {
+    let date = context.business_date;
+    let (runs, text) = night_report(
+        context.store,
+        context.settings,
+        date,
+        JobStatus::Done,
+        context.dry_run,
+    )
+    .await?;
+    let key = date.to_string();
+    record_report_in(
+        tx,
+        context,
+        JobStatus::Done,
+        ("run-report", &key),
+        &runs,
+        &text,
     )
     .await
 }
@@ -574,37 +609,27 @@ async fn queue_email_in(
 /// Stores and emails a failed run's report, then tries the outbox so finance hears of it.
 async fn failure_report(context: &StepContext<'_>, step: Step) -> Result<String, PipelineError> {
     let date = context.business_date;
-    let period = closed_period(date, context.settings.runner.period_close_days);
-    let runs = job_runs_for(context.store, &date.to_string(), &period.to_string()).await?;
-    let text = summary::render(&summary::ReportInput {
-        business_date: date,
-        outcome: JobStatus::Failed,
-        runs: &runs,
-        dry_run: context.dry_run,
-    });
+    let (runs, text) = night_report(
+        context.store,
+        context.settings,
+        date,
+        JobStatus::Failed,
+        context.dry_run,
+    )
+    .await?;
     let attempt = runs
         .iter()
         .find(|r| r.step == step.name())
         .map_or(1, |r| r.attempts);
-    let now = Utc::now();
+    let key = format!("{date}.{}.{attempt}", step.name());
     let mut tx = context.store.begin().await?;
-    crate::store::runs::store_run_report_in(
+    record_report_in(
         &mut tx,
-        &date.to_string(),
+        context,
         JobStatus::Failed,
-        context.started_at,
-        now,
+        ("run-failed", &key),
+        &runs,
         &text,
-    )
-    .await?;
-    queue_email_in(
-        &mut tx,
-        context.settings,
-        "run-failed",
-        &format!("{date}.{}.{attempt}", step.name()),
-        &summary::subject(date, JobStatus::Failed, &runs),
-        &text,
-        now,
     )
     .await?;
     tx.commit().await?;
@@ -622,6 +647,21 @@ async fn failure_report(context: &StepContext<'_>, step: Step) -> Result<String,
         tracing::warn!(%error, "the failure report could not be sent");
     }
     Ok(text)
+}
+
+/// Invoice lines of every person between two local dates, as the charges report has them.
+pub(crate) async fn charges_between(
+    context: &StepContext<'_>,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<crate::cost::ChargeLine>, PipelineError> {
+    let reference = crate::cli::reference(context.store, context.settings)
+        .await
+        .map_err(|e| PipelineError::Step(format!("{e:#}")))?;
+    let (lines, _) = crate::report::charge_lines(context.store, &reference, from, to, None)
+        .await
+        .map_err(|e| PipelineError::Step(e.to_string()))?;
+    Ok(lines)
 }
 
 /// The report step's stored summary for a finished run, e.g. for `already done`.

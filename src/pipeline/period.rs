@@ -11,18 +11,7 @@ pub async fn run(context: &StepContext<'_>) -> Result<StepTotals, PipelineError>
         return Err(PipelineError::Step("period-charges runs per period".into()));
     };
     let store = context.store;
-    let reference = crate::cli::reference(store, context.settings)
-        .await
-        .map_err(|e| PipelineError::Step(format!("{e:#}")))?;
-    let (lines, _) = crate::report::charge_lines(
-        store,
-        &reference,
-        period.first_day(),
-        period.last_day(),
-        None,
-    )
-    .await
-    .map_err(|e| PipelineError::Step(e.to_string()))?;
+    let lines = super::charges_between(context, period.first_day(), period.last_day()).await?;
     let allocation = crate::report::allocation_totals(store, period)
         .await
         .map_err(|e| PipelineError::Step(e.to_string()))?;
