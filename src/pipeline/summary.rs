@@ -89,8 +89,14 @@ pub fn render(input: &ReportInput<'_>) -> String {
         .map(|r| r.step.len() + r.run_key.len() + 1)
         .max()
         .unwrap_or(0);
-    // A step still running is the report's own (or one a crash left); it has nothing to say.
-    for run in input.runs.iter().filter(|r| r.status != JobStatus::Running) {
+    // A step still running is the report's own (or one a crash left), and the report and send
+    // steps come after the report: only their failures belong in it.
+    let shown = |r: &&JobRun| match r.status {
+        JobStatus::Running => false,
+        JobStatus::Done => !matches!(r.step.as_str(), "report" | "send-outbox"),
+        JobStatus::Failed => true,
+    };
+    for run in input.runs.iter().filter(shown) {
         let label = format!("{} {}", run.step, run.run_key);
         let status = match run.status {
             JobStatus::Done => "done",
