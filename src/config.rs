@@ -59,7 +59,7 @@ pub struct RunnerSettings {
 }
 
 /// How email leaves the outbox.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Deserialize)]
 pub struct EmailSettings {
     /// `file` writes each message to `outbox_dir` as MESSAGE-ID.eml; `smtp` sends to `smtp_url`.
     pub transport: String,
@@ -112,6 +112,20 @@ impl fmt::Debug for DatabaseSettings {
         f.debug_struct("DatabaseSettings")
             .field("url", &redact_url(&self.url))
             .field("max_connections", &self.max_connections)
+            .finish()
+    }
+}
+
+impl fmt::Debug for EmailSettings {
+    /// SMTP credentials in the URL never reach logs.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmailSettings")
+            .field("transport", &self.transport)
+            .field("outbox_dir", &self.outbox_dir)
+            .field("smtp_url", &redact_url(&self.smtp_url))
+            .field("smtp_timeout_seconds", &self.smtp_timeout_seconds)
+            .field("from", &self.from)
+            .field("message_id_domain", &self.message_id_domain)
             .finish()
     }
 }

@@ -42,7 +42,7 @@ create table run_report (
 );
 
 create table outbox (
-    -- Deterministic, e.g. run-report.2026-11-30.1@tms: enqueueing twice keeps one message.
+    -- Deterministic, e.g. run-report.2026-11-30@tms: enqueueing twice keeps one message.
     message_id text primary key,
     kind text not null,
     recipients text not null,
@@ -92,5 +92,5 @@ create table ingest_file (
     shifts_rejected integer not null default 0,
     rows_rejected integer not null default 0,
     detail text not null default '',
-    primary key (job_run_id, file_name)
+    primary key (job_run_id, file_name, sha256)
 );

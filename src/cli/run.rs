@@ -260,8 +260,12 @@ pub async fn scheduler(
         }
     };
     tracing::info!(schedule = schedule.pattern(), zone = %schedule.zone(), "nightly schedule on");
+    // After a failed night, wait for the next scheduled time rather than retrying every few
+    // minutes (and mailing finance each time).
+    let mut retry_after: Option<chrono::DateTime<Utc>> = None;
     loop {
         let now = Utc::now();
+        let held_back = retry_after.is_some_and(|at| now < at);
         let last_done = match crate::store::runs::last_done(&store, Step::SendOutbox.name()).await {
             Ok(last) => last.and_then(|d| d.parse::<NaiveDate>().ok()),
             Err(error) => {
@@ -272,7 +276,13 @@ pub async fn scheduler(
                 }
             }
         };
-        for date in due_dates(&schedule, now, last_done, settings.runner.catch_up_days) {
+        let due = if held_back {
+            Vec::new()
+        } else {
+            retry_after = None;
+            due_dates(&schedule, now, last_done, settings.runner.catch_up_days)
+        };
+        for date in due {
             if *stop.borrow() {
                 return;
             }
@@ -293,7 +303,8 @@ pub async fn scheduler(
                     break;
                 }
                 Err(error) => {
-                    tracing::error!(%date, error = %format!("{error:#}"), "scheduled run stopped");
+                    tracing::error!(%date, error = %format!("{error:#}"), "scheduled run stopped; tried again at the next scheduled time");
+                    retry_after = schedule.next_after(Utc::now());
                     break;
                 }
             }

@@ -177,6 +177,7 @@ pub async fn send_due(
                 }
             }
             if !claim_outbox(store, &id, sender).await? {
+                skipped.insert(id);
                 continue;
             }
             crate::failpoint::hit("outbox.before_send");
@@ -270,20 +271,13 @@ fn eml_path(dir: &std::path::Path, id: &str) -> PathBuf {
     dir.join(format!("{id}.eml"))
 }
 
-/// Writes the message whole or not at all: a temporary file, synced, then renamed.
+/// Writes the message whole or not at all.
 fn write_eml(dir: &std::path::Path, id: &str, bytes: &[u8]) -> Result<(), EmailError> {
-    use std::io::Write;
-    let fail = |path: &std::path::Path, source| EmailError::File {
-        path: path.display().to_string(),
-        source,
-    };
-    std::fs::create_dir_all(dir).map_err(|e| fail(dir, e))?;
     let target = eml_path(dir, id);
-    let partial = dir.join(format!(".{id}.eml.part"));
-    let mut file = std::fs::File::create(&partial).map_err(|e| fail(&partial, e))?;
-    file.write_all(bytes).map_err(|e| fail(&partial, e))?;
-    file.sync_all().map_err(|e| fail(&partial, e))?;
-    std::fs::rename(&partial, &target).map_err(|e| fail(&target, e))
+    super::files::write_whole(&target, bytes).map_err(|source| EmailError::File {
+        path: target.display().to_string(),
+        source,
+    })
 }
 
 #[cfg(test)]

@@ -2,3 +2,4 @@
 //! files and payroll exports will sit beside it.
 
 pub mod email;
+pub mod files;

@@ -30,7 +30,7 @@ pub async fn run(context: &StepContext<'_>) -> Result<StepTotals, PipelineError>
         .collect();
     ensure_partitions(store, step, &key, &planned).await?;
     crate::failpoint::hit("allocate.partitioned");
-    let ttl = chrono::Duration::seconds(context.settings.runner.lease_seconds.max(5));
+    let ttl = super::lease_ttl(context.settings);
     let me = super::holder_name();
     let bar = crate::cli::progress_bar(Some(planned.len() as u64));
     bar.set_message("allocating and rating, by cost centre");
@@ -39,8 +39,14 @@ pub async fn run(context: &StepContext<'_>) -> Result<StepTotals, PipelineError>
         if context.settings.runner.local_partitions
             && let Some(claim) = claim_partition(store, &me, ttl, Utc::now()).await?
         {
-            worker::work(store, context.settings, &claim, ttl).await?;
-            bar.inc(1);
+            match worker::work(store, context.settings, &claim, ttl).await {
+                Ok(()) => bar.inc(1),
+                // A worker took it over after this run stalled; the worker finishes it.
+                Err(PipelineError::Store(crate::store::StoreError::ClaimLost(what))) => {
+                    tracing::warn!(partition = %what, "partition taken over by a worker");
+                }
+                Err(e) => return Err(e),
+            }
             continue;
         }
         if open_partitions(store, step, &key).await? == 0 {

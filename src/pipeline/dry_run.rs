@@ -39,6 +39,8 @@ async fn run_in(
     copy_settings.runner.inbox_dir = folder.join("inbox");
     copy_settings.paths.output_dir = folder.join("out");
     copy_settings.email.outbox_dir = folder.join("outbox");
+    // Workers serve the live database, never the copy: the dry run does its partitions itself.
+    copy_settings.runner.local_partitions = true;
     copy_inbox(&settings.runner.inbox_dir, &copy_settings.runner.inbox_dir)?;
     let snapshot = Snapshot::take(store, folder).await?;
     let span = tracing::info_span!("run", business_date = %request.business_date, dry_run = true);

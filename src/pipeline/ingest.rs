@@ -104,17 +104,18 @@ pub async fn run(context: &StepContext<'_>) -> Result<StepTotals, PipelineError>
         files.push((kind_of(&name), name, path));
     }
     files.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-    let handled: BTreeMap<String, IngestFile> = ingest_files(context.store, context.job_run_id)
-        .await?
-        .into_iter()
-        .map(|f| (f.file_name.clone(), f))
-        .collect();
+    let handled: BTreeMap<(String, String), IngestFile> =
+        ingest_files(context.store, context.job_run_id)
+            .await?
+            .into_iter()
+            .map(|f| ((f.file_name.clone(), f.sha256.clone()), f))
+            .collect();
     let bar = crate::cli::progress_bar(Some(files.len() as u64));
     bar.set_message("ingesting inbox files");
     for (kind, name, path) in &files {
         context.check_lease()?;
         let sha = sha256_of(path).map_err(|e| PipelineError::Step(e.to_string()))?;
-        let record = match handled.get(name).filter(|f| f.sha256 == sha) {
+        let record = match handled.get(&(name.clone(), sha.clone())) {
             Some(record) => record.clone(),
             None => {
                 let record = handle(context, *kind, name, path, sha).await?;
@@ -277,11 +278,8 @@ fn file_away(
     }
 }
 
-/// Writes a file whole: a temporary name, then a rename.
 fn write_whole(target: &Path, bytes: &[u8]) -> Result<(), PipelineError> {
-    let partial = target.with_extension("part");
-    std::fs::write(&partial, bytes).map_err(io(&partial))?;
-    std::fs::rename(&partial, target).map_err(io(target))
+    crate::delivery::files::write_whole(target, bytes).map_err(io(target))
 }
 
 /// Moves `path` into `folder`, keeping an earlier file of the same name (`name.1.csv`, ...).

@@ -214,6 +214,11 @@ impl StepContext<'_> {
     }
 }
 
+/// How long the run lease and partition claims last without renewal.
+pub fn lease_ttl(settings: &Settings) -> chrono::Duration {
+    chrono::Duration::seconds(settings.runner.lease_seconds.max(5))
+}
+
 /// A name for this process in leases and claims: host, process id and a random part.
 pub fn holder_name() -> String {
     let host = std::fs::read_to_string("/etc/hostname")
@@ -251,7 +256,7 @@ pub(crate) async fn run_on(
         Some(only) => vec![only],
         None => plan(date, settings.runner.period_close_days),
     };
-    let ttl = chrono::Duration::seconds(settings.runner.lease_seconds.max(5));
+    let ttl = lease_ttl(settings);
     let holder = holder_name();
     let lease = match acquire_lease(store, NIGHTLY_LEASE, &holder, ttl, Utc::now()).await? {
         LeaseClaim::Acquired(lease) => lease,
@@ -268,9 +273,15 @@ pub(crate) async fn run_on(
     };
     tracing::info!(token = lease.token, "run lease taken");
     let lost = Arc::new(AtomicBool::new(false));
-    let heartbeat = tokio::spawn(keep_lease(store.clone(), lease.clone(), ttl, lost.clone()));
+    // Stopped however the run ends, a panic included: a dead run must not keep its lease.
+    let heartbeat = AbortOnDrop(tokio::spawn(keep_lease(
+        store.clone(),
+        lease.clone(),
+        ttl,
+        lost.clone(),
+    )));
     let result = run_steps(store, settings, request, &steps, &lease, &lost).await;
-    heartbeat.abort();
+    drop(heartbeat);
     let released = release_lease(store, &lease).await;
     let outcome = result?;
     released?;
@@ -294,6 +305,15 @@ async fn all_done(
         }
     }
     Ok(true)
+}
+
+/// Aborts a task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Renews the lease at a third of its life; flags it lost if another run took it over.
@@ -360,26 +380,11 @@ async fn run_steps(
             started_at,
         };
         let span = tracing::info_span!("step", step = step.name(), key = %key_text);
-        let result = run_step(&context, step).instrument(span.clone()).await;
+        let result = run_and_record(&context, step, job_run_id)
+            .instrument(span.clone())
+            .await;
         match result {
             Ok(totals) => {
-                let mut tx = store.begin().await?;
-                if step == Step::Report {
-                    queue_report_in(&mut tx, &context).await?;
-                }
-                finish_job_run_in(
-                    &mut tx,
-                    lease,
-                    job_run_id,
-                    JobStatus::Done,
-                    &totals,
-                    None,
-                    Utc::now(),
-                )
-                .await?;
-                crate::failpoint::hit("step.before_done");
-                tx.commit().await?;
-                crate::failpoint::hit("step.done");
                 span.in_scope(|| tracing::info!(counts = ?totals.counts, amount_pence = totals.amount_pence, "step done"));
             }
             Err(PipelineError::Store(StoreError::LeaseLost(lease_name))) => {
@@ -392,7 +397,9 @@ async fn run_steps(
             Err(error) => {
                 let message = error.to_string();
                 span.in_scope(|| tracing::error!(error = %message, "step failed"));
-                {
+                // If the database itself is failing, recording the failure may fail too: the
+                // step then stays `running` and the next run resumes it all the same.
+                let recorded = async {
                     let mut tx = store.begin().await?;
                     finish_job_run_in(
                         &mut tx,
@@ -404,7 +411,12 @@ async fn run_steps(
                         Utc::now(),
                     )
                     .await?;
-                    tx.commit().await?;
+                    tx.commit().await
+                }
+                .await;
+                if let Err(also) = recorded {
+                    tracing::error!(error = %also, "cannot record the failure");
+                    return Err(error);
                 }
                 let report = failure_report(&context, step).await?;
                 return Ok(RunOutcome::Failed(RunReport {
@@ -449,6 +461,33 @@ fn describe_replaced(done: &JobRun) -> String {
         done.run_key,
         summary::counts_text(&done.counts, done.amount_pence)
     )
+}
+
+/// Runs a step and records it done, with the report step's effects, in one transaction.
+async fn run_and_record(
+    context: &StepContext<'_>,
+    step: Step,
+    job_run_id: i64,
+) -> Result<StepTotals, PipelineError> {
+    let totals = run_step(context, step).await?;
+    let mut tx = context.store.begin().await?;
+    if step == Step::Report {
+        queue_report_in(&mut tx, context).await?;
+    }
+    finish_job_run_in(
+        &mut tx,
+        context.lease,
+        job_run_id,
+        JobStatus::Done,
+        &totals,
+        None,
+        Utc::now(),
+    )
+    .await?;
+    crate::failpoint::hit("step.before_done");
+    tx.commit().await?;
+    crate::failpoint::hit("step.done");
+    Ok(totals)
 }
 
 async fn run_step(context: &StepContext<'_>, step: Step) -> Result<StepTotals, PipelineError> {
@@ -511,7 +550,17 @@ async fn night_report(
     dry_run: bool,
 ) -> Result<(Vec<JobRun>, String), PipelineError> {
     let period = closed_period(date, settings.runner.period_close_days);
-    let runs = job_runs_for(store, &date.to_string(), &period.to_string()).await?;
+    let mut runs = job_runs_for(store, &date.to_string(), &period.to_string()).await?;
+    // A period's steps belong to the night they ran, not to every night until the next one.
+    let night_began = runs
+        .iter()
+        .filter(|r| r.run_key == date.to_string())
+        .map(|r| r.started_at)
+        .min();
+    runs.retain(|r| {
+        r.run_key == date.to_string()
+            || night_began.is_some_and(|began| r.finished_at.is_none_or(|f| f >= began))
+    });
     let text = summary::render(&summary::ReportInput {
         business_date: date,
         outcome,
@@ -617,11 +666,8 @@ async fn failure_report(context: &StepContext<'_>, step: Step) -> Result<String,
         context.dry_run,
     )
     .await?;
-    let attempt = runs
-        .iter()
-        .find(|r| r.step == step.name())
-        .map_or(1, |r| r.attempts);
-    let key = format!("{date}.{}.{attempt}", step.name());
+    // One failure email per night and step: retries that fail again do not repeat it.
+    let key = format!("{date}.{}", step.name());
     let mut tx = context.store.begin().await?;
     record_report_in(
         &mut tx,

@@ -47,15 +47,12 @@ fn write_table(
     name: &str,
     table: &crate::report::Table,
 ) -> Result<(), PipelineError> {
-    let io = |path: &std::path::Path| {
-        let path = path.display().to_string();
-        move |source| PipelineError::Io { path, source }
-    };
-    std::fs::create_dir_all(folder).map_err(io(folder))?;
     let target = folder.join(name);
-    let partial = folder.join(format!(".{name}.part"));
+    let io = |source| PipelineError::Io {
+        path: target.display().to_string(),
+        source,
+    };
     let mut bytes = Vec::new();
-    table.write(Format::Csv, &mut bytes).map_err(io(&partial))?;
-    std::fs::write(&partial, &bytes).map_err(io(&partial))?;
-    std::fs::rename(&partial, &target).map_err(io(&target))
+    table.write(Format::Csv, &mut bytes).map_err(io)?;
+    crate::delivery::files::write_whole(&target, &bytes).map_err(io)
 }

@@ -33,7 +33,7 @@ pub fn subject(date: NaiveDate, outcome: JobStatus, runs: &[JobRun]) -> String {
     }
 }
 
-/// `files 2, shifts_new 40, £1,234.56`: a step's counts on one line.
+/// `files 2, shifts new 40, charges £1,234.56`: a step's counts on one line.
 pub fn counts_text(counts: &BTreeMap<String, i64>, amount_pence: i64) -> String {
     let mut parts: Vec<String> = counts
         .iter()
@@ -41,7 +41,12 @@ pub fn counts_text(counts: &BTreeMap<String, i64>, amount_pence: i64) -> String 
         .map(|(k, v)| format!("{} {v}", k.replace('_', " ")))
         .collect();
     if amount_pence != 0 {
-        parts.push(pounds(amount_pence));
+        let label = if counts.contains_key("charge_lines_month_to_date") {
+            "charges month to date"
+        } else {
+            "charges"
+        };
+        parts.push(format!("{label} {}", pounds(amount_pence)));
     }
     if parts.is_empty() {
         "nothing to do".to_owned()
@@ -141,7 +146,7 @@ pub fn render(input: &ReportInput<'_>) -> String {
         let _ = writeln!(out);
         let _ = writeln!(
             out,
-            "Nothing half-written was kept. Fix the cause and run `tms run nightly --date {}` again: done steps are skipped and the failed one resumes.",
+            "Steps done before the failure are kept, and nothing of the failed step was half-written. Fix the cause and run `tms run nightly --date {}` again: done steps are skipped and the failed one resumes.",
             input.business_date
         );
     }
@@ -203,7 +208,7 @@ mod tests {
         });
         assert!(text.starts_with("tms nightly run for 2026-11-30: done\n"));
         assert!(text.contains("files 2, rows rejected 3"));
-        assert!(text.contains("lines 40, £12,345.00"));
+        assert!(text.contains("lines 40, charges £12,345.00"));
         assert!(text.contains("  - ingest: shifts-a.csv: 3 rows rejected"));
         assert_eq!(
             subject("2026-11-30".parse().expect("date"), JobStatus::Done, &runs),

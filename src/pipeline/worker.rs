@@ -87,7 +87,7 @@ pub async fn run_worker(
     stop: impl std::future::Future<Output = ()>,
 ) -> Result<WorkerCounts, PipelineError> {
     let me = super::holder_name();
-    let ttl = chrono::Duration::seconds(settings.runner.lease_seconds.max(5));
+    let ttl = super::lease_ttl(settings);
     let mut counts = WorkerCounts::default();
     let mut idle_since = std::time::Instant::now();
     tracing::info!(worker = %me, "worker started");
@@ -101,7 +101,7 @@ pub async fn run_worker(
             Some(claim) => {
                 match work(store, settings, &claim, ttl).await {
                     Ok(()) => counts.partitions += 1,
-                    Err(PipelineError::Store(crate::store::StoreError::LeaseLost(what))) => {
+                    Err(PipelineError::Store(crate::store::StoreError::ClaimLost(what))) => {
                         tracing::warn!(partition = %what, "claim lost to another worker");
                         counts.lost += 1;
                     }

@@ -257,10 +257,7 @@ pub(crate) fn write_sqlite_in(
             ])
             .map_err(sqlite_error)?;
         if updated != 1 {
-            return Err(StoreError::LeaseLost(format!(
-                "{}/{}/{}",
-                claim.step, claim.run_key, claim.partition_key
-            )));
+            return Err(claim.lost());
         }
     }
     for (rows, ids) in &batch.deletes {

@@ -52,6 +52,10 @@ pub enum StoreError {
     Conflict(String),
     #[error("the lease {0} was taken over by another process; this one's work was not committed")]
     LeaseLost(String),
+    #[error(
+        "the partition {0} was taken over by another worker; this one's work on it was not committed"
+    )]
+    ClaimLost(String),
 }
 
 /// Which database a [`Store`] talks to.

@@ -371,6 +371,16 @@ pub struct PartitionClaim {
     pub planned: StepTotals,
 }
 
+impl PartitionClaim {
+    /// The error for a write refused because this claim was taken over.
+    pub fn lost(&self) -> StoreError {
+        StoreError::ClaimLost(format!(
+            "{}/{}/{}",
+            self.step, self.run_key, self.partition_key
+        ))
+    }
+}
+
 /// Creates the partitions of a step with the work planned for each (those that exist are left
 /// as they are).
 pub async fn ensure_partitions(
@@ -453,10 +463,7 @@ pub async fn fence_partition_in(
     if updated == 1 {
         Ok(())
     } else {
-        Err(StoreError::LeaseLost(format!(
-            "{}/{}/{}",
-            claim.step, claim.run_key, claim.partition_key
-        )))
+        Err(claim.lost())
     }
 }
 
@@ -472,10 +479,7 @@ pub async fn complete_partition(
         .bind(&claim.step).bind(&claim.run_key).bind(&claim.partition_key).bind(claim.token)
         .bind(json).execute(conn).await?.rows_affected());
     if updated != 1 {
-        return Err(StoreError::LeaseLost(format!(
-            "{}/{}/{}",
-            claim.step, claim.run_key, claim.partition_key
-        )));
+        return Err(claim.lost());
     }
     tx.commit().await
 }

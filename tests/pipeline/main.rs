@@ -112,8 +112,14 @@ async fn a_night_runs_every_step_once(backend: Backend) {
     assert_eq!(again.status.code(), Some(6), "{}", text(&again));
     assert!(text(&again).contains("already done"));
 
-    // A forced step says what it replaces and leaves the same result.
+    // A forced step says what it replaces; with every shift marked again it recosts them all
+    // and the ledger comes out the same.
     let before = env.state().await;
+    env.execute(match backend {
+        Backend::Sqlite => "update shift set needs_costing = 1",
+        Backend::Postgres => "update shift set needs_costing = true",
+    })
+    .await;
     let forced = env
         .tms(&["run", "allocate", "--date", "2026-11-30", "--force"])
         .await;
@@ -122,6 +128,11 @@ async fn a_night_runs_every_step_once(backend: Backend) {
         text(&forced).contains("allocate 2026-11-30: replacing the run done at"),
         "{}",
         text(&forced)
+    );
+    let forced_text = text(&forced);
+    assert!(
+        forced_text.contains("allocate 2026-11-30") && forced_text.contains("(attempt 2)"),
+        "{forced_text}"
     );
     let after = env.state().await;
     let ledger = |state: &str| state.split("--\n").take(2).collect::<Vec<_>>().join("--\n");
@@ -474,7 +485,7 @@ async fn a_failed_step_is_reported_and_resumed(backend: Backend) {
         env.texts("select cast(count(*) as text) from job_run where step = 'report' and run_key = '2026-11-30'").await == ["0"],
         "later steps did not run"
     );
-    let failure_mail = env.path("outbox/run-failed.2026-11-30.period-charges.1@tms.localhost.eml");
+    let failure_mail = env.path("outbox/run-failed.2026-11-30.period-charges@tms.localhost.eml");
     let mail = std::fs::read_to_string(&failure_mail).expect("finance is told of the failure");
     assert!(mail.contains("Subject: tms nightly run for 2026-11-30: FAILED at period-charges"));
 

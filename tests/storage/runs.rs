@@ -150,12 +150,12 @@ async fn a_worker_that_lost_its_claim_writes_nothing(db: &TestDb) {
     };
     let refused = tms::store::batch::write(store, stale).await;
     assert!(
-        matches!(refused, Err(StoreError::LeaseLost(_))),
+        matches!(refused, Err(StoreError::ClaimLost(_))),
         "{refused:?}"
     );
     assert!(matches!(
         complete_partition(store, &first, &StepTotals::default()).await,
-        Err(StoreError::LeaseLost(_))
+        Err(StoreError::ClaimLost(_))
     ));
     // worker-2 finishes it, once.
     let fresh = Batch {
@@ -171,7 +171,7 @@ async fn a_worker_that_lost_its_claim_writes_nothing(db: &TestDb) {
     assert!(
         matches!(
             complete_partition(store, &second, &StepTotals::default()).await,
-            Err(StoreError::LeaseLost(_))
+            Err(StoreError::ClaimLost(_))
         ),
         "a partition is completed once"
     );
