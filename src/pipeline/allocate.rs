@@ -32,6 +32,8 @@ pub async fn run(context: &StepContext<'_>) -> Result<StepTotals, PipelineError>
     crate::failpoint::hit("allocate.partitioned");
     let ttl = super::lease_ttl(context.settings);
     let me = super::holder_name();
+    // One read of reference data serves every partition this run works and the charges total.
+    let reference = super::load_reference(store, context.settings).await?;
     let bar = crate::cli::progress_bar(Some(planned.len() as u64));
     bar.set_message("allocating and rating, by cost centre");
     loop {
@@ -39,7 +41,7 @@ pub async fn run(context: &StepContext<'_>) -> Result<StepTotals, PipelineError>
         if context.settings.runner.local_partitions
             && let Some(claim) = claim_partition(store, &me, ttl, Utc::now()).await?
         {
-            match worker::work(store, context.settings, &claim, ttl).await {
+            match worker::work(store, &reference, &claim, ttl).await {
                 Ok(()) => bar.inc(1),
                 // A worker took it over after this run stalled; the worker finishes it.
                 Err(PipelineError::Store(crate::store::StoreError::ClaimLost(what))) => {
@@ -72,7 +74,8 @@ pub async fn run(context: &StepContext<'_>) -> Result<StepTotals, PipelineError>
         }));
     }
     let month = Period::containing(context.business_date);
-    let lines = super::charges_between(context, month.first_day(), context.business_date).await?;
+    let lines =
+        super::charges_between(store, &reference, month.first_day(), context.business_date).await?;
     totals.amount_pence = lines.iter().map(|l| l.amount.get()).sum();
     totals
         .counts

@@ -20,10 +20,7 @@ pub async fn run(
     request: &RunRequest,
 ) -> Result<RunOutcome, PipelineError> {
     let folder = std::env::temp_dir().join(format!("tms-dry-run-{:016x}", rand::random::<u64>()));
-    std::fs::create_dir_all(&folder).map_err(|source| PipelineError::Io {
-        path: folder.display().to_string(),
-        source,
-    })?;
+    std::fs::create_dir_all(&folder).map_err(PipelineError::io(&folder))?;
     let result = run_in(store, settings, request, &folder).await;
     let _ = std::fs::remove_dir_all(&folder);
     result
@@ -56,10 +53,7 @@ async fn run_in(
 /// Copies the inbox's files (not `done/` or `rejects/`), keeping their modification times so
 /// the settle rule sees them as the real run would.
 fn copy_inbox(from: &Path, to: &Path) -> Result<(), PipelineError> {
-    let io = |path: &Path| {
-        let path = path.display().to_string();
-        move |source| PipelineError::Io { path, source }
-    };
+    let io = PipelineError::io;
     std::fs::create_dir_all(to).map_err(io(to))?;
     let Ok(entries) = std::fs::read_dir(from) else {
         return Ok(());

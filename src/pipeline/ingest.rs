@@ -71,10 +71,7 @@ fn is_candidate(name: &str) -> bool {
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> PipelineError + '_ {
-    move |source| PipelineError::Io {
-        path: path.display().to_string(),
-        source,
-    }
+    PipelineError::io(path)
 }
 
 /// Runs the step.
@@ -169,14 +166,7 @@ async fn handle(
             {
                 record.rows_read = earlier.rows_read;
                 if earlier.job_run_id == Some(context.job_run_id) {
-                    record.shifts_new = earlier.shifts_new;
-                    record.shifts_amended = earlier.shifts_amended;
-                    record.shifts_unchanged = earlier.shifts_unchanged;
-                    record.shifts_rejected = earlier.shifts_rejected;
-                    record.rows_rejected = earlier.rows_rejected;
-                    if earlier.rows_rejected > 0 {
-                        record.outcome = "rejected_rows".to_owned();
-                    }
+                    record.take_counts(&earlier.counts());
                 } else {
                     let when = crate::store::bulk::instant_from_seconds(earlier.last_imported_at)
                         .map(|t| t.format("%Y-%m-%d").to_string())
@@ -189,9 +179,7 @@ async fn handle(
                 }
                 return Ok(record);
             }
-            let reference = crate::cli::reference(context.store, settings)
-                .await
-                .map_err(|e| PipelineError::Step(format!("{e:#}")))?;
+            let reference = super::load_reference(context.store, settings).await?;
             let options = ShiftImportOptions {
                 approve: settings.import.auto_approve,
                 output_dir: settings.paths.output_dir.clone(),
@@ -200,18 +188,7 @@ async fn handle(
             let bar = crate::cli::progress_bar(None);
             let result = import_shifts(context.store, &reference, path, &options, &bar).await;
             bar.finish_and_clear();
-            result.map(|summary| {
-                let c = summary.counts;
-                record.rows_read = c.rows_read as i64;
-                record.shifts_new = c.shifts_new as i64;
-                record.shifts_amended = c.shifts_amended as i64;
-                record.shifts_unchanged = c.shifts_unchanged as i64;
-                record.shifts_rejected = c.shifts_rejected as i64;
-                record.rows_rejected = c.rows_rejected as i64;
-                if c.rows_rejected > 0 {
-                    record.outcome = "rejected_rows".to_owned();
-                }
-            })
+            result.map(|summary| record.take_counts(&summary.counts))
         }
         FileKind::Reference(i) => import_reference(
             context.store,

@@ -164,6 +164,16 @@ pub enum PipelineError {
     },
 }
 
+impl PipelineError {
+    /// Maps a file error to one naming the file.
+    pub fn io(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> PipelineError + '_ {
+        move |source| PipelineError::Io {
+            path: path.display().to_string(),
+            source,
+        }
+    }
+}
+
 /// How a run ended.
 #[derive(Clone, Debug)]
 pub enum RunOutcome {
@@ -695,24 +705,27 @@ async fn failure_report(context: &StepContext<'_>, step: Step) -> Result<String,
     Ok(text)
 }
 
+/// Reference data as it stands now (an ingest may just have changed it).
+pub(crate) async fn load_reference(
+    store: &Store,
+    settings: &Settings,
+) -> Result<crate::store::reference::ReferenceData, PipelineError> {
+    crate::cli::reference(store, settings)
+        .await
+        .map_err(|e| PipelineError::Step(format!("{e:#}")))
+}
+
 /// Invoice lines of every person between two local dates, as the charges report has them.
 pub(crate) async fn charges_between(
-    context: &StepContext<'_>,
+    store: &Store,
+    reference: &crate::store::reference::ReferenceData,
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Vec<crate::cost::ChargeLine>, PipelineError> {
-    let reference = crate::cli::reference(context.store, context.settings)
-        .await
-        .map_err(|e| PipelineError::Step(format!("{e:#}")))?;
-    let (lines, _) = crate::report::charge_lines(context.store, &reference, from, to, None)
+    let (lines, _) = crate::report::charge_lines(store, reference, from, to, None)
         .await
         .map_err(|e| PipelineError::Step(e.to_string()))?;
     Ok(lines)
-}
-
-/// The report step's stored summary for a finished run, e.g. for `already done`.
-pub async fn stored_report(store: &Store, date: NaiveDate) -> Result<Option<String>, StoreError> {
-    latest_run_report(store, &date.to_string()).await
 }
 
 #[cfg(test)]

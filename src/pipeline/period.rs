@@ -11,7 +11,9 @@ pub async fn run(context: &StepContext<'_>) -> Result<StepTotals, PipelineError>
         return Err(PipelineError::Step("period-charges runs per period".into()));
     };
     let store = context.store;
-    let lines = super::charges_between(context, period.first_day(), period.last_day()).await?;
+    let reference = super::load_reference(store, context.settings).await?;
+    let lines =
+        super::charges_between(store, &reference, period.first_day(), period.last_day()).await?;
     let allocation = crate::report::allocation_totals(store, period)
         .await
         .map_err(|e| PipelineError::Step(e.to_string()))?;

@@ -9,12 +9,13 @@ use super::{PipelineError, Step};
 use crate::config::Settings;
 use crate::ledger::{RecostScope, recost_scoped};
 use crate::store::Store;
+use crate::store::reference::ReferenceData;
 use crate::store::runs::{PartitionClaim, claim_partition, complete_partition};
 
-/// Does one claimed partition and marks it done.
+/// Does one claimed partition with `reference` as it stands, and marks it done.
 pub async fn work(
     store: &Store,
-    settings: &Settings,
+    reference: &ReferenceData,
     claim: &PartitionClaim,
     ttl: chrono::Duration,
 ) -> Result<(), PipelineError> {
@@ -24,24 +25,21 @@ pub async fn work(
         key = %claim.run_key,
         partition = %claim.partition_key
     );
-    work_in(store, settings, claim, ttl).instrument(span).await
+    work_in(store, reference, claim, ttl).instrument(span).await
 }
 
 async fn work_in(
     store: &Store,
-    settings: &Settings,
+    reference: &ReferenceData,
     claim: &PartitionClaim,
     ttl: chrono::Duration,
 ) -> Result<(), PipelineError> {
     let mut result = claim.planned.clone();
     match Step::from_name(&claim.step) {
         Some(Step::Allocate) => {
-            let reference = crate::cli::reference(store, settings)
-                .await
-                .map_err(|e| PipelineError::Step(format!("{e:#}")))?;
             let counts = recost_scoped(
                 store,
-                &reference,
+                reference,
                 &RecostScope {
                     cost_centre: Some(&claim.partition_key),
                     fence: Some((claim, ttl)),
@@ -99,7 +97,10 @@ pub async fn run_worker(
         };
         match claim {
             Some(claim) => {
-                match work(store, settings, &claim, ttl).await {
+                // Reference data is read afresh for each claim: it may have changed since the
+                // last night's partitions.
+                let reference = super::load_reference(store, settings).await?;
+                match work(store, &reference, &claim, ttl).await {
                     Ok(()) => counts.partitions += 1,
                     Err(PipelineError::Store(crate::store::StoreError::ClaimLost(what))) => {
                         tracing::warn!(partition = %what, "claim lost to another worker");

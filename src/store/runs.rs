@@ -343,13 +343,6 @@ pub async fn mark_outbox(
     tx.commit().await
 }
 
-/// Messages per status.
-pub async fn outbox_counts(store: &Store) -> Result<BTreeMap<String, i64>, StoreError> {
-    let rows: Vec<(String, i64)> = on_pool!(store, pool => sqlx::query_as(include_str!("../../sql/outbox_counts.sql"))
-        .fetch_all(pool).await?);
-    Ok(rows.into_iter().collect())
-}
-
 /// Messages per status that one send-outbox step took, across its attempts.
 pub async fn outbox_sent_by(
     store: &Store,
@@ -539,6 +532,22 @@ pub struct IngestFile {
     pub detail: String,
 }
 
+impl IngestFile {
+    /// Takes a shift import's counts; rejected rows make the outcome `rejected_rows`.
+    pub fn take_counts(&mut self, counts: &super::shifts::ImportCounts) {
+        let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        self.rows_read = n(counts.rows_read);
+        self.shifts_new = n(counts.shifts_new);
+        self.shifts_amended = n(counts.shifts_amended);
+        self.shifts_unchanged = n(counts.shifts_unchanged);
+        self.shifts_rejected = n(counts.shifts_rejected);
+        self.rows_rejected = n(counts.rows_rejected);
+        if counts.rows_rejected > 0 {
+            self.outcome = "rejected_rows".to_owned();
+        }
+    }
+}
+
 /// Records how an ingest step handled a file.
 pub async fn put_ingest_file(
     store: &Store,
@@ -575,6 +584,21 @@ pub struct EarlierImport {
     pub shifts_unchanged: i64,
     pub shifts_rejected: i64,
     pub rows_rejected: i64,
+}
+
+impl EarlierImport {
+    /// Its counts as the import reported them.
+    pub fn counts(&self) -> super::shifts::ImportCounts {
+        let n = |v: i64| u64::try_from(v).unwrap_or(0);
+        super::shifts::ImportCounts {
+            rows_read: n(self.rows_read),
+            shifts_new: n(self.shifts_new),
+            shifts_amended: n(self.shifts_amended),
+            shifts_unchanged: n(self.shifts_unchanged),
+            shifts_rejected: n(self.shifts_rejected),
+            rows_rejected: n(self.rows_rejected),
+        }
+    }
 }
 
 /// The import of a file with these bytes, if any.

@@ -25,21 +25,6 @@ const REPORT_STATUS: &str =
 const SEND_WARNINGS: &str =
     "select warnings from job_run where step = 'send-outbox' and run_key = '2026-11-30'";
 
-macro_rules! on_both {
-    ($name:ident) => {
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$name(super::Backend::Sqlite).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$name(super::Backend::Postgres).await;
-            }
-        }
-    };
-}
-
 /// Whether Node and `smtp-server` are here; if not, says why (and fails under CI).
 fn node_ready() -> bool {
     let missing = if !Path::new(E2E).join("node_modules/smtp-server").is_dir() {

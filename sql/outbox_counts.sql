@@ -1,1 +1,0 @@
-select status, count(*) from outbox group by status order by status
