@@ -88,6 +88,21 @@ async fn a_night_runs_every_step_once(backend: Backend) {
     let charges =
         std::fs::read_to_string(env.path("out/periods/2026-11/charges.csv")).expect("charges");
     assert!(charges.lines().count() > 10, "November has charge lines");
+    let report = env
+        .tms(&[
+            "report",
+            "charges",
+            "--from",
+            "2026-11-01",
+            "--to",
+            "2026-11-30",
+        ])
+        .await;
+    assert_eq!(
+        charges,
+        String::from_utf8_lossy(&report.stdout),
+        "the period file is the charges report for the period"
+    );
     // Every marked shift was recosted, partition by cost centre.
     let marked = env
         .texts("select cast(count(*) as text) from shift where needs_costing = (1 = 1)")
@@ -509,3 +524,104 @@ async fn a_failed_step_is_reported_and_resumed(backend: Backend) {
     base.finish().await;
 }
 on_both!(a_failed_step_is_reported_and_resumed);
+
+async fn bad_inbox_files_are_set_aside_with_their_reasons(backend: Backend) {
+    let Some(base) = night_two(backend).await else {
+        return;
+    };
+    let env = base.copy().await;
+    let inbox = env.path("inbox");
+    let write = |name: &str, body: &str| std::fs::write(inbox.join(name), body).expect("write");
+    write("notes.csv", "anything,at,all\n1,2,3\n");
+    write("shifts-bad.csv", "who,when\nW0001,today\n");
+    write("workers-extra.csv", "worker_id,name\nW9999\n");
+    write("shifts-late.csv.part", "still arriving");
+    write(".shifts-hidden.csv", "not for us");
+    // October's file again, already imported on night one.
+    env.drop_in_inbox(&demo_files().shifts[..1]);
+
+    // A file changed moments ago waits: seen in a dry run with a long settle time.
+    let mut waiting = base.copy().await;
+    std::fs::copy(inbox.join("notes.csv"), waiting.path("inbox/notes.csv")).expect("copy");
+    waiting
+        .extra_env
+        .push(("TMS_RUNNER__SETTLE_SECONDS".into(), "3600".into()));
+    let dry = waiting
+        .tms(&["run", "nightly", "--date", "2026-11-30", "--dry-run"])
+        .await;
+    assert_eq!(dry.status.code(), Some(0), "{}", text(&dry));
+    assert!(
+        text(&dry).contains("notes.csv changed less than 3600 s ago; left for the next run"),
+        "{}",
+        text(&dry)
+    );
+    waiting.finish().await;
+
+    let run = env.tms(NIGHT).await;
+    let out = text(&run);
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "bad files are warnings, not failures: {out}"
+    );
+    let rejects = env.path("inbox/rejects/2026-11-30");
+    for (name, reason) in [
+        ("notes.csv", "the name does not say what the file holds"),
+        ("shifts-bad.csv", "shifts-bad.csv"),
+        ("workers-extra.csv", "workers-extra.csv"),
+    ] {
+        assert!(rejects.join(name).is_file(), "{name} is set aside");
+        let why =
+            std::fs::read_to_string(rejects.join(format!("{name}.error.txt"))).expect("reason");
+        assert!(why.contains(reason), "{name}: {why}");
+        assert!(
+            out.contains(&format!("{name}: refused, moved to rejects/2026-11-30/")),
+            "{out}"
+        );
+    }
+    let why = std::fs::read_to_string(rejects.join("shifts-bad.csv.error.txt")).expect("reason");
+    assert!(
+        why.to_lowercase().contains("column"),
+        "the header problem is named: {why}"
+    );
+    // The re-dropped file is recognised, filed, and adds nothing.
+    assert!(
+        out.contains(
+            "shifts-2026-10.csv: the same content was already imported as shifts-2026-10.csv"
+        ),
+        "{out}"
+    );
+    assert!(
+        env.path("inbox/done/2026-11-30/shifts-2026-10.csv")
+            .is_file()
+    );
+    assert!(
+        env.path("inbox/done/2026-10-31/shifts-2026-10.csv")
+            .is_file()
+    );
+    let outcomes = env
+        .texts("select file_name || ' ' || outcome from ingest_file where outcome <> 'imported' order by 1")
+        .await;
+    assert!(
+        outcomes.contains(&"shifts-2026-10.csv duplicate".to_owned()),
+        "{outcomes:?}"
+    );
+    assert!(
+        outcomes.contains(&"notes.csv refused".to_owned()),
+        "{outcomes:?}"
+    );
+    // Partial and hidden files are left where they are.
+    assert!(inbox.join("shifts-late.csv.part").is_file());
+    assert!(inbox.join(".shifts-hidden.csv").is_file());
+    // The good file was still imported: November's shifts are charged.
+    assert_eq!(
+        env.texts("select cast(count(*) as text) from worker where worker_id = 'W9999'")
+            .await,
+        ["0"],
+        "nothing of a refused reference file is kept"
+    );
+    assert!(out.contains("shifts new 516"), "{out}");
+    env.finish().await;
+    base.finish().await;
+}
+on_both!(bad_inbox_files_are_set_aside_with_their_reasons);
