@@ -18,9 +18,13 @@ use super::shifts::{
 use crate::calendar::holidays::parse_gov_uk_json;
 use crate::cost::{EngineError, RateCard, cost_shift};
 use crate::domain::LocalZone;
-use crate::ledger::{AcceptedShift, StoredShift, WriteContext, recost_marked, shift_batch};
+use crate::ledger::{
+    AcceptedShift, StoredShift, WriteContext, import_claims, recost_marked, shift_batch,
+};
 use crate::store::bulk::Value;
-use crate::store::reference::{ReferenceData, known_keys, mark_for_costing, merge, write_merged};
+use crate::store::reference::{
+    ReferenceData, bump_version, known_keys, mark_for_costing, merge, write_merged,
+};
 use crate::store::shifts::{
     ImportCounts, finish_import, open_import_file, reserve_shift_ids, staged_values,
 };
@@ -66,11 +70,16 @@ pub struct ShiftImportOptions {
     pub output_dir: PathBuf,
     /// The nightly ingest step importing the file, if any.
     pub job_run_id: Option<i64>,
+    /// Whose view of the reference data the file is checked against: `""` for the operator and
+    /// finance, or a label such as `cost-centres:A;B` for a manager's upload. The same bytes
+    /// imported in another scope are another import, with rejects of its own.
+    pub scope: String,
 }
 
 /// What a shift import did.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct ShiftImportSummary {
+    pub import_file_id: i64,
     pub file: String,
     pub counts: ImportCounts,
     /// The reject report, when any row was rejected.
@@ -120,6 +129,7 @@ pub async fn import_shifts(
         &file,
         &sha256_of(path)?,
         options.job_run_id,
+        &options.scope,
     )
     .await?;
     clear_rejects(store, import_file_id).await?;
@@ -231,6 +241,7 @@ pub async fn import_shifts(
         "shift import finished"
     );
     Ok(ShiftImportSummary {
+        import_file_id,
         file,
         counts,
         reject_report,
@@ -255,7 +266,7 @@ struct Decider<'a> {
     spare_ids: VecDeque<i64>,
     write_time: std::time::Duration,
     /// The batch being written while the next one is decided and costed.
-    in_flight: Option<tokio::task::JoinHandle<Result<(), StoreError>>>,
+    in_flight: Option<tokio::task::JoinHandle<Result<crate::store::batch::Written, StoreError>>>,
 }
 
 impl Decider<'_> {
@@ -365,6 +376,7 @@ impl Decider<'_> {
                 cost_centre: worker.cost_centre.clone(),
                 replaces,
                 candidate,
+                reference_version: self.reference.version,
             }),
             Err(EngineError::Calendar(error)) => Err(Box::new(Rejection {
                 worker_id: candidate.draft.worker_id.to_string(),
@@ -410,7 +422,8 @@ impl Decider<'_> {
             self.spare_ids.extend(block);
         }
         let ids: Vec<i64> = self.spare_ids.drain(..new_count).collect();
-        let batch = shift_batch(&accepted, rejects, write, file, &ids);
+        let mut batch = shift_batch(&accepted, rejects, write, file, &ids);
+        import_claims(&mut batch, &accepted, self.import_file_id);
         drop(accepted);
         self.drain().await?;
         let store = store.clone();
@@ -421,14 +434,34 @@ impl Decider<'_> {
         Ok(())
     }
 
-    /// Waits for the batch being written.
+    /// Waits for the batch being written, and counts the shifts another writer beat as rejected.
     async fn drain(&mut self) -> Result<(), StoreError> {
         if let Some(handle) = self.in_flight.take() {
             let started = std::time::Instant::now();
-            handle
+            let written = handle
                 .await
                 .map_err(|e| StoreError::Corrupt(format!("the shift writer stopped: {e}")))??;
             self.write_time += started.elapsed();
+            for lost in &written.lost {
+                tracing::info!(
+                    worker = %lost.worker_id,
+                    shift_ref = %lost.shift_ref,
+                    "another writer stored a clashing shift first; this one is rejected"
+                );
+                if lost.is_new {
+                    self.counts.shifts_new -= 1;
+                } else {
+                    self.counts.shifts_amended -= 1;
+                }
+                self.counts.shifts_rejected += 1;
+                self.counts.rows_rejected += lost.rows.len() as u64;
+            }
+            if written.stale {
+                tracing::warn!(
+                    "reference data changed while this file was costed; its shifts are marked \
+                     for recosting (tms recost, or the next night's allocate step)"
+                );
+            }
         }
         Ok(())
     }
@@ -470,7 +503,7 @@ async fn write_reject_report(
     output_dir: &Path,
 ) -> Result<PathBuf, ImportError> {
     let folder = output_dir.join("rejects");
-    let path = folder.join(format!("{file}.rejects.csv"));
+    let path = folder.join(reject_report_name(import_file_id, file));
     let output_error = |source: std::io::Error| ImportError::Output {
         path: path.display().to_string(),
         source,
@@ -486,6 +519,25 @@ async fn write_reject_report(
     }
     writer.flush().map_err(output_error)?;
     Ok(path)
+}
+
+/// The reject report's file name: the import's id first, so that two imports of files with the
+/// same name (an upload and the nightly file, say) never share a report, then as much of the file
+/// name as keeps the whole name short and free of separators and control characters.
+pub fn reject_report_name(import_file_id: i64, file: &str) -> String {
+    const NAME_CHARS_MAX: usize = 80;
+    let readable: String = file
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(NAME_CHARS_MAX)
+        .collect();
+    format!("import-{import_file_id}-{readable}.rejects.csv")
 }
 
 /// What a reference import did.
@@ -546,6 +598,7 @@ pub async fn import_reference(
     summary.unchanged = (rows_read as usize).saturating_sub(summary.inserted + summary.updated);
     if changed > 0 {
         let mut tx = store.begin().await?;
+        bump_version(&mut tx).await?;
         for (target, m) in &merged {
             write_merged(&mut tx, *target, kind.as_str(), m, &file).await?;
         }

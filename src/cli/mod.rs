@@ -23,6 +23,9 @@ use crate::report::Format;
 use crate::store::Store;
 use crate::store::reference::{ReferenceData, load_reference};
 
+/// Recosting passes `tms recost` makes while reference data keeps changing under it.
+const RECOST_PASSES_MAX: usize = 5;
+
 /// What the process tells its caller.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExitStatus {
@@ -240,14 +243,32 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
                 crate::store::reference::mark_for_costing(&mut tx, None).await?;
                 tx.commit().await?;
             }
-            let reference = reference(&store, &settings).await?;
-            let counts = crate::ledger::recost_marked(&store, &reference).await?;
+            // Shifts costed while reference data changed stay marked: cost them again from the
+            // new data, a few times at most while changes keep arriving.
+            let mut counts = crate::ledger::RecostCounts::default();
+            for _ in 0..RECOST_PASSES_MAX {
+                let reference = reference(&store, &settings).await?;
+                let pass = crate::ledger::recost_marked(&store, &reference).await?;
+                counts.shifts += pass.shifts;
+                counts.allocation_rows += pass.allocation_rows;
+                counts.failed = pass.failed;
+                counts.stale = pass.stale;
+                if pass.stale == 0 {
+                    break;
+                }
+            }
+            if counts.stale > 0 {
+                println!(
+                    "{} shifts were costed while reference data kept changing; they stay marked",
+                    counts.stale
+                );
+            }
             println!(
                 "recosted {} shifts ({} allocation rows); {} could not be costed",
                 counts.shifts, counts.allocation_rows, counts.failed
             );
             store.close().await;
-            Ok(if counts.failed > 0 {
+            Ok(if counts.failed > 0 || counts.stale > 0 {
                 ExitStatus::Rejected
             } else {
                 ExitStatus::Ok
@@ -280,6 +301,7 @@ pub async fn import(
             approve: settings.import.auto_approve,
             output_dir: settings.paths.output_dir.clone(),
             job_run_id: None,
+            scope: String::new(),
         };
         let bar = progress_bar(None);
         let result = import_shifts(store, &reference, file, &options, &bar).await;

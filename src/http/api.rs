@@ -250,6 +250,7 @@ pub(crate) fn prepare_shift(
             cost_centre: worker.cost_centre.clone(),
             replaces: None,
             candidate,
+            reference_version: reference.version,
         }),
         Err(EngineError::Calendar(error)) => Err(Problem::invalid(vec![
             crate::capture::submission::FieldProblem {
@@ -766,10 +767,20 @@ async fn upload(
             tracing::error!(%error, "cannot keep the uploaded file");
             Problem::internal()
         })?;
+    let import_scope = match &caller.scope {
+        Scope::CostCentres(centres) => {
+            let mut ids: Vec<&str> = centres.iter().map(|c| c.as_str()).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            format!("cost-centres:{}", ids.join(";"))
+        }
+        _ => String::new(),
+    };
     let options = ShiftImportOptions {
         approve: state.settings.import.auto_approve,
         output_dir: state.settings.paths.output_dir.clone(),
         job_run_id: None,
+        scope: import_scope,
     };
     let summary = import_shifts(
         &state.store,
@@ -790,7 +801,7 @@ async fn upload(
             ));
         }
     };
-    let rejects = crate::report::rejects(&state.store, Some(&summary.file)).await?;
+    let rejects = crate::report::rejects_of_import(&state.store, summary.import_file_id).await?;
     let mut rejects_json = Vec::new();
     rejects
         .write(Format::Json, &mut rejects_json)

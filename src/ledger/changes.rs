@@ -303,6 +303,7 @@ impl Writer {
                         .extend(reserve_shift_ids(&self.store, wanted).await?);
                 }
                 let mut tx = self.store.begin().await?;
+                lock_group(&mut tx, group).await?;
                 let outcomes =
                     apply_all(&mut tx, self.settings, group, &mut self.spare_ids, now).await?;
                 tx.commit().await?;
@@ -310,6 +311,24 @@ impl Writer {
             }
         }
     }
+}
+
+/// Takes a PostgreSQL group's locks in the order every writer takes them: the reference version
+/// (shared), then the workers the group touches in worker order. An import batch locks its
+/// workers the same way, so the two never wait on each other in a cycle.
+async fn lock_group(tx: &mut crate::store::Tx, group: &[Queued]) -> Result<(), StoreError> {
+    crate::store::reference::version_in(tx).await?;
+    let mut workers: Vec<String> = Vec::new();
+    let mut shift_ids: Vec<i64> = Vec::new();
+    for queued in group {
+        match &queued.change {
+            Change::Submit { shift, .. } => workers.push(shift.candidate.draft.worker_id.to_string()),
+            Change::Amend { shift_id, .. }
+            | Change::Withdraw { shift_id, .. }
+            | Change::Decide { shift_id, .. } => shift_ids.push(*shift_id),
+        }
+    }
+    shift_records::lock_workers(tx, workers, &shift_ids).await
 }
 
 /// Applies each change of a group in order inside `tx`. A refused change writes nothing and the
@@ -574,6 +593,7 @@ async fn amend(
             content_hash: header.content_hash.clone(),
             version: header.version,
         }),
+        reference_version: shift.reference_version,
     };
     let ctx = WriteContext {
         status: status_for(settings),

@@ -13,6 +13,7 @@ use crate::cost::{Charge, CostedShift, cost_shift};
 use crate::domain::{CostCentreId, Interval, PersonId, ServiceCode, ShiftRef, WorkerId};
 use crate::store::batch::{self, Amend, Batch, ShiftRows};
 use crate::store::bulk::{Value, instant_from_seconds};
+use crate::store::claims::ShiftClaim;
 use crate::store::reference::ReferenceData;
 use crate::store::shifts::{
     ALLOCATION, SEGMENT, SHIFT, SHIFT_AUDIT, SHIFT_REJECT, allocation_key, shifts_to_cost,
@@ -134,6 +135,8 @@ pub struct AcceptedShift {
     pub cost_centre: CostCentreId,
     /// The stored shift this amends.
     pub replaces: Option<StoredShift>,
+    /// The reference version `costed` was computed from.
+    pub reference_version: i64,
 }
 
 /// How accepted shifts are recorded.
@@ -189,6 +192,7 @@ pub fn shift_batch(
             (ShiftRows::Allocation, amended_ids.clone()),
             (ShiftRows::Segments, amended_ids),
         ],
+        costed_with: shifts.iter().map(|s| s.reference_version).min(),
         ..Batch::default()
     };
     let (mut shift_rows, mut audit_rows, mut segment_rows, mut allocation_rows) =
@@ -250,6 +254,7 @@ pub fn shift_batch(
             Value::text(ctx.actor),
             Value::text(""),
         ]);
+        batch.shifts.push(shift_id);
         segment_rows.extend(segment_values(shift_id, candidate));
         allocation_rows.extend(allocation_values(
             shift_id,
@@ -267,6 +272,35 @@ pub fn shift_batch(
     batch
 }
 
+/// The claims of an import batch laid out by [`shift_batch`]: each shift with its segments and
+/// file rows, checked against the stored shifts inside the batch's transaction.
+pub fn import_claims(batch: &mut Batch, shifts: &[AcceptedShift], import_file_id: i64) {
+    batch.import_file_id = Some(import_file_id);
+    batch.claims = shifts
+        .iter()
+        .zip(&batch.shifts)
+        .map(|(accepted, shift_id)| {
+            let candidate = &accepted.candidate;
+            ShiftClaim {
+                shift_id: *shift_id,
+                worker_id: candidate.draft.worker_id.to_string(),
+                shift_ref: candidate.draft.shift_ref.to_string(),
+                read_version: accepted.replaces.as_ref().map(|r| r.version),
+                segments: candidate
+                    .records
+                    .iter()
+                    .map(|r| (r.draft.interval.start.timestamp(), r.draft.interval.end.timestamp()))
+                    .collect(),
+                rows: candidate
+                    .records
+                    .iter()
+                    .map(|r| i64::try_from(r.row_no).unwrap_or(i64::MAX))
+                    .collect(),
+            }
+        })
+        .collect();
+}
+
 /// What a recosting pass did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct RecostCounts {
@@ -275,6 +309,9 @@ pub struct RecostCounts {
     /// Shifts that could not be costed (e.g. a date outside the bank-holiday calendar); they stay
     /// marked and are tried again next time.
     pub failed: u64,
+    /// Shifts costed from reference data that changed before their costs were written; they
+    /// stay marked and are costed again next time.
+    pub stale: u64,
 }
 
 /// Recosts every shift marked as needing it, in batches, and clears the mark.
@@ -307,6 +344,7 @@ pub async fn recost_scoped(
     };
     let mut batch: Vec<(i64, CostCentreId, CostedShift)> = Vec::new();
     let mut batch_segments = 0;
+    let version = reference.version;
     let mut current: Option<(i64, ShiftDraft)> = None;
     while let Some(segment) = stream.try_next().await? {
         if current
@@ -317,7 +355,8 @@ pub async fn recost_scoped(
             batch_segments += draft.segments.len();
             cost_into(reference, id, draft, &mut batch, &mut counts);
             if batch_segments >= COSTING_BATCH_SEGMENTS {
-                write_recosted(store, std::mem::take(&mut batch), scope, &mut counts).await?;
+                write_recosted(store, std::mem::take(&mut batch), scope, version, &mut counts)
+                    .await?;
                 batch_segments = 0;
             }
         }
@@ -339,7 +378,7 @@ pub async fn recost_scoped(
     if let Some((id, draft)) = current.take() {
         cost_into(reference, id, draft, &mut batch, &mut counts);
     }
-    write_recosted(store, batch, scope, &mut counts).await?;
+    write_recosted(store, batch, scope, version, &mut counts).await?;
     Ok(counts)
 }
 
@@ -397,6 +436,7 @@ async fn write_recosted(
     store: &Store,
     batch: Vec<(i64, CostCentreId, CostedShift)>,
     scope: &RecostScope<'_>,
+    costed_with: i64,
     counts: &mut RecostCounts,
 ) -> Result<(), StoreError> {
     if batch.is_empty() {
@@ -407,8 +447,7 @@ async fn write_recosted(
         .iter()
         .flat_map(|(id, cc, costed)| allocation_values(*id, cc, costed))
         .collect();
-    counts.shifts += ids.len() as u64;
-    counts.allocation_rows += rows.len() as u64;
+    let (shifts, allocation_rows) = (ids.len() as u64, rows.len() as u64);
     let batch = Batch {
         deletes: vec![(ShiftRows::Allocation, ids.clone())],
         inserts: vec![(&ALLOCATION, rows)],
@@ -416,7 +455,15 @@ async fn write_recosted(
         fence: scope
             .fence
             .map(|(claim, ttl)| (claim.clone(), chrono::Utc::now() + ttl)),
+        costed_with: Some(costed_with),
         ..Batch::default()
     };
-    batch::write(store, batch).await
+    if batch::write(store, batch).await?.stale {
+        // Reference data changed while these were costed: they stay marked for the next pass.
+        counts.stale += shifts;
+    } else {
+        counts.shifts += shifts;
+        counts.allocation_rows += allocation_rows;
+    }
+    Ok(())
 }

@@ -183,7 +183,8 @@ async fn handle(
             let options = ShiftImportOptions {
                 approve: settings.import.auto_approve,
                 output_dir: settings.paths.output_dir.clone(),
-                job_run_id: Some(context.job_run_id),
+                    job_run_id: Some(context.job_run_id),
+                scope: String::new(),
             };
             let bar = crate::cli::progress_bar(None);
             let result = import_shifts(context.store, &reference, path, &options, &bar).await;

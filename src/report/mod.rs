@@ -234,6 +234,17 @@ pub fn allocation_table(period: Period, rows: &[AllocationTotal]) -> Table {
 /// Rejected rows, optionally of one file.
 pub async fn rejects(store: &Store, file: Option<&str>) -> Result<Table, ReportError> {
     let rows: Vec<RejectRecord> = on_pool!(store, pool => sqlx::query_as(include_str!("../../sql/report_rejects.sql")).bind(file.unwrap_or("")).fetch_all(pool).await?);
+    Ok(rejects_table(rows))
+}
+
+/// The rejected rows of one import, in row order.
+pub async fn rejects_of_import(store: &Store, import_file_id: i64) -> Result<Table, ReportError> {
+    let rows: Vec<RejectRecord> =
+        futures_util::TryStreamExt::try_collect(rejects_for_import(store, import_file_id)).await?;
+    Ok(rejects_table(rows))
+}
+
+fn rejects_table(rows: Vec<RejectRecord>) -> Table {
     let mut table = Table::new(&["file", "row", "worker_id", "shift_ref", "field", "reason"]);
     for r in rows {
         table.push(vec![
@@ -245,7 +256,7 @@ pub async fn rejects(store: &Store, file: Option<&str>) -> Result<Table, ReportE
             Cell::text(r.reason),
         ]);
     }
-    Ok(table)
+    table
 }
 
 /// Streams the rejected rows of one import in row order.

@@ -13,7 +13,8 @@ use rusqlite::{ToSql, TransactionBehavior};
 use sqlx::AssertSqlSafe;
 
 use super::bulk::{TableSpec, Value, insert_rows, instant_seconds, upsert_rows};
-use super::shifts::allocation_keys;
+use super::claims::{LostClaim, ShiftClaim};
+use super::shifts::{SHIFT_REJECT, allocation_keys};
 use super::{Store, StoreError, Tx};
 
 /// Shift ids per `IN (...)` list.
@@ -51,8 +52,8 @@ impl ShiftRows {
     }
 }
 
-/// One transaction's writes, run in this order: deletes, amendments, inserts, upserts, then the
-/// costed marks.
+/// One transaction's writes, run in this order: the fence, the reference version, the claims,
+/// then deletes, amendments, inserts, upserts, and the costing marks.
 #[derive(Debug, Default)]
 pub struct Batch {
     /// The rows of these shifts to remove.
@@ -65,10 +66,97 @@ pub struct Batch {
     /// A partition claim the writer must still hold: checked (and extended) first, so a worker
     /// that lost its claim commits nothing.
     pub fence: Option<(super::runs::PartitionClaim, DateTime<Utc>)>,
+    /// Every shift whose rows the batch writes (new, amended or recosted).
+    pub shifts: Vec<i64>,
+    /// The reference version the batch's costs were computed from. When reference data changed
+    /// since, the batch's shifts are stored marked for recosting instead of costed.
+    pub costed_with: Option<i64>,
+    /// An import's shifts, checked against the shifts stored by then (see [`super::claims`]).
+    pub claims: Vec<ShiftClaim>,
+    /// The import whose rejects the claims that lose are stored under.
+    pub import_file_id: Option<i64>,
+}
+
+/// What a batch's transaction found.
+#[derive(Debug, Default)]
+pub struct Written {
+    /// Claims beaten by another writer: stored as rejects, not as shifts.
+    pub lost: Vec<LostClaim>,
+    /// Whether reference data had changed since the batch was costed, so that its shifts were
+    /// stored marked for recosting.
+    pub stale: bool,
+}
+
+impl Batch {
+    /// The batch without the shifts of `lost`, whose file rows become rejects instead.
+    fn without(&self, lost: &[LostClaim]) -> Result<Batch, StoreError> {
+        let import_file_id = self.import_file_id.ok_or_else(|| {
+            StoreError::Corrupt("a batch with claims names the import they belong to".into())
+        })?;
+        let gone: std::collections::HashSet<i64> = lost.iter().map(|l| l.shift_id).collect();
+        let keep = |id: &i64| !gone.contains(id);
+        let keep_rows = |spec: &'static TableSpec, rows: &Vec<Vec<Value>>| {
+            let at = spec.columns.iter().position(|(name, _)| *name == "shift_id");
+            let rows: Vec<Vec<Value>> = rows
+                .iter()
+                .filter(|row| match at.map(|i| &row[i]) {
+                    Some(Value::Int(Some(id))) => keep(id),
+                    _ => true,
+                })
+                .cloned()
+                .collect();
+            (spec, rows)
+        };
+        let mut upserts: Vec<(&'static TableSpec, Vec<Vec<Value>>)> =
+            self.upserts.iter().map(|(spec, rows)| keep_rows(spec, rows)).collect();
+        let rejects = lost.iter().flat_map(|l| {
+            let (field, reason) = l.field_and_reason();
+            l.rows.iter().map(move |row_no| {
+                vec![
+                    Value::int(import_file_id),
+                    Value::int(*row_no),
+                    Value::text(l.worker_id.as_str()),
+                    Value::text(l.shift_ref.as_str()),
+                    Value::text(field),
+                    Value::text(reason.as_str()),
+                ]
+            })
+        });
+        upserts.push((&SHIFT_REJECT, rejects.collect()));
+        Ok(Batch {
+            deletes: self
+                .deletes
+                .iter()
+                .map(|(rows, ids)| (*rows, ids.iter().copied().filter(keep).collect()))
+                .collect(),
+            amends: self
+                .amends
+                .iter()
+                .filter(|a| keep(&a.shift_id))
+                .cloned()
+                .collect(),
+            inserts: self.inserts.iter().map(|(spec, rows)| keep_rows(spec, rows)).collect(),
+            upserts,
+            costed: self.costed.iter().copied().filter(keep).collect(),
+            fence: None,
+            shifts: self.shifts.iter().copied().filter(keep).collect(),
+            costed_with: self.costed_with,
+            claims: Vec::new(),
+            import_file_id: self.import_file_id,
+        })
+    }
+
+    /// The shifts to mark or clear once the rows are written.
+    fn marked(&self) -> Vec<i64> {
+        let mut ids: Vec<i64> = self.shifts.iter().chain(&self.costed).copied().collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
 }
 
 /// Runs one batch in one transaction.
-pub async fn write(store: &Store, batch: Batch) -> Result<(), StoreError> {
+pub async fn write(store: &Store, batch: Batch) -> Result<Written, StoreError> {
     match store {
         Store::Sqlite(pool) => {
             let path = pool.connect_options().get_filename().to_path_buf();
@@ -80,21 +168,39 @@ pub async fn write(store: &Store, batch: Batch) -> Result<(), StoreError> {
         }
         Store::Postgres(_) => {
             let mut tx = store.begin().await?;
-            write_in(&mut tx, &batch).await?;
+            let written = write_in(&mut tx, &batch).await?;
             crate::failpoint::hit("batch.before_commit");
             tx.commit().await?;
             crate::failpoint::hit("batch.after_commit");
-            Ok(())
+            Ok(written)
         }
     }
 }
 
 /// Runs a batch inside a transaction the caller holds, through sqlx on either backend: for small
 /// batches that belong with other statements, such as one shift from the API.
-pub async fn write_in(tx: &mut Tx, batch: &Batch) -> Result<(), StoreError> {
+pub async fn write_in(tx: &mut Tx, batch: &Batch) -> Result<Written, StoreError> {
     if let Some((claim, expires_at)) = &batch.fence {
         super::runs::fence_partition_in(tx, claim, *expires_at).await?;
     }
+    // The version first: on PostgreSQL it waits for a reference change in progress before this
+    // transaction locks any worker that change may update.
+    let stale = match batch.costed_with {
+        Some(version) => super::reference::version_in(tx).await? != version,
+        None => false,
+    };
+    let lost = if batch.claims.is_empty() {
+        Vec::new()
+    } else {
+        super::claims::check_in(tx, &batch.claims).await?
+    };
+    let filtered;
+    let batch = if lost.is_empty() {
+        batch
+    } else {
+        filtered = batch.without(&lost)?;
+        &filtered
+    };
     for (rows, ids) in &batch.deletes {
         by_id_list(
             tx,
@@ -128,13 +234,15 @@ pub async fn write_in(tx: &mut Tx, batch: &Batch) -> Result<(), StoreError> {
     for (spec, rows) in &batch.upserts {
         upsert_rows(tx, spec, rows).await?;
     }
+    let marks = if stale { batch.marked() } else { batch.costed.clone() };
     by_id_list(
         tx,
         "update shift set needs_costing = $1 where shift_id in",
-        Some(false),
-        &batch.costed,
+        Some(stale),
+        &marks,
     )
-    .await
+    .await?;
+    Ok(Written { lost, stale })
 }
 
 fn check_amended(amend: &Amend, updated: u64) -> Result<(), StoreError> {
@@ -226,22 +334,22 @@ pub(crate) fn with_sqlite<T>(
     result
 }
 
-fn write_sqlite_on(conn: &mut rusqlite::Connection, batch: &Batch) -> Result<(), StoreError> {
+fn write_sqlite_on(conn: &mut rusqlite::Connection, batch: &Batch) -> Result<Written, StoreError> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(sqlite_error)?;
-    write_sqlite_in(&tx, batch)?;
+    let written = write_sqlite_in(&tx, batch)?;
     crate::failpoint::hit("batch.before_commit");
     tx.commit().map_err(sqlite_error)?;
     crate::failpoint::hit("batch.after_commit");
-    Ok(())
+    Ok(written)
 }
 
 /// Runs a batch inside a rusqlite transaction the caller holds.
 pub(crate) fn write_sqlite_in(
     tx: &rusqlite::Transaction<'_>,
     batch: &Batch,
-) -> Result<(), StoreError> {
+) -> Result<Written, StoreError> {
     if let Some((claim, expires_at)) = &batch.fence {
         let updated = tx
             .prepare_cached(&numbered_to_anonymous(include_str!(
@@ -260,6 +368,28 @@ pub(crate) fn write_sqlite_in(
             return Err(claim.lost());
         }
     }
+    let stale = match batch.costed_with {
+        Some(version) => {
+            tx.prepare_cached(include_str!("../../sql/reference_version.sql"))
+                .map_err(sqlite_error)?
+                .query_row([], |r| r.get::<_, i64>(0))
+                .map_err(sqlite_error)?
+                != version
+        }
+        None => false,
+    };
+    let lost = if batch.claims.is_empty() {
+        Vec::new()
+    } else {
+        super::claims::check_sqlite(tx, &batch.claims)?
+    };
+    let filtered;
+    let batch = if lost.is_empty() {
+        batch
+    } else {
+        filtered = batch.without(&lost)?;
+        &filtered
+    };
     for (rows, ids) in &batch.deletes {
         match rows {
             ShiftRows::Segments => {
@@ -312,13 +442,16 @@ pub(crate) fn write_sqlite_in(
     }
     {
         let mut statement = tx
-            .prepare_cached("update shift set needs_costing = 0 where shift_id = ?1")
+            .prepare_cached("update shift set needs_costing = ?1 where shift_id = ?2")
             .map_err(sqlite_error)?;
-        for id in &batch.costed {
-            statement.execute([id]).map_err(sqlite_error)?;
+        let marks = if stale { batch.marked() } else { batch.costed.clone() };
+        for id in &marks {
+            statement
+                .execute(rusqlite::params![stale, id])
+                .map_err(sqlite_error)?;
         }
     }
-    Ok(())
+    Ok(Written { lost, stale })
 }
 
 /// The amendment statement is written with `$n` for both backends; rusqlite binds by position

@@ -49,6 +49,8 @@ pub(crate) trait ChangeTx {
     /// False when the shift is no longer the version that was read.
     async fn decide(&mut self, decision: &Decision<'_>) -> Result<bool, StoreError>;
     async fn audit(&mut self, entry: &AuditEntry<'_>) -> Result<(), StoreError>;
+    /// Writes a laid-out batch; its shifts are stored marked for recosting when the reference
+    /// data changed after they were costed.
     async fn write_batch(&mut self, batch: &Batch) -> Result<(), StoreError>;
 }
 
@@ -98,7 +100,7 @@ impl ChangeTx for Tx {
         shift_records::audit(self, entry).await
     }
     async fn write_batch(&mut self, batch: &Batch) -> Result<(), StoreError> {
-        write_in(self, batch).await
+        write_in(self, batch).await.map(drop)
     }
 }
 
@@ -238,7 +240,7 @@ impl ChangeTx for SqliteChangeTx<'_> {
         insert_each(self.0, &SHIFT_AUDIT, &[row], "")
     }
     async fn write_batch(&mut self, batch: &Batch) -> Result<(), StoreError> {
-        write_sqlite_in(self.0, batch)
+        write_sqlite_in(self.0, batch).map(drop)
     }
 }
 

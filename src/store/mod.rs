@@ -12,6 +12,7 @@ pub mod access;
 pub mod batch;
 pub mod bulk;
 pub(crate) mod change_tx;
+pub mod claims;
 pub mod reference;
 pub mod runs;
 pub mod shift_records;
@@ -205,6 +206,7 @@ impl Store {
         }
         let spec = reference::spec(crate::capture::reference::Target::BankHoliday);
         let mut tx = self.begin().await?;
+        reference::bump_version(&mut tx).await?;
         bulk::upsert_rows(&mut tx, spec, &rows).await?;
         tx.commit().await
     }

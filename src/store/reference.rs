@@ -7,7 +7,7 @@ use chrono::Utc;
 use sqlx::AssertSqlSafe;
 
 use super::bulk::{ColType, TableSpec, Value, load_rows, upsert_rows};
-use super::{Store, StoreError, Tx, on_tx};
+use super::{Store, StoreError, Tx, on_pool, on_tx};
 use crate::calendar::{BandRules, BankHolidays};
 use crate::capture::reference::{KnownKeys, Target};
 use crate::cost::{
@@ -357,6 +357,37 @@ pub async fn mark_for_costing(tx: &mut Tx, workers: Option<&[String]>) -> Result
     Ok(affected)
 }
 
+/// The reference version now (see `migrations/*/0004_concurrent_writes.sql`).
+pub async fn version(store: &Store) -> Result<i64, StoreError> {
+    Ok(on_pool!(store, pool => sqlx::query_scalar(include_str!("../../sql/reference_version.sql")).fetch_one(pool).await?))
+}
+
+/// The reference version inside a write transaction; on PostgreSQL it is read `FOR SHARE`, so a
+/// reference change either committed before it (and the version differs) or waits until this
+/// transaction commits (and its marking sees what this transaction wrote).
+pub async fn version_in(tx: &mut Tx) -> Result<i64, StoreError> {
+    let version = match tx {
+        Tx::Sqlite(t) => {
+            sqlx::query_scalar(include_str!("../../sql/reference_version.sql"))
+                .fetch_one(&mut **t)
+                .await?
+        }
+        Tx::Postgres(t) => {
+            sqlx::query_scalar(include_str!("../../sql/postgres/reference_version_share.sql"))
+                .fetch_one(&mut **t)
+                .await?
+        }
+    };
+    Ok(version)
+}
+
+/// Bumps the reference version: the first statement of every transaction that changes reference
+/// data.
+pub async fn bump_version(tx: &mut Tx) -> Result<(), StoreError> {
+    on_tx!(tx, conn => sqlx::query(include_str!("../../sql/reference_version_bump.sql")).execute(conn).await?.rows_affected());
+    Ok(())
+}
+
 /// The keys reference rows may refer to.
 pub async fn known_keys(store: &Store) -> Result<KnownKeys, StoreError> {
     let firsts = |rows: Vec<Vec<Value>>| {
@@ -377,6 +408,9 @@ pub async fn known_keys(store: &Store) -> Result<KnownKeys, StoreError> {
 /// Everything capture and the engine need from reference data.
 #[derive(Clone, Debug, Default)]
 pub struct ReferenceData {
+    /// The reference version read before the tables: costs computed from this data are stored
+    /// marked for recosting when the stored version has moved on by the time they are written.
+    pub version: i64,
     pub ctx: RatingContext,
     pub workers: HashMap<WorkerId, WorkerTerms>,
     pub people: HashSet<PersonId>,
@@ -430,7 +464,10 @@ pub async fn load_reference(
     bands: BandRules,
     calendar: &str,
 ) -> Result<ReferenceData, StoreError> {
-    let mut data = ReferenceData::default();
+    let mut data = ReferenceData {
+        version: version(store).await?,
+        ..ReferenceData::default()
+    };
     for row in load_rows(store, spec(Target::Service)).await? {
         let code = ServiceCode::parse(text_of(&row[0])).map_err(|_| corrupt("service", &row[0]))?;
         let element: PayElement = text_of(&row[2])

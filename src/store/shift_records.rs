@@ -308,6 +308,33 @@ pub async fn lock_worker(tx: &mut Tx, worker_id: &str) -> Result<(), StoreError>
     Ok(())
 }
 
+/// Locks, in worker order, `workers` and the workers of `shift_ids` (PostgreSQL; SQLite's write
+/// transaction already excludes every other writer).
+pub async fn lock_workers(
+    tx: &mut Tx,
+    mut workers: Vec<String>,
+    shift_ids: &[i64],
+) -> Result<(), StoreError> {
+    let Tx::Postgres(t) = tx else {
+        return Ok(());
+    };
+    if !shift_ids.is_empty() {
+        let owners: Vec<String> =
+            sqlx::query_scalar("select worker_id from shift where shift_id = any($1)")
+                .bind(shift_ids)
+                .fetch_all(&mut **t)
+                .await?;
+        workers.extend(owners);
+    }
+    workers.sort_unstable();
+    workers.dedup();
+    sqlx::query(include_str!("../../sql/postgres/lock_workers.sql"))
+        .bind(&workers)
+        .execute(&mut **t)
+        .await?;
+    Ok(())
+}
+
 /// The header of a shift, read inside a change's transaction.
 pub async fn header_in(tx: &mut Tx, shift_id: i64) -> Result<Option<ShiftHeader>, StoreError> {
     Ok(

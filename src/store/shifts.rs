@@ -150,10 +150,11 @@ pub async fn open_import_file(
     file_name: &str,
     sha256: &str,
     job_run_id: Option<i64>,
+    scope: &str,
 ) -> Result<i64, StoreError> {
     let now = Utc::now();
     let id: i64 = on_pool!(store, pool => {
-        sqlx::query_scalar(include_str!("../../sql/open_import_file.sql")).bind(kind).bind(file_name).bind(sha256).bind(instant_seconds(&now)).bind(job_run_id).fetch_one(pool).await?
+        sqlx::query_scalar(include_str!("../../sql/open_import_file.sql")).bind(kind).bind(file_name).bind(sha256).bind(instant_seconds(&now)).bind(job_run_id).bind(scope).fetch_one(pool).await?
     });
     Ok(id)
 }
