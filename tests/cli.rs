@@ -87,7 +87,14 @@ fn exit_codes_tell_what_happened() {
             stdout.contains("8 new") && stdout.contains("2 rejected"),
             "{stdout}"
         );
-        assert!(out.join("rejects/shifts.csv.rejects.csv").exists());
+        let reports: Vec<String> = std::fs::read_dir(out.join("rejects"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            reports.len() == 1 && reports[0].ends_with("-shifts.csv.rejects.csv"),
+            "one reject report, named after its import: {reports:?}"
+        );
 
         let again = tms(&url, &out, &["import", "shifts", &shifts]);
         assert!(String::from_utf8_lossy(&again.stdout).contains("0 new, 0 amended, 8 unchanged"));

@@ -264,6 +264,7 @@ impl Writer {
         &mut self,
         group: &[Queued],
     ) -> Result<Vec<Result<Outcome, ChangeError>>, StoreError> {
+        crate::failpoint::hit("changes.before_begin");
         let submits = group
             .iter()
             .filter(|q| matches!(q.change, Change::Submit { .. }))
@@ -322,7 +323,9 @@ async fn lock_group(tx: &mut crate::store::Tx, group: &[Queued]) -> Result<(), S
     let mut shift_ids: Vec<i64> = Vec::new();
     for queued in group {
         match &queued.change {
-            Change::Submit { shift, .. } => workers.push(shift.candidate.draft.worker_id.to_string()),
+            Change::Submit { shift, .. } => {
+                workers.push(shift.candidate.draft.worker_id.to_string())
+            }
             Change::Amend { shift_id, .. }
             | Change::Withdraw { shift_id, .. }
             | Change::Decide { shift_id, .. } => shift_ids.push(*shift_id),

@@ -289,7 +289,12 @@ pub fn import_claims(batch: &mut Batch, shifts: &[AcceptedShift], import_file_id
                 segments: candidate
                     .records
                     .iter()
-                    .map(|r| (r.draft.interval.start.timestamp(), r.draft.interval.end.timestamp()))
+                    .map(|r| {
+                        (
+                            r.draft.interval.start.timestamp(),
+                            r.draft.interval.end.timestamp(),
+                        )
+                    })
                     .collect(),
                 rows: candidate
                     .records
@@ -355,8 +360,14 @@ pub async fn recost_scoped(
             batch_segments += draft.segments.len();
             cost_into(reference, id, draft, &mut batch, &mut counts);
             if batch_segments >= COSTING_BATCH_SEGMENTS {
-                write_recosted(store, std::mem::take(&mut batch), scope, version, &mut counts)
-                    .await?;
+                write_recosted(
+                    store,
+                    std::mem::take(&mut batch),
+                    scope,
+                    version,
+                    &mut counts,
+                )
+                .await?;
                 batch_segments = 0;
             }
         }

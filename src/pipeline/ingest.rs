@@ -121,7 +121,8 @@ pub async fn run(context: &StepContext<'_>) -> Result<StepTotals, PipelineError>
                 record
             }
         };
-        file_away(context, path, &record)?;
+        let report = reject_report_of(context, &record).await?;
+        file_away(context, path, &record, report.as_deref())?;
         crate::failpoint::hit("ingest.moved");
         bar.inc(1);
     }
@@ -183,7 +184,7 @@ async fn handle(
             let options = ShiftImportOptions {
                 approve: settings.import.auto_approve,
                 output_dir: settings.paths.output_dir.clone(),
-                    job_run_id: Some(context.job_run_id),
+                job_run_id: Some(context.job_run_id),
                 scope: String::new(),
             };
             let bar = crate::cli::progress_bar(None);
@@ -215,6 +216,22 @@ async fn handle(
     }
 }
 
+/// Where the import of a file with rejected rows wrote its reject report.
+async fn reject_report_of(
+    context: &StepContext<'_>,
+    record: &IngestFile,
+) -> Result<Option<PathBuf>, PipelineError> {
+    if record.outcome != "rejected_rows" || record.kind != FileKind::Shifts.name() {
+        return Ok(None);
+    }
+    let earlier = earlier_import(context.store, "shifts", &record.sha256).await?;
+    Ok(earlier.map(|import| {
+        context.settings.paths.output_dir.join("rejects").join(
+            crate::capture::import::reject_report_name(import.import_file_id, &import.file_name),
+        )
+    }))
+}
+
 /// Moves a handled file out of the inbox: refused files to `rejects/DATE/` with the reason,
 /// the rest to `done/DATE/`; files with rejected rows are also copied to `rejects/DATE/` with
 /// their reject report. Every move is safe to repeat.
@@ -222,6 +239,7 @@ fn file_away(
     context: &StepContext<'_>,
     path: &Path,
     record: &IngestFile,
+    report: Option<&Path>,
 ) -> Result<(), PipelineError> {
     let inbox = &context.settings.runner.inbox_dir;
     let date = context.business_date.to_string();
@@ -240,13 +258,7 @@ fn file_away(
                 std::fs::create_dir_all(&rejects).map_err(io(&rejects))?;
                 let bytes = std::fs::read(path).map_err(io(path))?;
                 write_whole(&rejects.join(name), &bytes)?;
-                let report = context
-                    .settings
-                    .paths
-                    .output_dir
-                    .join("rejects")
-                    .join(format!("{name}.rejects.csv"));
-                if let Ok(bytes) = std::fs::read(&report) {
+                if let Some(bytes) = report.and_then(|report| std::fs::read(report).ok()) {
                     write_whole(&rejects.join(format!("{name}.rejects.csv")), &bytes)?;
                 }
             }

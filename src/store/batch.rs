@@ -96,7 +96,10 @@ impl Batch {
         let gone: std::collections::HashSet<i64> = lost.iter().map(|l| l.shift_id).collect();
         let keep = |id: &i64| !gone.contains(id);
         let keep_rows = |spec: &'static TableSpec, rows: &Vec<Vec<Value>>| {
-            let at = spec.columns.iter().position(|(name, _)| *name == "shift_id");
+            let at = spec
+                .columns
+                .iter()
+                .position(|(name, _)| *name == "shift_id");
             let rows: Vec<Vec<Value>> = rows
                 .iter()
                 .filter(|row| match at.map(|i| &row[i]) {
@@ -107,8 +110,11 @@ impl Batch {
                 .collect();
             (spec, rows)
         };
-        let mut upserts: Vec<(&'static TableSpec, Vec<Vec<Value>>)> =
-            self.upserts.iter().map(|(spec, rows)| keep_rows(spec, rows)).collect();
+        let mut upserts: Vec<(&'static TableSpec, Vec<Vec<Value>>)> = self
+            .upserts
+            .iter()
+            .map(|(spec, rows)| keep_rows(spec, rows))
+            .collect();
         let rejects = lost.iter().flat_map(|l| {
             let (field, reason) = l.field_and_reason();
             l.rows.iter().map(move |row_no| {
@@ -135,7 +141,11 @@ impl Batch {
                 .filter(|a| keep(&a.shift_id))
                 .cloned()
                 .collect(),
-            inserts: self.inserts.iter().map(|(spec, rows)| keep_rows(spec, rows)).collect(),
+            inserts: self
+                .inserts
+                .iter()
+                .map(|(spec, rows)| keep_rows(spec, rows))
+                .collect(),
             upserts,
             costed: self.costed.iter().copied().filter(keep).collect(),
             fence: None,
@@ -157,6 +167,7 @@ impl Batch {
 
 /// Runs one batch in one transaction.
 pub async fn write(store: &Store, batch: Batch) -> Result<Written, StoreError> {
+    crate::failpoint::hit("batch.before_begin");
     match store {
         Store::Sqlite(pool) => {
             let path = pool.connect_options().get_filename().to_path_buf();
@@ -234,7 +245,11 @@ pub async fn write_in(tx: &mut Tx, batch: &Batch) -> Result<Written, StoreError>
     for (spec, rows) in &batch.upserts {
         upsert_rows(tx, spec, rows).await?;
     }
-    let marks = if stale { batch.marked() } else { batch.costed.clone() };
+    let marks = if stale {
+        batch.marked()
+    } else {
+        batch.costed.clone()
+    };
     by_id_list(
         tx,
         "update shift set needs_costing = $1 where shift_id in",
@@ -444,7 +459,11 @@ pub(crate) fn write_sqlite_in(
         let mut statement = tx
             .prepare_cached("update shift set needs_costing = ?1 where shift_id = ?2")
             .map_err(sqlite_error)?;
-        let marks = if stale { batch.marked() } else { batch.costed.clone() };
+        let marks = if stale {
+            batch.marked()
+        } else {
+            batch.costed.clone()
+        };
         for id in &marks {
             statement
                 .execute(rusqlite::params![stale, id])

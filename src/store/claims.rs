@@ -107,11 +107,17 @@ type Nearby = (String, i64, i64);
 
 /// The first (by shift_ref) stored shift among `nearby` that the claim overlaps, leaving out the
 /// stored shifts that other surviving claims of the batch amend (their segments are replaced).
-fn first_overlap(claim: &ShiftClaim, nearby: &[Nearby], replaced: &HashSet<&str>) -> Option<String> {
+fn first_overlap(
+    claim: &ShiftClaim,
+    nearby: &[Nearby],
+    replaced: &HashSet<&str>,
+) -> Option<String> {
     nearby
         .iter()
         .filter(|(other, start, end)| {
-            *other != claim.shift_ref && !replaced.contains(other.as_str()) && claim.overlaps(*start, *end)
+            *other != claim.shift_ref
+                && !replaced.contains(other.as_str())
+                && claim.overlaps(*start, *end)
         })
         .map(|(other, _, _)| other.clone())
         .min()
@@ -222,7 +228,10 @@ pub(crate) fn check_sqlite(
 }
 
 /// Checks claims inside a sqlx transaction: on PostgreSQL, after locking the claims' workers.
-pub(crate) async fn check_in(tx: &mut Tx, claims: &[ShiftClaim]) -> Result<Vec<LostClaim>, StoreError> {
+pub(crate) async fn check_in(
+    tx: &mut Tx,
+    claims: &[ShiftClaim],
+) -> Result<Vec<LostClaim>, StoreError> {
     let workers: Vec<String> = claims.iter().map(|c| c.worker_id.clone()).collect();
     super::shift_records::lock_workers(tx, workers, &[]).await?;
     let Tx::Postgres(pg) = tx else {
@@ -251,13 +260,14 @@ pub(crate) async fn check_in(tx: &mut Tx, claims: &[ShiftClaim]) -> Result<Vec<L
     let amends: Vec<&ShiftClaim> = claims.iter().filter(|c| c.read_version.is_some()).collect();
     if !amends.is_empty() {
         let ids: Vec<i64> = amends.iter().map(|c| c.shift_id).collect();
-        let stored: HashMap<i64, i64> =
-            sqlx::query_as::<_, (i64, i64)>("select shift_id, version from shift where shift_id = any($1)")
-                .bind(&ids)
-                .fetch_all(&mut *conn)
-                .await?
-                .into_iter()
-                .collect();
+        let stored: HashMap<i64, i64> = sqlx::query_as::<_, (i64, i64)>(
+            "select shift_id, version from shift where shift_id = any($1)",
+        )
+        .bind(&ids)
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .collect();
         for claim in amends {
             if stored.get(&claim.shift_id) != claim.read_version.as_ref() {
                 lost.insert(claim.shift_id, LostClaim::of(claim, Beaten::Changed));
@@ -270,7 +280,10 @@ pub(crate) async fn check_in(tx: &mut Tx, claims: &[ShiftClaim]) -> Result<Vec<L
             .filter(|c| c.read_version.is_some() && !lost.contains_key(&c.shift_id))
             .map(|c| c.shift_id)
             .collect();
-        let live: Vec<&ShiftClaim> = claims.iter().filter(|c| !lost.contains_key(&c.shift_id)).collect();
+        let live: Vec<&ShiftClaim> = claims
+            .iter()
+            .filter(|c| !lost.contains_key(&c.shift_id))
+            .collect();
         let (mut ids, mut workers, mut refs, mut starts, mut ends) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for claim in &live {
@@ -328,16 +341,26 @@ mod tests {
             ("B".to_owned(), 350, 360),
             ("C".to_owned(), 200, 300),
         ];
-        assert_eq!(first_overlap(&c, &nearby, &HashSet::new()), Some("B".into()));
+        assert_eq!(
+            first_overlap(&c, &nearby, &HashSet::new()),
+            Some("B".into())
+        );
         let replaced = HashSet::from(["B"]);
         assert_eq!(first_overlap(&c, &nearby, &replaced), Some("Z".into()));
         let own = vec![("A".to_owned(), 100, 200)];
-        assert_eq!(first_overlap(&c, &own, &HashSet::new()), None, "a shift never beats itself");
+        assert_eq!(
+            first_overlap(&c, &own, &HashSet::new()),
+            None,
+            "a shift never beats itself"
+        );
     }
 
     #[test]
     fn only_surviving_amendments_replace_their_stored_shift() {
-        let claims = vec![claim(1, "A", true, &[(0, 10)]), claim(2, "B", false, &[(0, 10)])];
+        let claims = vec![
+            claim(1, "A", true, &[(0, 10)]),
+            claim(2, "B", false, &[(0, 10)]),
+        ];
         let mut lost = HashMap::new();
         assert!(replaced_refs(&claims, &lost)["W1"].contains("A"));
         lost.insert(1, LostClaim::of(&claims[0], Beaten::Changed));
@@ -346,7 +369,10 @@ mod tests {
 
     #[test]
     fn a_lost_overlap_reads_as_the_file_check_words_it() {
-        let lost = LostClaim::of(&claim(1, "A", false, &[(0, 10)]), Beaten::Overlaps("X".into()));
+        let lost = LostClaim::of(
+            &claim(1, "A", false, &[(0, 10)]),
+            Beaten::Overlaps("X".into()),
+        );
         assert_eq!(
             lost.field_and_reason(),
             ("start", "overlaps shift 'X' of worker 'W1'".to_owned())

@@ -359,7 +359,9 @@ pub async fn mark_for_costing(tx: &mut Tx, workers: Option<&[String]>) -> Result
 
 /// The reference version now (see `migrations/*/0004_concurrent_writes.sql`).
 pub async fn version(store: &Store) -> Result<i64, StoreError> {
-    Ok(on_pool!(store, pool => sqlx::query_scalar(include_str!("../../sql/reference_version.sql")).fetch_one(pool).await?))
+    Ok(
+        on_pool!(store, pool => sqlx::query_scalar(include_str!("../../sql/reference_version.sql")).fetch_one(pool).await?),
+    )
 }
 
 /// The reference version inside a write transaction; on PostgreSQL it is read `FOR SHARE`, so a
@@ -373,9 +375,11 @@ pub async fn version_in(tx: &mut Tx) -> Result<i64, StoreError> {
                 .await?
         }
         Tx::Postgres(t) => {
-            sqlx::query_scalar(include_str!("../../sql/postgres/reference_version_share.sql"))
-                .fetch_one(&mut **t)
-                .await?
+            sqlx::query_scalar(include_str!(
+                "../../sql/postgres/reference_version_share.sql"
+            ))
+            .fetch_one(&mut **t)
+            .await?
         }
     };
     Ok(version)

@@ -574,6 +574,7 @@ pub async fn ingest_files(store: &Store, job_run_id: i64) -> Result<Vec<IngestFi
 /// A shift file's earlier import with the same content.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct EarlierImport {
+    pub import_file_id: i64,
     pub status: String,
     pub job_run_id: Option<i64>,
     pub file_name: String,

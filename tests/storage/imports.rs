@@ -310,13 +310,25 @@ async fn every_rejection_reason_is_named(db: &TestDb) {
         ["OK1", "R16", "ST"],
         "good shifts are kept, every bad one is rejected whole"
     );
-    let file = std::fs::read_to_string(
-        db.settings
-            .paths
-            .output_dir
-            .join("rejects/bad.csv.rejects.csv"),
-    )
-    .unwrap();
+    let reports: Vec<_> = std::fs::read_dir(db.settings.paths.output_dir.join("rejects"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(
+        reports.len(),
+        1,
+        "one report, named after its import: {reports:?}"
+    );
+    let report_name = reports[0]
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    assert!(
+        report_name.starts_with("import-") && report_name.ends_with("-bad.csv.rejects.csv"),
+        "{report_name}"
+    );
+    let file = std::fs::read_to_string(&reports[0]).unwrap();
     assert!(file.starts_with("file,row,worker_id,shift_ref,field,reason\n"));
     assert_eq!(
         file.lines().count(),
