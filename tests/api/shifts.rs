@@ -542,6 +542,66 @@ async fn a_bulk_upload_is_a_csv_import(db: &TestDb) {
     api.stop().await;
 }
 
+on_both!(an_upload_answers_for_its_own_import_only);
+async fn an_upload_answers_for_its_own_import_only(db: &TestDb) {
+    let api = Api::start(db).await;
+    let csv = "shift_ref,worker_id,start,end,service,people,miles,notes\n\
+               U1,W1,2026-10-06T09:00,2026-10-06T10:00,PERSONAL_CARE,A;B,,\n\
+               U2,W3,2026-10-06T09:00,2026-10-06T10:00,PERSONAL_CARE,C,,\n\
+               U3,W2,2026-10-06T09:00,2026-10-06T08:00,PERSONAL_CARE,A,,\n";
+    let upload = |caller: &'static str, body: &'static str| {
+        let api = &api;
+        async move {
+            let response = api
+                .client
+                .post(format!("{}/api/v1/imports/shifts", api.base))
+                .bearer_auth(&api.tokens[caller])
+                .header("content-type", "text/csv")
+                .header("x-file-name", "shifts-2026-10.csv")
+                .body(body)
+                .send()
+                .await
+                .expect("upload");
+            assert_eq!(response.status(), StatusCode::OK);
+            response.json::<serde_json::Value>().await.expect("json")
+        }
+    };
+    let refs = |result: &serde_json::Value| -> Vec<String> {
+        result["rejects"]
+            .as_array()
+            .expect("rejects")
+            .iter()
+            .map(|r| r["shift_ref"].as_str().unwrap_or("").to_owned())
+            .collect()
+    };
+    let first = upload("finance", csv).await;
+    assert_eq!(first["counts"]["shifts_new"], 2, "{first}");
+    assert_eq!(refs(&first), ["U3"]);
+
+    // The same bytes from a narrower scope are an import of their own: the other cost centre's
+    // manager sees only W3, so U1 and U3 read as unknown workers there, and finance's import
+    // keeps its record and its reject.
+    let narrower = upload("other_manager", csv).await;
+    assert_eq!(narrower["counts"]["shifts_unchanged"], 1, "{narrower}");
+    assert_eq!(refs(&narrower), ["U1", "U3"]);
+    assert_eq!(db.count("import_file").await, 2);
+    assert_eq!(db.count("shift_reject").await, 3, "finance's reject is kept");
+    let again = upload("finance", csv).await;
+    assert_eq!(refs(&again), ["U3"], "finance's import still has its own rejects only");
+
+    // A different file under the same name answers with its own rejects, not the others'.
+    let other = "shift_ref,worker_id,start,end,service,people,miles,notes\n\
+                 V1,W2,2026-10-07T09:00,2026-10-07T10:00,PERSONAL_CARE,A,,\n";
+    let clean = upload("manager", other).await;
+    assert_eq!(clean["counts"]["shifts_new"], 1, "{clean}");
+    assert_eq!(refs(&clean), Vec::<String>::new());
+    let reports = std::fs::read_dir(db.settings.paths.output_dir.join("rejects"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(reports, 2, "one reject report per import with rejects");
+    api.stop().await;
+}
+
 on_both!(each_token_is_rate_limited);
 async fn each_token_is_rate_limited(db: &TestDb) {
     let api = Api::start_with(db, |s| {
