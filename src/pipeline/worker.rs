@@ -53,6 +53,12 @@ async fn work_in(
                     counts.failed
                 ));
             }
+            if counts.stale > 0 {
+                result.warnings.push(format!(
+                    "{} shift(s) were costed while reference data changed; they stay marked for the next run",
+                    counts.stale
+                ));
+            }
         }
         _ => {
             return Err(PipelineError::Step(format!(
