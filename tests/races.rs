@@ -203,7 +203,7 @@ impl Env {
     }
 
     async fn sql_count(&self, sql: &str) -> i64 {
-        let count = if self.url.starts_with("sqlite:") {
+        if self.url.starts_with("sqlite:") {
             let pool = sqlx::SqlitePool::connect(&self.url).await.expect("connect");
             let n = sqlx::query_scalar(AssertSqlSafe(sql.to_owned()))
                 .fetch_one(&pool)
@@ -219,8 +219,7 @@ impl Env {
                 .expect("count");
             pool.close().await;
             n
-        };
-        count
+        }
     }
 
     /// Pairs of live shifts of one worker whose segments overlap: must be none.

@@ -197,7 +197,7 @@ pub(crate) fn check_sqlite(
         let none = HashSet::new();
         let mut beaten = Vec::new();
         for claim in claims.iter().filter(|c| !lost.contains_key(&c.shift_id)) {
-            if !nearby.contains_key(&claim.shift_id) {
+            if let std::collections::hash_map::Entry::Vacant(slot) = nearby.entry(claim.shift_id) {
                 let (first, last) = claim.span();
                 let rows = nearby_query
                     .query_map(
@@ -213,7 +213,7 @@ pub(crate) fn check_sqlite(
                     .map_err(sqlite_error)?
                     .collect::<rusqlite::Result<Vec<Nearby>>>()
                     .map_err(sqlite_error)?;
-                nearby.insert(claim.shift_id, rows);
+                slot.insert(rows);
             }
             let own_replaced = replaced.get(claim.worker_id.as_str()).unwrap_or(&none);
             if let Some(other) = first_overlap(claim, &nearby[&claim.shift_id], own_replaced) {
@@ -364,7 +364,7 @@ mod tests {
         let mut lost = HashMap::new();
         assert!(replaced_refs(&claims, &lost)["W1"].contains("A"));
         lost.insert(1, LostClaim::of(&claims[0], Beaten::Changed));
-        assert!(replaced_refs(&claims, &lost).get("W1").is_none());
+        assert!(!replaced_refs(&claims, &lost).contains_key("W1"));
     }
 
     #[test]

@@ -585,9 +585,17 @@ async fn an_upload_answers_for_its_own_import_only(db: &TestDb) {
     assert_eq!(narrower["counts"]["shifts_unchanged"], 1, "{narrower}");
     assert_eq!(refs(&narrower), ["U1", "U3"]);
     assert_eq!(db.count("import_file").await, 2);
-    assert_eq!(db.count("shift_reject").await, 3, "finance's reject is kept");
+    assert_eq!(
+        db.count("shift_reject").await,
+        3,
+        "finance's reject is kept"
+    );
     let again = upload("finance", csv).await;
-    assert_eq!(refs(&again), ["U3"], "finance's import still has its own rejects only");
+    assert_eq!(
+        refs(&again),
+        ["U3"],
+        "finance's import still has its own rejects only"
+    );
 
     // A different file under the same name answers with its own rejects, not the others'.
     let other = "shift_ref,worker_id,start,end,service,people,miles,notes\n\
