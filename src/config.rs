@@ -416,13 +416,13 @@ cost_centres = ["YH-SL03", "YH-SL04"]
         for (toml, expected) in cases {
             let error = load_with(toml).unwrap_err().to_string();
             assert!(
-                error.starts_with("setting access.extra_cost_centres: ") && error.contains(expected),
+                error.starts_with("setting access.extra_cost_centres: ")
+                    && error.contains(expected),
                 "{toml}: {error}"
             );
         }
-        let unknown_key = load_with(
-            "[[access.extra_cost_centres]]\nteam = \"CC1\"\ncost_centres = [\"CC2\"]\n",
-        );
+        let unknown_key =
+            load_with("[[access.extra_cost_centres]]\nteam = \"CC1\"\ncost_centres = [\"CC2\"]\n");
         assert!(unknown_key.is_err(), "an unknown key is refused");
     }
 

@@ -179,7 +179,8 @@ pub fn check_submission(
         .collect();
     let mut problems: Vec<FieldProblem> = Vec::new();
     for (index, row) in rows.iter().enumerate() {
-        let element_problems = people_problems(index, &submission.segments[index].people, directory);
+        let element_problems =
+            people_problems(index, &submission.segments[index].people, directory);
         if let Some(problem) = &row.problem {
             let pointer = pointer_for(problem.field, Some(row.row_no));
             // A bad element is named by its own pointer below, not again as the whole list.
@@ -287,32 +288,51 @@ mod tests {
     #[test]
     fn each_person_is_one_id_and_bad_ones_are_named_by_their_element() {
         let problems = |people: &[&str]| {
-            check(vec![segment("2026-10-06T09:00", "2026-10-06T10:00", people)])
-                .unwrap_err()
-                .into_iter()
-                .map(|p| (p.pointer, p.reason))
-                .collect::<Vec<_>>()
+            check(vec![segment(
+                "2026-10-06T09:00",
+                "2026-10-06T10:00",
+                people,
+            )])
+            .unwrap_err()
+            .into_iter()
+            .map(|p| (p.pointer, p.reason))
+            .collect::<Vec<_>>()
         };
         // Two ids in one element are not split into two people.
         let joined = problems(&["P1;P2"]);
         assert_eq!(joined.len(), 1, "{joined:?}");
         assert_eq!(joined[0].0, "/segments/0/people/0");
-        assert!(joined[0].1.starts_with("person id 'P1;P2' contains ';'"), "{joined:?}");
+        assert!(
+            joined[0].1.starts_with("person id 'P1;P2' contains ';'"),
+            "{joined:?}"
+        );
         // An empty element is not read as "no one".
         assert_eq!(
             problems(&[""]),
-            [("/segments/0/people/0".to_owned(), "person id '' is empty".to_owned())]
+            [(
+                "/segments/0/people/0".to_owned(),
+                "person id '' is empty".to_owned()
+            )]
         );
         assert_eq!(
             problems(&["P1", " "]),
-            [("/segments/0/people/1".to_owned(), "person id '' is empty".to_owned())]
+            [(
+                "/segments/0/people/1".to_owned(),
+                "person id '' is empty".to_owned()
+            )]
         );
         // A person twice, an unknown person and a bad id: each named where it is.
         assert_eq!(
             problems(&["P2", "P9", "P2", "P\u{0420}"]),
             [
-                ("/segments/0/people/1".to_owned(), "unknown person 'P9'".to_owned()),
-                ("/segments/0/people/2".to_owned(), "person 'P2' is listed twice".to_owned()),
+                (
+                    "/segments/0/people/1".to_owned(),
+                    "unknown person 'P9'".to_owned()
+                ),
+                (
+                    "/segments/0/people/2".to_owned(),
+                    "person 'P2' is listed twice".to_owned()
+                ),
                 (
                     "/segments/0/people/3".to_owned(),
                     "person id 'P\u{0420}' contains '\u{0420}': ids are printable ASCII letters, \

@@ -166,7 +166,11 @@ pub(crate) fn sees_person(caller: &Principal, reference: &ReferenceData, person:
 
 /// The people `caller` may name on a shift (`Principal::reach`), with a worker's own cost centre
 /// taken from the reference data.
-pub(crate) fn naming_reach(state: &AppState, caller: &Principal, reference: &ReferenceData) -> Reach {
+pub(crate) fn naming_reach(
+    state: &AppState,
+    caller: &Principal,
+    reference: &ReferenceData,
+) -> Reach {
     let own_centre = caller
         .own_worker()
         .and_then(|worker| reference.workers.get(worker))
@@ -348,12 +352,7 @@ pub(crate) async fn record_shift(
     };
     let request_sha256 = request_digest(&worker_id, &shift_ref, submission);
     let shift = prepare_shift(
-        state,
-        caller,
-        &reference,
-        submission,
-        &worker_id,
-        &shift_ref,
+        state, caller, &reference, submission, &worker_id, &shift_ref,
     )?;
     Ok(state
         .writer

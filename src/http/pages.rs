@@ -14,8 +14,7 @@ use chrono::{Duration, NaiveDate, NaiveTime};
 use maud::{DOCTYPE, Markup, html};
 
 use super::api::{
-    ListQuery, amend_shift, decide_shift, naming_reach, record_shift, scoped_filter,
-    visible_shift,
+    ListQuery, amend_shift, decide_shift, naming_reach, record_shift, scoped_filter, visible_shift,
 };
 use super::auth::{PageCaller, SESSION_COOKIE};
 use super::problem::Problem;
@@ -810,7 +809,14 @@ async fn new_shift(State(state): State<Arc<AppState>>, caller: PageCaller) -> Re
     };
     html_response(
         StatusCode::OK,
-        shift_form_page(&state, &reference, &caller, &form, "/shifts", "Record a shift"),
+        shift_form_page(
+            &state,
+            &reference,
+            &caller,
+            &form,
+            "/shifts",
+            "Record a shift",
+        ),
     )
 }
 
