@@ -7,7 +7,7 @@ use chrono::NaiveTime;
 use serde::Deserialize;
 
 use crate::calendar::BandRules;
-use crate::domain::{Band, LocalZone};
+use crate::domain::{Band, CostCentreId, ExtraCostCentres, LocalZone, WorkerId};
 
 /// The built-in defaults: the same file that ships as `config/default.toml`.
 const DEFAULTS: &str = include_str!("../config/default.toml");
@@ -33,6 +33,30 @@ pub struct Settings {
     pub api: ApiSettings,
     pub runner: RunnerSettings,
     pub email: EmailSettings,
+    #[serde(default)]
+    pub access: AccessSettings,
+}
+
+/// Who may name whom on a shift beyond their own cost centres: support across teams.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct AccessSettings {
+    /// Each entry names one worker or one cost centre and the extra cost centres whose people
+    /// it may name.
+    #[serde(default)]
+    pub extra_cost_centres: Vec<ExtraCostCentresEntry>,
+}
+
+/// One worker's or one cost centre's extra cost centres, as written in the settings.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExtraCostCentresEntry {
+    /// The worker whose own submissions may name these cost centres' people.
+    #[serde(default)]
+    pub worker: Option<String>,
+    /// The cost centre whose workers and managers may name these cost centres' people.
+    #[serde(default)]
+    pub cost_centre: Option<String>,
+    pub cost_centres: Vec<String>,
 }
 
 /// The nightly pipeline: its inbox, schedule, lease and partitions.
@@ -189,6 +213,7 @@ impl Settings {
         settings.zone()?;
         settings.band_rules()?;
         settings.schedule()?;
+        settings.extra_cost_centres()?;
         if !matches!(settings.email.transport.as_str(), "file" | "smtp") {
             return Err(ConfigError::Invalid {
                 key: "email.transport",
@@ -205,6 +230,44 @@ impl Settings {
                 key: "runner.schedule",
                 reason: e.to_string(),
             })
+    }
+
+    /// The extra cost centres of `[access]`, checked: each entry names exactly one worker or
+    /// one cost centre, once, and at least one extra cost centre, all valid ids.
+    pub fn extra_cost_centres(&self) -> Result<ExtraCostCentres, ConfigError> {
+        let mut extra = ExtraCostCentres::default();
+        for (i, entry) in self.access.extra_cost_centres.iter().enumerate() {
+            let invalid = |reason: String| ConfigError::Invalid {
+                key: "access.extra_cost_centres",
+                reason: format!("entry {}: {reason}", i + 1),
+            };
+            let centres = entry
+                .cost_centres
+                .iter()
+                .map(|c| {
+                    CostCentreId::parse(c).map_err(|e| invalid(format!("cost centre '{c}' {e}")))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let added = match (&entry.worker, &entry.cost_centre) {
+                (Some(worker), None) => {
+                    let worker = WorkerId::parse(worker)
+                        .map_err(|e| invalid(format!("worker '{worker}' {e}")))?;
+                    extra.add_worker(worker, centres)
+                }
+                (None, Some(centre)) => {
+                    let centre = CostCentreId::parse(centre)
+                        .map_err(|e| invalid(format!("cost centre '{centre}' {e}")))?;
+                    extra.add_cost_centre(centre, centres)
+                }
+                _ => {
+                    return Err(invalid(
+                        "give either worker or cost_centre, not both or neither".into(),
+                    ));
+                }
+            };
+            added.map_err(|e| invalid(e.to_string()))?;
+        }
+        Ok(extra)
     }
 
     /// The provider's time zone.
@@ -272,6 +335,95 @@ mod tests {
         assert_eq!(settings.provider.time_zone, "Europe/London");
         assert_eq!(settings.band_rules().unwrap(), BandRules::default());
         assert!(settings.import.auto_approve);
+    }
+
+    fn load_with(toml: &str) -> Result<Settings, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("settings.toml");
+        std::fs::write(&path, toml).unwrap();
+        Settings::load(Some(&path))
+    }
+
+    #[test]
+    fn extra_cost_centres_are_empty_by_default_and_read_from_a_file() {
+        let defaults = Settings::load(None).unwrap();
+        assert_eq!(
+            defaults.extra_cost_centres().unwrap(),
+            ExtraCostCentres::default()
+        );
+        let settings = load_with(
+            r#"
+[[access.extra_cost_centres]]
+worker = "W0042"
+cost_centres = ["YH-SL02"]
+
+[[access.extra_cost_centres]]
+cost_centre = "YH-SL01"
+cost_centres = ["YH-SL03", "YH-SL04"]
+"#,
+        )
+        .unwrap();
+        let extra = settings.extra_cost_centres().unwrap();
+        let ids = |it: &mut dyn Iterator<Item = &CostCentreId>| {
+            it.map(|c| c.as_str().to_owned()).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            ids(&mut extra.of_worker(&WorkerId::parse("W0042").unwrap())),
+            ["YH-SL02"]
+        );
+        assert_eq!(
+            ids(&mut extra.of_cost_centre(&CostCentreId::parse("YH-SL01").unwrap())),
+            ["YH-SL03", "YH-SL04"]
+        );
+        assert!(
+            extra
+                .of_worker(&WorkerId::parse("w0042").unwrap())
+                .next()
+                .is_none(),
+            "ids keep their case"
+        );
+    }
+
+    #[test]
+    fn bad_extra_cost_centres_are_refused_at_load() {
+        let cases = [
+            (
+                "[[access.extra_cost_centres]]\ncost_centres = [\"CC2\"]\n",
+                "entry 1: give either worker or cost_centre",
+            ),
+            (
+                "[[access.extra_cost_centres]]\nworker = \"W1\"\ncost_centre = \"CC1\"\ncost_centres = [\"CC2\"]\n",
+                "entry 1: give either worker or cost_centre",
+            ),
+            (
+                "[[access.extra_cost_centres]]\nworker = \"W1\"\ncost_centres = []\n",
+                "entry 1: names no extra cost centres",
+            ),
+            (
+                "[[access.extra_cost_centres]]\nworker = \"W 1\"\ncost_centres = [\"CC2\"]\n",
+                "entry 1: worker 'W 1' contains ' '",
+            ),
+            (
+                "[[access.extra_cost_centres]]\ncost_centre = \"CC1\"\ncost_centres = [\"CC\\u200b2\"]\n",
+                "entry 1: cost centre 'CC\u{200b}2' contains '\\u{200b}'",
+            ),
+            (
+                "[[access.extra_cost_centres]]\ncost_centre = \"CC1\"\ncost_centres = [\"CC2\"]\n\
+                 [[access.extra_cost_centres]]\ncost_centre = \"CC1\"\ncost_centres = [\"CC3\"]\n",
+                "entry 2: cost centre 'CC1' is listed more than once",
+            ),
+        ];
+        for (toml, expected) in cases {
+            let error = load_with(toml).unwrap_err().to_string();
+            assert!(
+                error.starts_with("setting access.extra_cost_centres: ")
+                    && error.contains(expected),
+                "{toml}: {error}"
+            );
+        }
+        let unknown_key =
+            load_with("[[access.extra_cost_centres]]\nteam = \"CC1\"\ncost_centres = [\"CC2\"]\n");
+        assert!(unknown_key.is_err(), "an unknown key is refused");
     }
 
     #[test]

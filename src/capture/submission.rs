@@ -2,11 +2,13 @@
 //! by the same code as a CSV row and a CSV shift (rules.md T1–T4, S1–S4). Every problem names
 //! the JSON path of the field at fault.
 
+use std::collections::HashSet;
+
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::shifts::{Candidate, Directory, SegmentFields, assemble_shift, parse_row};
-use crate::domain::LocalZone;
+use crate::domain::{LocalZone, PersonId};
 
 /// A shift as submitted: `worker_id` may be left out by a worker, who submits their own;
 /// `shift_ref` may be left out, and is then derived from the idempotency key.
@@ -103,6 +105,33 @@ fn pointer_for(field: &'static str, segment: Option<u64>) -> String {
     }
 }
 
+/// Checks each element of a segment's `people` on its own: one person id (never a list joined by
+/// `;`), not empty, known, and not already in the segment. Problems name the element,
+/// `/segments/<i>/people/<j>`.
+fn people_problems(
+    index: usize,
+    people: &[String],
+    directory: &impl Directory,
+) -> Vec<FieldProblem> {
+    let mut seen = HashSet::new();
+    let mut problems = Vec::new();
+    for (j, raw) in people.iter().enumerate() {
+        let raw = raw.trim();
+        let reason = match PersonId::parse(raw) {
+            Err(e) => format!("person id '{raw}' {e}"),
+            Ok(id) if !directory.has_person(&id) => format!("unknown person '{id}'"),
+            Ok(id) if !seen.insert(id.clone()) => format!("person '{id}' is listed twice"),
+            Ok(_) => continue,
+        };
+        problems.push(FieldProblem {
+            pointer: format!("/segments/{index}/people/{j}"),
+            field: "people",
+            reason,
+        });
+    }
+    problems
+}
+
 /// The shift reference for a submission that gives none: derived from who sent it and their
 /// idempotency key, so a retry names the same shift.
 pub fn derived_shift_ref(principal: &str, idempotency_key: &str) -> String {
@@ -149,18 +178,22 @@ pub fn check_submission(
         })
         .collect();
     let mut problems: Vec<FieldProblem> = Vec::new();
-    for row in &rows {
+    for (index, row) in rows.iter().enumerate() {
+        let element_problems =
+            people_problems(index, &submission.segments[index].people, directory);
         if let Some(problem) = &row.problem {
             let pointer = pointer_for(problem.field, Some(row.row_no));
-            if problems.iter().any(|p| p.pointer == pointer) {
-                continue;
+            // A bad element is named by its own pointer below, not again as the whole list.
+            let named_below = problem.field == "people" && !element_problems.is_empty();
+            if !named_below && !problems.iter().any(|p| p.pointer == pointer) {
+                problems.push(FieldProblem {
+                    pointer,
+                    field: problem.field,
+                    reason: problem.reason.clone(),
+                });
             }
-            problems.push(FieldProblem {
-                pointer,
-                field: problem.field,
-                reason: problem.reason.clone(),
-            });
         }
+        problems.extend(element_problems);
     }
     if !problems.is_empty() {
         return Err(problems);
@@ -245,11 +278,91 @@ mod tests {
             pointers,
             HashSet::from([
                 "/segments/0/end",
-                "/segments/1/people",
+                "/segments/1/people/0",
                 "/segments/2/service"
             ])
         );
         assert!(problems[1].reason.contains("unknown person 'P9'"));
+    }
+
+    #[test]
+    fn each_person_is_one_id_and_bad_ones_are_named_by_their_element() {
+        let problems = |people: &[&str]| {
+            check(vec![segment(
+                "2026-10-06T09:00",
+                "2026-10-06T10:00",
+                people,
+            )])
+            .unwrap_err()
+            .into_iter()
+            .map(|p| (p.pointer, p.reason))
+            .collect::<Vec<_>>()
+        };
+        // Two ids in one element are not split into two people.
+        let joined = problems(&["P1;P2"]);
+        assert_eq!(joined.len(), 1, "{joined:?}");
+        assert_eq!(joined[0].0, "/segments/0/people/0");
+        assert!(
+            joined[0].1.starts_with("person id 'P1;P2' contains ';'"),
+            "{joined:?}"
+        );
+        // An empty element is not read as "no one".
+        assert_eq!(
+            problems(&[""]),
+            [(
+                "/segments/0/people/0".to_owned(),
+                "person id '' is empty".to_owned()
+            )]
+        );
+        assert_eq!(
+            problems(&["P1", " "]),
+            [(
+                "/segments/0/people/1".to_owned(),
+                "person id '' is empty".to_owned()
+            )]
+        );
+        // A person twice, an unknown person and a bad id: each named where it is.
+        assert_eq!(
+            problems(&["P2", "P9", "P2", "P\u{0420}"]),
+            [
+                (
+                    "/segments/0/people/1".to_owned(),
+                    "unknown person 'P9'".to_owned()
+                ),
+                (
+                    "/segments/0/people/2".to_owned(),
+                    "person 'P2' is listed twice".to_owned()
+                ),
+                (
+                    "/segments/0/people/3".to_owned(),
+                    "person id 'P\u{0420}' contains '\u{0420}': ids are printable ASCII letters, \
+                     digits and punctuation, without spaces or ';'"
+                        .to_owned()
+                ),
+            ]
+        );
+        // Other problems of the segment are still found.
+        let mut late = segment("2026-10-06T09:00", "2026-10-06T08:00", &["P1", "P1"]);
+        late.service = "PC".into();
+        let both: Vec<String> = check(vec![late])
+            .unwrap_err()
+            .into_iter()
+            .map(|p| p.pointer)
+            .collect();
+        assert_eq!(both, ["/segments/0/end", "/segments/0/people/1"]);
+        // Good people still come out in byte order, once each.
+        let candidate = check(vec![segment(
+            "2026-10-06T09:00",
+            "2026-10-06T10:00",
+            &[" P2", "P1"],
+        )])
+        .unwrap();
+        let people: Vec<&str> = candidate.draft.segments[0]
+            .people
+            .iter()
+            .map(PersonId::as_str)
+            .collect();
+        assert_eq!(people, ["P1", "P2"]);
     }
 
     #[test]

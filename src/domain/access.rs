@@ -1,6 +1,8 @@
 //! Who may see what: roles, the principal a token stands for, and its scope over workers and
-//! people. Pure; the HTTP layer asks these questions and the store applies the same scope in SQL.
+//! people; and who may name whom on a shift. Pure; the HTTP layer asks these questions and the
+//! store applies the same scope in SQL.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::str::FromStr;
 
@@ -169,6 +171,38 @@ impl Principal {
         }
     }
 
+    /// The people this principal may name on a shift, by their cost centre: the one rule for the
+    /// phone page, the API and CSV uploads.
+    ///
+    /// - a worker: the people of their own cost centre (`own_centre`, the cost centre of the
+    ///   token's worker), plus the extra cost centres configured for that worker or that cost
+    ///   centre;
+    /// - a manager: the people of their cost centres, plus the extras configured for those cost
+    ///   centres;
+    /// - finance: anyone;
+    /// - a family: no one (families only read).
+    pub fn reach(&self, own_centre: Option<&CostCentreId>, extra: &ExtraCostCentres) -> Reach {
+        match &self.scope {
+            Scope::Everything => Reach::Anyone,
+            Scope::People(_) => Reach::CostCentres(BTreeSet::new()),
+            Scope::Worker(worker) => {
+                let mut centres: BTreeSet<CostCentreId> = own_centre.into_iter().cloned().collect();
+                centres.extend(extra.of_worker(worker).cloned());
+                if let Some(own) = own_centre {
+                    centres.extend(extra.of_cost_centre(own).cloned());
+                }
+                Reach::CostCentres(centres)
+            }
+            Scope::CostCentres(own) => {
+                let mut centres: BTreeSet<CostCentreId> = own.iter().cloned().collect();
+                for centre in own {
+                    centres.extend(extra.of_cost_centre(centre).cloned());
+                }
+                Reach::CostCentres(centres)
+            }
+        }
+    }
+
     /// Managers and finance decide on shifts.
     pub fn may_decide(&self) -> bool {
         matches!(self.role, Role::Manager | Role::Finance)
@@ -182,6 +216,92 @@ impl Principal {
     /// Managers, finance and families read charges; workers do not.
     pub fn may_read_charges(&self) -> bool {
         self.role != Role::Worker
+    }
+}
+
+/// The people a principal may name on a shift: anyone, or the people of some cost centres. A
+/// person outside it is refused exactly as an unknown person is, so the refusal tells nobody
+/// which person ids exist.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reach {
+    Anyone,
+    CostCentres(BTreeSet<CostCentreId>),
+}
+
+impl Reach {
+    /// Whether a person of `person_centre` (`None`: a person with no known cost centre) may be
+    /// named.
+    pub fn covers(&self, person_centre: Option<&CostCentreId>) -> bool {
+        match self {
+            Reach::Anyone => true,
+            Reach::CostCentres(centres) => person_centre.is_some_and(|c| centres.contains(c)),
+        }
+    }
+}
+
+/// Extra cost centres whose people may be named on shifts, for support across teams: keyed by a
+/// worker (that worker's own submissions) or by a cost centre (its workers' submissions and its
+/// managers').
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ExtraCostCentres {
+    by_worker: BTreeMap<WorkerId, BTreeSet<CostCentreId>>,
+    by_cost_centre: BTreeMap<CostCentreId, BTreeSet<CostCentreId>>,
+}
+
+/// Why extra cost centres cannot be added.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExtraCostCentresError {
+    #[error("worker '{0}' is listed more than once")]
+    WorkerTwice(WorkerId),
+    #[error("cost centre '{0}' is listed more than once")]
+    CostCentreTwice(CostCentreId),
+    #[error("names no extra cost centres")]
+    Empty,
+}
+
+impl ExtraCostCentres {
+    /// Adds the extra cost centres of one worker; each worker is listed once.
+    pub fn add_worker(
+        &mut self,
+        worker: WorkerId,
+        centres: impl IntoIterator<Item = CostCentreId>,
+    ) -> Result<(), ExtraCostCentresError> {
+        let centres: BTreeSet<CostCentreId> = centres.into_iter().collect();
+        if centres.is_empty() {
+            return Err(ExtraCostCentresError::Empty);
+        }
+        if self.by_worker.contains_key(&worker) {
+            return Err(ExtraCostCentresError::WorkerTwice(worker));
+        }
+        self.by_worker.insert(worker, centres);
+        Ok(())
+    }
+
+    /// Adds the extra cost centres of one cost centre; each cost centre is listed once.
+    pub fn add_cost_centre(
+        &mut self,
+        centre: CostCentreId,
+        centres: impl IntoIterator<Item = CostCentreId>,
+    ) -> Result<(), ExtraCostCentresError> {
+        let centres: BTreeSet<CostCentreId> = centres.into_iter().collect();
+        if centres.is_empty() {
+            return Err(ExtraCostCentresError::Empty);
+        }
+        if self.by_cost_centre.contains_key(&centre) {
+            return Err(ExtraCostCentresError::CostCentreTwice(centre));
+        }
+        self.by_cost_centre.insert(centre, centres);
+        Ok(())
+    }
+
+    /// The extra cost centres of a worker.
+    pub fn of_worker(&self, worker: &WorkerId) -> impl Iterator<Item = &CostCentreId> {
+        self.by_worker.get(worker).into_iter().flatten()
+    }
+
+    /// The extra cost centres of a cost centre.
+    pub fn of_cost_centre(&self, centre: &CostCentreId) -> impl Iterator<Item = &CostCentreId> {
+        self.by_cost_centre.get(centre).into_iter().flatten()
     }
 }
 
@@ -285,6 +405,79 @@ mod tests {
         assert!(!family.sees_worker(&w1, Some(&cc1)));
         assert!(!family.may_record());
         assert!(principal(Role::Finance, &[]).sees_person(&p2, None));
+    }
+
+    #[test]
+    fn each_role_names_only_the_people_within_its_reach() {
+        let cc = |id: &str| CostCentreId::parse(id).unwrap();
+        let principal = |role, ids: &[&str]| Principal {
+            token_id: "t".into(),
+            role,
+            scope: Scope::new(role, &subjects(ids)).unwrap(),
+        };
+        let none = ExtraCostCentres::default();
+        let worker = principal(Role::Worker, &["W1"]);
+        let reach = worker.reach(Some(&cc("CC1")), &none);
+        assert!(reach.covers(Some(&cc("CC1"))), "a worker's own cost centre");
+        assert!(!reach.covers(Some(&cc("CC2"))), "another cost centre");
+        assert!(!reach.covers(None), "a person of no known cost centre");
+        // A worker whose own cost centre is not known reaches no one.
+        assert!(!worker.reach(None, &none).covers(Some(&cc("CC1"))));
+
+        let manager = principal(Role::Manager, &["CC1", "CC3"]);
+        let reach = manager.reach(None, &none);
+        assert!(reach.covers(Some(&cc("CC1"))) && reach.covers(Some(&cc("CC3"))));
+        assert!(!reach.covers(Some(&cc("CC2"))));
+
+        let finance = principal(Role::Finance, &[]);
+        assert_eq!(finance.reach(None, &none), Reach::Anyone);
+        assert!(finance.reach(None, &none).covers(Some(&cc("CC9"))));
+
+        let family = principal(Role::Family, &["P1"]);
+        assert!(!family.reach(None, &none).covers(Some(&cc("CC1"))));
+    }
+
+    #[test]
+    fn extra_cost_centres_widen_a_workers_and_a_teams_reach() {
+        let cc = |id: &str| CostCentreId::parse(id).unwrap();
+        let w = |id: &str| WorkerId::parse(id).unwrap();
+        let mut extra = ExtraCostCentres::default();
+        extra.add_worker(w("W1"), [cc("CC2")]).unwrap();
+        extra.add_cost_centre(cc("CC1"), [cc("CC3")]).unwrap();
+        assert_eq!(
+            extra.add_worker(w("W1"), [cc("CC4")]),
+            Err(ExtraCostCentresError::WorkerTwice(w("W1")))
+        );
+        assert_eq!(
+            extra.add_cost_centre(cc("CC1"), [cc("CC4")]),
+            Err(ExtraCostCentresError::CostCentreTwice(cc("CC1")))
+        );
+        assert_eq!(
+            extra.add_cost_centre(cc("CC5"), []),
+            Err(ExtraCostCentresError::Empty)
+        );
+        let principal = |role, ids: &[&str]| Principal {
+            token_id: "t".into(),
+            role,
+            scope: Scope::new(role, &subjects(ids)).unwrap(),
+        };
+        // W1 (CC1): its own cost centre, its own extra CC2 and its team's extra CC3.
+        let reach = principal(Role::Worker, &["W1"]).reach(Some(&cc("CC1")), &extra);
+        for centre in ["CC1", "CC2", "CC3"] {
+            assert!(reach.covers(Some(&cc(centre))), "W1 reaches {centre}");
+        }
+        assert!(!reach.covers(Some(&cc("CC4"))));
+        // W2 (CC1) has the team's extra, not W1's.
+        let reach = principal(Role::Worker, &["W2"]).reach(Some(&cc("CC1")), &extra);
+        assert!(reach.covers(Some(&cc("CC3"))));
+        assert!(!reach.covers(Some(&cc("CC2"))), "W1's extra is W1's alone");
+        // CC1's manager has the team's extra, not one worker's.
+        let reach = principal(Role::Manager, &["CC1"]).reach(None, &extra);
+        assert!(reach.covers(Some(&cc("CC3"))));
+        assert!(!reach.covers(Some(&cc("CC2"))));
+        // Another team's manager gains nothing from CC1's extras.
+        let reach = principal(Role::Manager, &["CC4"]).reach(None, &extra);
+        assert!(!reach.covers(Some(&cc("CC3"))));
     }
 
     #[test]

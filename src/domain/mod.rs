@@ -7,7 +7,7 @@ pub mod money;
 pub mod reference;
 pub mod time;
 
-pub use access::{Principal, Role, Scope};
+pub use access::{ExtraCostCentres, Principal, Reach, Role, Scope};
 pub use band::Band;
 pub use ids::{CostCentreId, PayerId, PersonId, ServiceCode, ShiftRef, WorkerId};
 pub use money::{Pence, Rate};

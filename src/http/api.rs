@@ -16,10 +16,11 @@ use sha2::{Digest, Sha256};
 use super::auth::ApiCaller;
 use super::problem::{InvalidParam, Problem};
 use super::{AppState, Endpoint, Route};
+use crate::capture::shifts::Directory;
 use crate::capture::submission::{ShiftSubmission, check_submission, derived_shift_ref};
 use crate::capture::{ShiftImportOptions, import_shifts};
 use crate::cost::{EngineError, cost_shift};
-use crate::domain::{CostCentreId, PersonId, Principal, Scope, WorkerId};
+use crate::domain::{CostCentreId, PersonId, Principal, Reach, Scope, ServiceCode, WorkerId};
 use crate::ledger::AcceptedShift;
 use crate::ledger::changes::{Change, Outcome};
 use crate::report::Format;
@@ -163,6 +164,42 @@ pub(crate) fn sees_person(caller: &Principal, reference: &ReferenceData, person:
     caller.sees_person(&person, cost_centre)
 }
 
+/// The people `caller` may name on a shift (`Principal::reach`), with a worker's own cost centre
+/// taken from the reference data.
+pub(crate) fn naming_reach(
+    state: &AppState,
+    caller: &Principal,
+    reference: &ReferenceData,
+) -> Reach {
+    let own_centre = caller
+        .own_worker()
+        .and_then(|worker| reference.workers.get(worker))
+        .map(|terms| &terms.cost_centre);
+    caller.reach(own_centre, &state.extra_cost_centres)
+}
+
+/// The reference data as one caller may name it: a person outside the caller's reach is not
+/// there, so naming one is refused with exactly the words used for an unknown person.
+struct Nameable<'a> {
+    reference: &'a ReferenceData,
+    reach: Reach,
+}
+
+impl Directory for Nameable<'_> {
+    fn has_worker(&self, worker: &WorkerId) -> bool {
+        self.reference.has_worker(worker)
+    }
+    fn has_person(&self, person: &PersonId) -> bool {
+        self.reference.has_person(person)
+            && self
+                .reach
+                .covers(self.reference.person_details.get(person).map(|d| &d.1))
+    }
+    fn has_service(&self, service: &ServiceCode) -> bool {
+        self.reference.has_service(service)
+    }
+}
+
 /// A shift the caller may see, or 404 (the same answer as for a shift that does not exist).
 pub(crate) async fn visible_shift(
     state: &AppState,
@@ -230,15 +267,21 @@ fn worker_for(
     }
 }
 
-/// Checks and costs a shift for `worker_id` exactly as a CSV import would.
+/// Checks and costs a shift for `worker_id` exactly as a CSV import would, naming only the people
+/// within the caller's reach.
 pub(crate) fn prepare_shift(
     state: &AppState,
+    caller: &Principal,
     reference: &ReferenceData,
     submission: &ShiftSubmission,
     worker_id: &str,
     shift_ref: &str,
 ) -> Result<AcceptedShift, Problem> {
-    let candidate = check_submission(submission, worker_id, shift_ref, state.zone, reference)
+    let directory = Nameable {
+        reference,
+        reach: naming_reach(state, caller, reference),
+    };
+    let candidate = check_submission(submission, worker_id, shift_ref, state.zone, &directory)
         .map_err(Problem::invalid)?;
     let worker = reference
         .workers
@@ -309,7 +352,9 @@ pub(crate) async fn record_shift(
         _ => derived_shift_ref(&caller.key(), key),
     };
     let request_sha256 = request_digest(&worker_id, &shift_ref, submission);
-    let shift = prepare_shift(state, &reference, submission, &worker_id, &shift_ref)?;
+    let shift = prepare_shift(
+        state, caller, &reference, submission, &worker_id, &shift_ref,
+    )?;
     Ok(state
         .writer
         .apply(
@@ -535,6 +580,7 @@ pub(crate) async fn amend_shift(
     let reference = state.reference.get(&state.store).await?;
     let shift = prepare_shift(
         state,
+        caller,
         &reference,
         submission,
         &header.worker_id,
@@ -719,8 +765,8 @@ async fn reject(
 }
 
 /// Uploads a shift file: the same import as `tms import shifts`, answered with its counts and
-/// every rejected row. A manager's upload only reaches workers in their cost centres; rows for
-/// anyone else are rejected as unknown workers.
+/// every rejected row. A manager's upload only reaches workers in their cost centres and people
+/// within their reach; rows naming anyone else are rejected as naming unknown workers or people.
 async fn upload(
     State(state): State<Arc<AppState>>,
     ApiCaller(caller): ApiCaller,
@@ -735,10 +781,14 @@ async fn upload(
     let reference = state.reference.get(&state.store).await?;
     let scoped = match &caller.scope {
         Scope::CostCentres(_) => {
+            let reach = naming_reach(&state, &caller, &reference);
             let mut scoped = (*reference).clone();
             scoped
                 .workers
                 .retain(|id, terms| caller.sees_worker(id, Some(&terms.cost_centre)));
+            scoped
+                .people
+                .retain(|id| reach.covers(reference.person_details.get(id).map(|d| &d.1)));
             Arc::new(scoped)
         }
         _ => reference,

@@ -25,7 +25,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::config::Settings;
-use crate::domain::LocalZone;
+use crate::domain::{ExtraCostCentres, LocalZone};
 use crate::ledger::changes::{ShiftWriter, WriterSettings};
 use crate::store::reference::{ReferenceData, load_reference};
 use crate::store::{Store, StoreError, on_pool};
@@ -96,6 +96,8 @@ pub struct AppState {
     pub store: Store,
     pub settings: Arc<Settings>,
     pub zone: LocalZone,
+    /// Extra cost centres whose people may be named on shifts (`access.extra_cost_centres`).
+    pub extra_cost_centres: ExtraCostCentres,
     pub reference: ReferenceCache,
     pub writer: ShiftWriter,
     pub limiter: auth::RateLimiter,
@@ -107,6 +109,9 @@ impl AppState {
         let settings = Arc::new(settings);
         let zone = settings
             .zone()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let extra_cost_centres = settings
+            .extra_cost_centres()
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let signature = ReferenceCache::signature(&store).await?;
         let reference = ReferenceCache::load(&store, &settings).await?;
@@ -128,6 +133,7 @@ impl AppState {
             },
             store,
             zone,
+            extra_cost_centres,
             settings,
             writer,
         }))

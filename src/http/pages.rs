@@ -14,7 +14,7 @@ use chrono::{Duration, NaiveDate, NaiveTime};
 use maud::{DOCTYPE, Markup, html};
 
 use super::api::{
-    ListQuery, amend_shift, decide_shift, record_shift, scoped_filter, visible_shift,
+    ListQuery, amend_shift, decide_shift, naming_reach, record_shift, scoped_filter, visible_shift,
 };
 use super::auth::{PageCaller, SESSION_COOKIE};
 use super::problem::Problem;
@@ -615,7 +615,7 @@ impl ShiftForm {
         for error in &problem.errors {
             let parts: Vec<&str> = error.pointer.trim_start_matches('/').split('/').collect();
             let name = match parts.as_slice() {
-                ["segments", i, f] => format!("seg{i}_{f}"),
+                ["segments", i, f] | ["segments", i, f, _] => format!("seg{i}_{f}"),
                 _ => "form".to_owned(),
             };
             self.errors.push((name, plain_words(&error.reason)));
@@ -633,20 +633,19 @@ fn plain_words(reason: &str) -> String {
 }
 
 fn shift_form_page(
+    state: &AppState,
     reference: &crate::store::reference::ReferenceData,
     caller: &PageCaller,
     form: &ShiftForm,
     action: &str,
     title: &str,
 ) -> Markup {
-    let worker = caller.principal.own_worker();
-    let cost_centre = worker
-        .and_then(|w| reference.workers.get(w))
-        .map(|t| &t.cost_centre);
+    // The people offered are exactly those the worker may name (`Principal::reach`).
+    let reach = naming_reach(state, &caller.principal, reference);
     let mut people: Vec<(&crate::domain::PersonId, &String)> = reference
         .person_details
         .iter()
-        .filter(|(_, (_, cc))| Some(cc) == cost_centre)
+        .filter(|(_, (_, cc))| reach.covers(Some(cc)))
         .map(|(id, (name, _))| (id, name))
         .collect();
     people.sort_by(|a, b| a.1.cmp(b.1).then(a.0.cmp(b.0)));
@@ -810,7 +809,14 @@ async fn new_shift(State(state): State<Arc<AppState>>, caller: PageCaller) -> Re
     };
     html_response(
         StatusCode::OK,
-        shift_form_page(&reference, &caller, &form, "/shifts", "Record a shift"),
+        shift_form_page(
+            &state,
+            &reference,
+            &caller,
+            &form,
+            "/shifts",
+            "Record a shift",
+        ),
     )
 }
 
@@ -847,7 +853,7 @@ where
         });
         return html_response(
             StatusCode::OK,
-            shift_form_page(&reference, caller, &form, action, title),
+            shift_form_page(state, &reference, caller, &form, action, title),
         );
     }
     let outcome = match form.submission() {
@@ -874,6 +880,7 @@ where
             html_response(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 shift_form_page(
+                    state,
                     &reference,
                     caller,
                     &form,
@@ -940,6 +947,7 @@ async fn edit_shift(
     html_response(
         StatusCode::OK,
         shift_form_page(
+            &state,
             &reference,
             &caller,
             &form,

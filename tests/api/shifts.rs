@@ -341,7 +341,7 @@ fn invalid_cases() -> Vec<(&'static str, serde_json::Value, &'static str)> {
         (
             "unknown person",
             one(seg("2026-10-06T09:00", "2026-10-06T10:00", json!(["Z"]))),
-            "/segments/0/people",
+            "/segments/0/people/0",
         ),
         (
             "person twice",
@@ -350,16 +350,53 @@ fn invalid_cases() -> Vec<(&'static str, serde_json::Value, &'static str)> {
                 "2026-10-06T10:00",
                 json!(["A", "A"]),
             )),
-            "/segments/0/people",
+            "/segments/0/people/1",
         ),
         (
-            "four people",
+            "person of another cost centre",
             one(seg(
                 "2026-10-06T09:00",
                 "2026-10-06T10:00",
-                json!(["A", "B", "C", "D"]),
+                json!(["A", "B", "C"]),
             )),
-            "/segments/0/people",
+            "/segments/0/people/2",
+        ),
+        (
+            "two people in one element",
+            one(seg("2026-10-06T09:00", "2026-10-06T10:00", json!(["A;B"]))),
+            "/segments/0/people/0",
+        ),
+        (
+            "empty person",
+            one(seg("2026-10-06T09:00", "2026-10-06T10:00", json!([""]))),
+            "/segments/0/people/0",
+        ),
+        (
+            "empty person after a good one",
+            one(seg(
+                "2026-10-06T09:00",
+                "2026-10-06T10:00",
+                json!(["A", " "]),
+            )),
+            "/segments/0/people/1",
+        ),
+        (
+            "look-alike id (Cyrillic A)",
+            one(seg(
+                "2026-10-06T09:00",
+                "2026-10-06T10:00",
+                json!(["B", "\u{0410}"]),
+            )),
+            "/segments/0/people/1",
+        ),
+        (
+            "id with a zero-width space",
+            one(seg(
+                "2026-10-06T09:00",
+                "2026-10-06T10:00",
+                json!(["A\u{200b}"]),
+            )),
+            "/segments/0/people/0",
         ),
         ("unknown service", one(service), "/segments/0/service"),
         ("negative miles", one(miles), "/segments/0/miles"),
