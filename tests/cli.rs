@@ -255,3 +255,156 @@ fn a_100k_row_import_stays_under_150_mb() {
         assert!(peak < 150 * 1024, "peak RSS {peak} KiB on {url}");
     }
 }
+
+#[test]
+fn token_expiry_is_checked_and_never_panics() {
+    let dir = tempfile::tempdir().unwrap();
+    for url in database_urls(dir.path(), "expiry") {
+        let out = dir.path().join("out");
+        load_reference(&url, &out);
+        let create = |expires: &str| {
+            tms(
+                &url,
+                &out,
+                &[
+                    "token",
+                    "create",
+                    "--role",
+                    "worker",
+                    "--subject",
+                    "W1",
+                    "--expires",
+                    expires,
+                ],
+            )
+        };
+        for (expires, says) in [
+            ("999999999d", "too far ahead"),
+            ("99999999999999999999999h", "too far ahead"),
+            ("1827d", "too far ahead"),
+            ("1s", "use a duration like 90d, 12h or 30m"),
+            ("0m", "too short"),
+            ("2020-01-01", "is in the past"),
+        ] {
+            let refused = create(expires);
+            let stderr = String::from_utf8_lossy(&refused.stderr);
+            assert_eq!(
+                refused.status.code(),
+                Some(2),
+                "--expires {expires} is a usage error: {stderr}"
+            );
+            assert!(stderr.contains(says), "--expires {expires}: {stderr}");
+            assert!(!stderr.contains("panicked"), "{stderr}");
+        }
+        let created = create("90m");
+        assert!(
+            created.status.success(),
+            "{}",
+            String::from_utf8_lossy(&created.stderr)
+        );
+        let list = tms(&url, &out, &["token", "list", "--format", "json"]);
+        let tokens: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+        let tokens = tokens.as_array().unwrap();
+        assert_eq!(tokens.len(), 1, "no refused token was stored: {tokens:?}");
+        let expires_at = tokens[0]["expires_at"].as_str().unwrap();
+        let expires_at = chrono::NaiveDateTime::parse_from_str(expires_at, "%Y-%m-%dT%H:%MZ")
+            .unwrap()
+            .and_utc();
+        let lasts = expires_at - chrono::Utc::now();
+        assert!(
+            lasts > chrono::Duration::minutes(85) && lasts <= chrono::Duration::minutes(90),
+            "90m from now: {expires_at}"
+        );
+    }
+}
+
+/// Every file and folder under `root` that is readable, writable or searchable by anyone but
+/// its owner.
+#[cfg(unix)]
+fn shared_paths(root: &Path) -> Vec<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut shared = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(path) = stack.pop() {
+        let meta = std::fs::symlink_metadata(&path).unwrap();
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            shared.push(format!("{} {mode:o}", path.display()));
+        }
+        if meta.is_dir() {
+            stack.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+        }
+    }
+    shared
+}
+
+#[cfg(unix)]
+#[test]
+fn files_and_folders_tms_writes_are_private() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("tms");
+    let (data, out) = (root.join("data"), root.join("out"));
+    let sqlite = format!("sqlite://{}", data.join("tms.db").display());
+    let run = |args: &[&str]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_tms"))
+            .args(args)
+            .env("TMS_DATABASE__URL", &sqlite)
+            .env("TMS_PATHS__DATA_DIR", &data)
+            .env("TMS_PATHS__OUTPUT_DIR", &out)
+            .env("TMS_RUNNER__SETTLE_SECONDS", "0")
+            .env("TMS_RUNNER__REPORT_TO", "finance@example.org")
+            .env_remove("TMS_CONFIG")
+            .output()
+            .expect("run tms");
+        assert!(
+            matches!(o.status.code(), Some(0 | 3)),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    };
+    for kind in ["cost-centres", "services", "workers", "people", "rate-card"] {
+        run(&["import", kind, &format!("{FIXTURES}/{kind}.csv")]);
+    }
+    // Rejected rows write a reject report.
+    run(&["import", "shifts", &format!("{FIXTURES}/shifts.csv")]);
+
+    // The nightly run files an uploaded file (world-readable, as uploads often are), copies a
+    // file with rejected rows and its report to rejects/, writes the period files and the
+    // emailed report to the outbox.
+    let inbox = data.join("inbox");
+    std::fs::create_dir_all(&inbox).unwrap();
+    let upload = inbox.join("shifts-late.csv");
+    std::fs::write(
+        &upload,
+        "shift_ref,worker_id,start,end,service,people\n\
+         L1,W1,2026-10-30T09:00,2026-10-30T10:00,PERSONAL_CARE,A\n\
+         L2,W1,2026-10-30T09:30,2026-10-30T10:30,PERSONAL_CARE,A\n",
+    )
+    .unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for path in [&upload, &inbox] {
+            let mode = if path.is_dir() { 0o700 } else { 0o644 };
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+        }
+    }
+    run(&["run", "nightly", "--date", "2026-11-01"]);
+    run(&["run", "nightly", "--date", "2026-11-02", "--dry-run"]);
+
+    for expected in [
+        data.join("tms.db"),
+        data.join("inbox/done/2026-11-01/shifts-late.csv"),
+        data.join("inbox/rejects/2026-11-01/shifts-late.csv"),
+        out.join("rejects/shifts.csv.rejects.csv"),
+        out.join("periods/2026-10/charges.csv"),
+        out.join("outbox"),
+    ] {
+        assert!(expected.exists(), "{} was written", expected.display());
+    }
+    let shared = shared_paths(&root);
+    assert!(
+        shared.is_empty(),
+        "readable or searchable by others:\n{}",
+        shared.join("\n")
+    );
+}

@@ -127,7 +127,7 @@ fn cost(segments: Vec<SegmentDraft>) -> CostedShift {
 
 /// The engine's rows grouped into invoice lines (C5).
 fn charge_lines(rows: &[AllocationRow]) -> Vec<ChargeLine> {
-    tms::cost::group_lines(rows)
+    tms::cost::group_lines(rows).expect("amounts in range")
 }
 
 /// A line reduced to what the examples state: person, date, service, band, k, minutes, amount.
@@ -204,7 +204,8 @@ fn total_for(lines: &[ChargeLine], who: &str) -> Pence {
         .iter()
         .filter(|l| l.key.person_id.as_str() == who)
         .map(|l| l.amount)
-        .sum()
+        .try_fold(Pence::ZERO, Pence::checked_add)
+        .expect("a total in range")
 }
 
 #[test]

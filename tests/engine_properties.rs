@@ -707,6 +707,7 @@ fn engine_lines<'a>(
     rows: impl IntoIterator<Item = &'a AllocationRow>,
 ) -> BTreeMap<ChargeKey, (i64, i64, Pence)> {
     tms::cost::group_lines(rows)
+        .expect("amounts in range")
         .into_iter()
         .map(|line| (line.key.clone(), (line.minutes, line.units, line.amount)))
         .collect()

@@ -16,7 +16,7 @@ use super::shifts::{
     decide_worker, parse_row,
 };
 use crate::calendar::holidays::parse_gov_uk_json;
-use crate::cost::{EngineError, RateCard, cost_shift};
+use crate::cost::{RateCard, cost_shift};
 use crate::domain::LocalZone;
 use crate::ledger::{
     AcceptedShift, StoredShift, WriteContext, import_claims, recost_marked, shift_batch,
@@ -378,13 +378,13 @@ impl Decider<'_> {
                 candidate,
                 reference_version: self.reference.version,
             }),
-            Err(EngineError::Calendar(error)) => Err(Box::new(Rejection {
+            Err(error) => Err(Box::new(Rejection {
                 worker_id: candidate.draft.worker_id.to_string(),
                 shift_ref: candidate.draft.shift_ref.to_string(),
                 first_row: candidate.first_row,
                 rows: candidate.records.iter().map(|r| r.row_no).collect(),
                 at_row: None,
-                field: "start",
+                field: error.field(),
                 reason: error.to_string(),
             })),
         }
@@ -508,8 +508,10 @@ async fn write_reject_report(
         path: path.display().to_string(),
         source,
     };
-    std::fs::create_dir_all(&folder).map_err(output_error)?;
-    let mut writer = csv::Writer::from_path(&path).map_err(|e| output_error(e.into()))?;
+    crate::delivery::files::create_private_dir_all(&folder).map_err(output_error)?;
+    let mut writer = csv::Writer::from_writer(
+        crate::delivery::files::create_private_file(&path).map_err(output_error)?,
+    );
     // The header comes from RejectRecord's field names: file,row,worker_id,shift_ref,field,reason.
     let mut rows = crate::report::rejects_for_import(store, import_file_id);
     while let Some(record) = rows.try_next().await.map_err(StoreError::from)? {

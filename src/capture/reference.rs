@@ -6,6 +6,7 @@ use std::str::FromStr;
 
 use super::csv_input::{Columns, CsvRow};
 use super::shifts::RowProblem;
+use crate::domain::money::{ALLOWANCE_MAX, BUDGET_MAX, RATE_MAX};
 use crate::domain::reference::{ArrangementKind, DocumentFormat, PayElement, Unit, WordError};
 use crate::domain::time::parse_date;
 use crate::domain::{Band, CostCentreId, PayerId, Pence, PersonId, Rate, ServiceCode, WorkerId};
@@ -236,19 +237,55 @@ fn date(row: &CsvRow<'_>, column: &'static str, required: bool) -> Result<Value,
     Ok(Value::Date(Some(parsed)))
 }
 
-fn pounds(row: &CsvRow<'_>, column: &'static str, default_zero: bool) -> Result<Value, RowProblem> {
+/// An amount in pounds from zero to `max` (per `per`: "a night", "a period"); an empty optional
+/// column is zero.
+fn pounds(
+    row: &CsvRow<'_>,
+    column: &'static str,
+    default_zero: bool,
+    max: Pence,
+    per: &str,
+) -> Result<Value, RowProblem> {
     let raw = row.get(column);
     if raw.is_empty() && default_zero {
         return Ok(Value::int(0));
     }
     let pence = Pence::parse_pounds(raw).map_err(|e| bad(column, format!("{column}: {e}")))?;
+    within(column, raw, pence, max, per)?;
     Ok(Value::int(pence.get()))
 }
 
-fn rate(row: &CsvRow<'_>, column: &'static str) -> Result<Value, RowProblem> {
+/// A rate in pounds from zero to [`RATE_MAX`] per `per` ("an hour", "a night", "an item").
+fn rate(row: &CsvRow<'_>, column: &'static str, per: &str) -> Result<Value, RowProblem> {
     let raw = row.get(column);
     let rate = Rate::parse_pounds(raw).map_err(|e| bad(column, format!("{column}: {e}")))?;
+    if rate > RATE_MAX {
+        return Err(bad(
+            column,
+            format!("{column} {raw} is above the limit of £{RATE_MAX} {per}"),
+        ));
+    }
     Ok(Value::int(rate.centipence()))
+}
+
+/// Refuses a negative amount or one above `max`, naming the column and the limit.
+fn within(
+    column: &'static str,
+    raw: &str,
+    amount: Pence,
+    max: Pence,
+    per: &str,
+) -> Result<(), RowProblem> {
+    if amount < Pence::ZERO {
+        return Err(bad(column, format!("{column} {raw} is negative")));
+    }
+    if amount > max {
+        return Err(bad(
+            column,
+            format!("{column} {raw} is above the limit of £{max} {per}"),
+        ));
+    }
+    Ok(())
 }
 
 fn must_know(
@@ -317,7 +354,7 @@ pub fn parse_reference_row(
                 text(row, "name")?,
                 text(row, "payroll_number")?,
                 cost_centre,
-                rate(row, "base_rate")?,
+                rate(row, "base_rate", "an hour")?,
                 date(row, "date_of_birth", false)?,
             ];
             (Target::Worker, worker)
@@ -383,9 +420,9 @@ pub fn parse_reference_row(
                 person,
                 start,
                 end,
-                pounds(row, "amount", false)?,
-                pounds(row, "management_costs", true)?,
-                pounds(row, "contingency", true)?,
+                pounds(row, "amount", false, BUDGET_MAX, "a period")?,
+                pounds(row, "management_costs", true, BUDGET_MAX, "a period")?,
+                pounds(row, "contingency", true, BUDGET_MAX, "a period")?,
             ];
             (Target::Budget, budget)
         }
@@ -454,6 +491,7 @@ fn parse_arrangement(
             if amount.get() <= 0 {
                 return Err(bad("weekly_amount", "weekly_amount must be more than 0"));
             }
+            within("weekly_amount", weekly, amount, ALLOWANCE_MAX, "a week")?;
             weekly_value = Value::int(amount.get());
         }
     }
@@ -468,7 +506,7 @@ fn parse_rate_card(
     known: &KnownKeys,
 ) -> Result<(Target, Vec<Value>), RowProblem> {
     let service = id(row, "service", ServiceCode::parse)?;
-    let (_, unit) = word::<Unit>(row, "unit")?;
+    let (unit_kind, unit) = word::<Unit>(row, "unit")?;
     let band_raw = row.get("band");
     band_raw
         .parse::<Band>()
@@ -507,9 +545,18 @@ fn parse_rate_card(
         from,
         to,
         unit,
-        rate(row, "rate")?,
+        rate(row, "rate", per_unit(unit_kind))?,
     ];
     Ok((Target::RateCardEntry, entry))
+}
+
+/// What a rate-card rate is charged per.
+fn per_unit(unit: Unit) -> &'static str {
+    match unit {
+        Unit::Hour => "an hour",
+        Unit::Night => "a night",
+        Unit::Fixed => "an item",
+    }
 }
 
 fn parse_pay_rule(row: &CsvRow<'_>) -> Result<(Target, Vec<Value>), RowProblem> {
@@ -531,7 +578,12 @@ fn parse_pay_rule(row: &CsvRow<'_>) -> Result<(Target, Vec<Value>), RowProblem> 
             }
             Ok((
                 Target::PayEnhancement,
-                vec![Value::text(band_raw), from, to, rate(row, "amount")?],
+                vec![
+                    Value::text(band_raw),
+                    from,
+                    to,
+                    rate(row, "amount", "an hour")?,
+                ],
             ))
         }
         "sleep_in_allowance" => Ok((
@@ -540,7 +592,7 @@ fn parse_pay_rule(row: &CsvRow<'_>) -> Result<(Target, Vec<Value>), RowProblem> 
                 Value::text(band_raw),
                 from,
                 to,
-                pounds(row, "amount", false)?,
+                pounds(row, "amount", false, ALLOWANCE_MAX, "a night")?,
             ],
         )),
         other => Err(bad(

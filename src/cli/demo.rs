@@ -71,11 +71,11 @@ pub async fn run(settings: &Settings, args: DemoArgs) -> anyhow::Result<ExitStat
     let mut run_settings = settings.clone();
     run_settings.runner.settle_seconds = 0;
     let inbox = &run_settings.runner.inbox_dir;
-    std::fs::create_dir_all(inbox)
+    crate::delivery::files::create_private_dir_all(inbox)
         .with_context(|| format!("creating the inbox {}", inbox.display()))?;
     for path in files.reference.iter().map(|(_, p)| p).chain(&files.shifts) {
         let target = inbox.join(path.file_name().unwrap_or_default());
-        std::fs::copy(path, &target)
+        crate::delivery::files::copy_private(path, &target)
             .with_context(|| format!("copying {} to the inbox", path.display()))?;
     }
     println!(
@@ -105,7 +105,7 @@ pub async fn run(settings: &Settings, args: DemoArgs) -> anyhow::Result<ExitStat
 
     let reference = reference(&store, settings).await?;
     let (lines, _) = charge_lines(&store, &reference, first, last, None).await?;
-    print_charges_per_person(&lines);
+    print_charges_per_person(&lines)?;
 
     println!();
     println!("Rejected rows (deliberately bad input; the rest of each file was kept):");
@@ -124,39 +124,44 @@ pub async fn run(settings: &Settings, args: DemoArgs) -> anyhow::Result<ExitStat
     Ok(ExitStatus::Ok)
 }
 
-fn print_charges_per_person(lines: &[crate::cost::ChargeLine]) {
+fn print_charges_per_person(
+    lines: &[crate::cost::ChargeLine],
+) -> Result<(), crate::domain::money::MoneyError> {
     #[derive(Default)]
     struct Totals {
         minutes: i64,
         nights: i64,
         lines: usize,
-        amount: i64,
+        amount: Pence,
     }
     let mut per_person: BTreeMap<&str, Totals> = BTreeMap::new();
     for line in lines {
-        let totals = per_person.entry(line.key.person_id.as_str()).or_default();
+        let person = line.key.person_id.as_str();
+        let totals = per_person.entry(person).or_default();
         totals.lines += 1;
-        totals.amount += line.amount.get();
+        totals.amount = Pence::checked_sum(
+            [totals.amount, line.amount],
+            &format!("the charges of {person}"),
+        )?;
         match line.key.unit {
             Unit::Hour => totals.minutes += line.minutes,
             Unit::Night => totals.nights += line.units,
             Unit::Fixed => {}
         }
     }
+    let total = Pence::checked_sum(per_person.values().map(|t| t.amount), "the demo's charges")?;
     println!();
     println!(
         "{:<10} {:>8} {:>7} {:>6} {:>12}",
         "person", "hours", "nights", "lines", "charges £"
     );
-    let mut total = 0;
     for (person, t) in &per_person {
-        total += t.amount;
         println!(
             "{person:<10} {:>8} {:>7} {:>6} {:>12}",
             format!("{}:{:02}", t.minutes / 60, t.minutes % 60),
             t.nights,
             t.lines,
-            Pence::new(t.amount).to_string()
+            t.amount.to_string()
         );
     }
     println!(
@@ -165,6 +170,7 @@ fn print_charges_per_person(lines: &[crate::cost::ChargeLine]) {
         "",
         "",
         lines.len(),
-        Pence::new(total).to_string()
+        total.to_string()
     );
+    Ok(())
 }

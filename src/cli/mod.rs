@@ -2,6 +2,7 @@
 //! listed in [`ExitStatus`] and the README.
 
 pub mod demo;
+pub mod expiry;
 pub mod run;
 pub mod serve;
 

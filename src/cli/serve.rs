@@ -4,6 +4,7 @@ use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
 use clap::{Args, Subcommand};
 
+use super::expiry::parse_expiry;
 use super::{ExitStatus, open_store, reference};
 use crate::config::Settings;
 use crate::domain::{Role, Scope};
@@ -32,7 +33,8 @@ pub enum TokenCommand {
         /// A note on whose token this is.
         #[arg(long, default_value = "")]
         label: String,
-        /// When it stops working: a duration like 90d or 12h, or a date (YYYY-MM-DD).
+        /// When it stops working: a duration like 90d, 12h or 30m (one minute to five years), or
+        /// a future date (YYYY-MM-DD, the start of that day). Without it the token does not expire.
         #[arg(long)]
         expires: Option<String>,
         /// Also print a one-time sign-in link for the phone page.
@@ -83,21 +85,6 @@ pub async fn serve(settings: Settings, args: ServeArgs) -> anyhow::Result<ExitSt
     Ok(ExitStatus::Ok)
 }
 
-fn parse_expiry(raw: &str, settings: &Settings) -> anyhow::Result<DateTime<Utc>> {
-    let raw = raw.trim();
-    let amount = |suffix: char| raw.strip_suffix(suffix).and_then(|n| n.parse::<i64>().ok());
-    if let Some(days) = amount('d') {
-        return Ok(Utc::now() + Duration::days(days));
-    }
-    if let Some(hours) = amount('h') {
-        return Ok(Utc::now() + Duration::hours(hours));
-    }
-    let date = crate::domain::time::parse_date(raw).map_err(|_| {
-        anyhow::anyhow!("--expires '{raw}': use a duration like 90d or 12h, or a date")
-    })?;
-    Ok(settings.zone()?.first_instant_at_or_after(date.into()))
-}
-
 fn link_text(settings: &Settings, code: &str) -> String {
     format!(
         "{}/sign-in/{code}",
@@ -141,6 +128,18 @@ pub async fn token(settings: Settings, command: TokenCommand) -> anyhow::Result<
             expires,
             link,
         } => {
+            let zone = settings.zone()?;
+            let expires_at = match expires
+                .as_deref()
+                .map(|e| parse_expiry(e, Utc::now(), zone))
+                .transpose()
+            {
+                Ok(at) => at,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return Ok(ExitStatus::Usage);
+                }
+            };
             let scope = match Scope::new(role, &subject) {
                 Ok(scope) => scope,
                 Err(e) => {
@@ -152,10 +151,6 @@ pub async fn token(settings: Settings, command: TokenCommand) -> anyhow::Result<
                 eprintln!("error: unknown {missing}; import it first");
                 return Ok(ExitStatus::Usage);
             }
-            let expires_at = expires
-                .as_deref()
-                .map(|e| parse_expiry(e, &settings))
-                .transpose()?;
             let (record, text) =
                 access::create_token(&store, role, &scope, &label, expires_at).await?;
             println!(

@@ -11,7 +11,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::allocate::{ShiftDraft, TICKS_PER_MINUTE, largest_remainder, ticks_for};
 use crate::calendar::{BandRules, BandRun, BankHolidays, CalendarError, band_runs};
-use crate::domain::money::div_round_half_away;
+use crate::domain::money::{MoneyError, div_round_half_away};
 use crate::domain::{
     Band, CostCentreId, LocalZone, PayElement, PayerId, Pence, PersonId, Rate, ServiceCode, Unit,
 };
@@ -45,6 +45,19 @@ pub struct WorkerTerms {
 pub enum EngineError {
     #[error(transparent)]
     Calendar(#[from] CalendarError),
+    /// The shift's pay left the range of 64-bit pence: the worker's rates are out of range.
+    #[error(transparent)]
+    Money(#[from] MoneyError),
+}
+
+impl EngineError {
+    /// The shift-file column the problem is reported against.
+    pub fn field(&self) -> &'static str {
+        match self {
+            EngineError::Calendar(_) => "start",
+            EngineError::Money(_) => "worker_id",
+        }
+    }
 }
 
 /// What a row charges its person.
@@ -144,8 +157,10 @@ pub fn cost_shift(
         let first_row = rows.len();
 
         for piece in runs.chunk_by(|a, b| a.local_date == b.local_date) {
-            let piece_pay = piece_pay(ctx, element, worker.base_rate, piece);
-            pay_total = pay_total.checked_add(piece_pay).expect("pay fits in i64");
+            let piece_pay = piece_pay(ctx, element, worker.base_rate, piece)?;
+            pay_total = pay_total
+                .checked_add(piece_pay)
+                .map_err(|_| MoneyError::overflow("the pay of the shift"))?;
             let shares = share_between(piece_pay, k);
             for (run_no, run) in piece.iter().enumerate() {
                 push_run_rows(
@@ -167,11 +182,12 @@ pub fn cost_shift(
             let allowance = ctx
                 .pay_rules
                 .sleep_in_allowance(first.band, first.local_date);
-            pay_total = pay_total.checked_add(allowance).expect("pay fits in i64");
+            let overflow = |_| MoneyError::overflow("the pay of the shift");
+            pay_total = pay_total.checked_add(allowance).map_err(overflow)?;
             let shares = share_between(allowance, k);
             for (j, share) in shares.into_iter().enumerate() {
                 let row = &mut rows[first_row + j];
-                row.pay = row.pay.checked_add(share).expect("pay fits in i64");
+                row.pay = row.pay.checked_add(share).map_err(overflow)?;
             }
         }
     }
@@ -188,27 +204,27 @@ pub fn cost_shift(
 }
 
 /// Pay for one piece of a segment (a segment split at local midnight), computed exactly over its
-/// band runs and rounded once to pence (K1).
+/// band runs and rounded once to pence (K1). A run's product of an `i64` rate and its minutes
+/// fits in 128 bits, and a shift has at most a few thousand runs, so the sum cannot wrap; only
+/// the conversion back to pence can fail.
 fn piece_pay(
     ctx: &RatingContext,
     element: PayElement,
     base_rate: Rate,
     piece: &[BandRun],
-) -> Pence {
+) -> Result<Pence, MoneyError> {
     if !element.is_paid_by_the_minute() {
-        return Pence::ZERO;
+        return Ok(Pence::ZERO);
     }
-    let centipence_minutes: i128 = piece
-        .iter()
-        .map(|run| {
-            let hourly = ctx
-                .pay_rules
-                .hourly_pay(base_rate, run.band, run.local_date);
-            i128::from(hourly.centipence()) * i128::from(run.minutes())
-        })
-        .sum();
+    let mut centipence_minutes: i128 = 0;
+    for run in piece {
+        let hourly = ctx
+            .pay_rules
+            .hourly_pay(base_rate, run.band, run.local_date)?;
+        centipence_minutes += i128::from(hourly.centipence()) * i128::from(run.minutes());
+    }
     let pence = div_round_half_away(centipence_minutes, 60 * 100);
-    Pence::new(i64::try_from(pence).expect("pay fits in i64"))
+    Pence::from_wide(pence, "the pay of the shift")
 }
 
 /// Splits pence 1/k between people in byte order (they are sorted), or keeps it whole.
@@ -295,8 +311,8 @@ fn assert_balanced(costed: &CostedShift) {
         costed.unallocated_minutes * TICKS_PER_MINUTE,
         "unallocated time is accounted"
     );
-    let pay: Pence = costed.rows.iter().map(|r| r.pay).sum();
-    assert_eq!(pay, costed.pay, "allocated pence = pay");
+    let pay: i128 = costed.rows.iter().map(|r| i128::from(r.pay.get())).sum();
+    assert_eq!(pay, i128::from(costed.pay.get()), "allocated pence = pay");
     assert!(costed.paid_minutes <= costed.worked_minutes);
 }
 
@@ -363,5 +379,36 @@ mod tests {
             costed.rows.iter().all(|r| r.charge == Charge::Unpriced),
             "no rate card, so unpriced, never zero"
         );
+    }
+
+    #[test]
+    fn pay_beyond_range_is_an_error_naming_what_overflowed() {
+        let shift = ShiftDraft {
+            worker_id: WorkerId::parse("W1").unwrap(),
+            shift_ref: ShiftRef::parse("S1").unwrap(),
+            segments: vec![segment("2026-12-01T09:00", "2026-12-01T10:00", &["P1"])],
+        };
+        let worker = WorkerTerms {
+            base_rate: Rate::from_centipence(i64::MAX),
+            cost_centre: CostCentreId::parse("CC").unwrap(),
+        };
+        let mut ctx = ctx();
+        assert!(cost_shift(&ctx, &shift, &worker).is_ok());
+        ctx.pay_rules
+            .enhancements
+            .push(crate::cost::pay::Enhancement {
+                band: Band::Day,
+                amount: Rate::parse_pounds("1.00").unwrap(),
+                effective_from: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+                effective_to: None,
+            });
+        let error = cost_shift(&ctx, &shift, &worker).expect_err("out of range");
+        assert_eq!(
+            error,
+            EngineError::Money(MoneyError::overflow(
+                "the hourly pay for day time on 2026-12-01"
+            ))
+        );
+        assert_eq!(error.field(), "worker_id");
     }
 }

@@ -3,6 +3,7 @@
 
 use chrono::NaiveDate;
 
+use crate::domain::money::MoneyError;
 use crate::domain::{Band, Pence, Rate};
 
 /// An hourly amount added to the base rate for minutes in `band`.
@@ -36,8 +37,14 @@ pub struct PayRules {
 }
 
 impl PayRules {
-    /// The hourly pay for a minute: base rate plus the band's enhancement on that date.
-    pub fn hourly_pay(&self, base_rate: Rate, band: Band, date: NaiveDate) -> Rate {
+    /// The hourly pay for a minute: base rate plus the band's enhancement on that date; an error
+    /// if the sum leaves the range of a rate.
+    pub fn hourly_pay(
+        &self,
+        base_rate: Rate,
+        band: Band,
+        date: NaiveDate,
+    ) -> Result<Rate, MoneyError> {
         let enhancement = self
             .enhancements
             .iter()
@@ -45,7 +52,7 @@ impl PayRules {
             .map_or(Rate::ZERO, |e| e.amount);
         base_rate
             .checked_add(enhancement)
-            .expect("pay rates are far from overflow")
+            .map_err(|_| MoneyError::overflow(format!("the hourly pay for {band} time on {date}")))
     }
 
     /// The sleep-in allowance for a night whose first minute is in `band` on `date`; zero when
@@ -149,18 +156,21 @@ mod tests {
         assert_eq!(
             rules
                 .hourly_pay(base, Band::Night, d("2026-10-06"))
+                .unwrap()
                 .to_string(),
             "14.1000"
         );
         assert_eq!(
             rules
                 .hourly_pay(base, Band::Day, d("2026-10-06"))
+                .unwrap()
                 .to_string(),
             "12.6000"
         );
         assert_eq!(
             rules
                 .hourly_pay(base, Band::Night, d("2025-10-06"))
+                .unwrap()
                 .to_string(),
             "12.6000"
         );
@@ -177,5 +187,15 @@ mod tests {
             Pence::ZERO
         );
         assert!(rules.clashes().is_empty());
+        assert!(
+            rules
+                .hourly_pay(
+                    Rate::from_centipence(i64::MAX),
+                    Band::Night,
+                    d("2026-10-06")
+                )
+                .is_err(),
+            "base pay plus an enhancement beyond range is an error, not a wrapped rate"
+        );
     }
 }

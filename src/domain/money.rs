@@ -24,9 +24,29 @@ pub enum MoneyError {
     Negative(String),
     #[error("'{0}' is too large")]
     TooLarge(String),
-    #[error("money arithmetic overflowed")]
-    Overflow,
+    /// A sum or product of money left the range of 64-bit pence (about ±£92 quadrillion).
+    #[error("{what} is out of range: money arithmetic overflowed")]
+    Overflow { what: String },
 }
+
+impl MoneyError {
+    /// An overflow of the quantity described by `what` ("the charges total for 2026-10").
+    pub fn overflow(what: impl Into<String>) -> MoneyError {
+        MoneyError::Overflow { what: what.into() }
+    }
+}
+
+/// The largest rate a reference file may set: £10,000 an hour, a night or an item. Rates, base
+/// pay and pay enhancements above it are refused on import (docs/formats.md, "Limits").
+pub const RATE_MAX: Rate = Rate::from_centipence(10_000 * 100 * CENTIPENCE_PER_PENNY);
+
+/// The largest flat amount a reference file may set per night or per week: £10,000 (a sleep-in
+/// allowance, a weekly contribution).
+pub const ALLOWANCE_MAX: Pence = Pence::new(10_000 * 100);
+
+/// The largest budget a reference file may set for one period, and for the management costs and
+/// contingency within it: £10,000,000.
+pub const BUDGET_MAX: Pence = Pence::new(10_000_000 * 100);
 
 /// An amount of money in whole pence. Negative values are credits.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -48,7 +68,29 @@ impl Pence {
         self.0
             .checked_add(other.0)
             .map(Pence)
-            .ok_or(MoneyError::Overflow)
+            .ok_or_else(|| MoneyError::overflow("a sum of pence"))
+    }
+
+    /// Sums amounts, failing with an error naming `what` instead of wrapping. This is the only
+    /// way amounts are totalled: `Pence` has no wrapping `Sum`.
+    pub fn checked_sum(
+        amounts: impl IntoIterator<Item = Pence>,
+        what: &str,
+    ) -> Result<Pence, MoneyError> {
+        amounts
+            .into_iter()
+            .try_fold(Pence::ZERO, |total, amount| {
+                total.0.checked_add(amount.0).map(Pence)
+            })
+            .ok_or_else(|| MoneyError::overflow(what))
+    }
+
+    /// An exact wide result (from `i128` arithmetic) as pence, failing with an error naming
+    /// `what` when it does not fit.
+    pub fn from_wide(pence: i128, what: &str) -> Result<Pence, MoneyError> {
+        i64::try_from(pence)
+            .map(Pence)
+            .map_err(|_| MoneyError::overflow(what))
     }
 
     /// Parses pounds with at most two decimal places (`24.00`, `-3.5`, `7`).
@@ -67,12 +109,6 @@ impl fmt::Display for Pence {
     /// Pounds with two decimal places and no currency sign, as the interchange formats use.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.to_pounds())
-    }
-}
-
-impl std::iter::Sum for Pence {
-    fn sum<I: Iterator<Item = Pence>>(iter: I) -> Pence {
-        Pence(iter.map(|p| p.0).sum())
     }
 }
 
@@ -110,7 +146,7 @@ impl Rate {
         self.0
             .checked_add(other.0)
             .map(Rate)
-            .ok_or(MoneyError::Overflow)
+            .ok_or_else(|| MoneyError::overflow("a sum of rates"))
     }
 
     /// This rate divided by `divisor`, rounded half away from zero to four decimal places: the
@@ -217,6 +253,72 @@ mod tests {
             Rate::parse_pounds("-1"),
             Err(MoneyError::Negative(..))
         ));
+    }
+
+    #[test]
+    fn sums_near_the_limit_fail_loudly_naming_what_overflowed() {
+        let near = Pence::new(i64::MAX - 5);
+        assert_eq!(
+            Pence::checked_sum([near, Pence::new(5)], "the total"),
+            Ok(Pence::new(i64::MAX))
+        );
+        let error = Pence::checked_sum([near, Pence::new(3), Pence::new(3)], "the October total")
+            .expect_err("one penny past the largest amount");
+        assert_eq!(error, MoneyError::overflow("the October total"));
+        assert!(
+            error
+                .to_string()
+                .contains("the October total is out of range")
+        );
+        // A credit brings it back in range only if it comes first: no partial sum may overflow.
+        assert!(
+            Pence::checked_sum([near, Pence::new(10), Pence::new(-10)], "t").is_err(),
+            "a running total past the limit is refused even if later rows would bring it back"
+        );
+        assert!(Pence::checked_sum([Pence::new(i64::MIN), Pence::new(-1)], "t").is_err());
+        assert!(near.checked_add(Pence::new(6)).is_err());
+        assert_eq!(
+            Pence::from_wide(i128::from(i64::MAX) + 1, "a line"),
+            Err(MoneyError::overflow("a line"))
+        );
+        assert_eq!(Pence::from_wide(-7, "a line"), Ok(Pence::new(-7)));
+    }
+
+    #[test]
+    fn the_reference_limits_are_the_documented_amounts() {
+        assert_eq!(RATE_MAX.to_string(), "10000.0000");
+        assert_eq!(ALLOWANCE_MAX.to_string(), "10000.00");
+        assert_eq!(BUDGET_MAX.to_string(), "10000000.00");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn checked_sums_equal_plain_sums_in_range(
+            amounts in proptest::collection::vec(-(1_i64 << 58)..(1_i64 << 58), 0..40)
+        ) {
+            // 40 amounts below 2^58 in size cannot leave the range of i64.
+            let plain: i64 = amounts.iter().sum();
+            let checked = Pence::checked_sum(amounts.iter().copied().map(Pence::new), "t");
+            proptest::prop_assert_eq!(checked, Ok(Pence::new(plain)));
+        }
+
+        #[test]
+        fn checked_sums_fail_exactly_when_a_running_total_leaves_the_range(
+            amounts in proptest::collection::vec(proptest::num::i64::ANY, 0..6)
+        ) {
+            let mut wide = 0_i128;
+            let mut fits = true;
+            for a in &amounts {
+                wide += i128::from(*a);
+                fits &= i64::try_from(wide).is_ok();
+            }
+            let checked = Pence::checked_sum(amounts.iter().copied().map(Pence::new), "t");
+            if fits {
+                proptest::prop_assert_eq!(checked, Ok(Pence::new(i64::try_from(wide).unwrap())));
+            } else {
+                proptest::prop_assert_eq!(checked, Err(MoneyError::overflow("t")));
+            }
+        }
     }
 
     #[test]

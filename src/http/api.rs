@@ -302,6 +302,11 @@ pub(crate) fn prepare_shift(
                 reason: error.to_string(),
             },
         ])),
+        // The worker's pay rates are out of range: the provider's data, not the request.
+        Err(error @ EngineError::Money(_)) => {
+            tracing::error!(%error, "a shift could not be costed");
+            Err(Problem::internal())
+        }
     }
 }
 
@@ -810,9 +815,13 @@ async fn upload(
         .join("uploads")
         .join(&digest[..16]);
     let path = folder.join(&name);
-    tokio::fs::create_dir_all(&folder)
-        .await
-        .and(tokio::fs::write(&path, &body).await)
+    // Kept whole and private (0600 in a 0700 folder), like every file tms writes.
+    let kept = {
+        let (path, body) = (path.clone(), body.clone());
+        tokio::task::spawn_blocking(move || crate::delivery::files::write_whole(&path, &body)).await
+    };
+    kept.map_err(std::io::Error::other)
+        .and_then(|written| written)
         .map_err(|error| {
             tracing::error!(%error, "cannot keep the uploaded file");
             Problem::internal()

@@ -76,7 +76,9 @@ pub async fn run(context: &StepContext<'_>) -> Result<StepTotals, PipelineError>
     let month = Period::containing(context.business_date);
     let lines =
         super::charges_between(store, &reference, month.first_day(), context.business_date).await?;
-    totals.amount_pence = lines.iter().map(|l| l.amount.get()).sum();
+    let what = format!("the charges for {month} to {}", context.business_date);
+    totals.amount_pence =
+        crate::domain::Pence::checked_sum(lines.iter().map(|l| l.amount), &what)?.get();
     totals
         .counts
         .insert("charge_lines_month_to_date".into(), lines.len() as i64);

@@ -20,7 +20,7 @@ pub async fn run(
     request: &RunRequest,
 ) -> Result<RunOutcome, PipelineError> {
     let folder = std::env::temp_dir().join(format!("tms-dry-run-{:016x}", rand::random::<u64>()));
-    std::fs::create_dir_all(&folder).map_err(PipelineError::io(&folder))?;
+    crate::delivery::files::create_private_dir_all(&folder).map_err(PipelineError::io(&folder))?;
     let result = run_in(store, settings, request, &folder).await;
     let _ = std::fs::remove_dir_all(&folder);
     result
@@ -54,7 +54,7 @@ async fn run_in(
 /// the settle rule sees them as the real run would.
 fn copy_inbox(from: &Path, to: &Path) -> Result<(), PipelineError> {
     let io = PipelineError::io;
-    std::fs::create_dir_all(to).map_err(io(to))?;
+    crate::delivery::files::create_private_dir_all(to).map_err(io(to))?;
     let Ok(entries) = std::fs::read_dir(from) else {
         return Ok(());
     };
@@ -65,7 +65,7 @@ fn copy_inbox(from: &Path, to: &Path) -> Result<(), PipelineError> {
             continue;
         }
         let target = to.join(entry.file_name());
-        std::fs::copy(entry.path(), &target).map_err(io(&target))?;
+        crate::delivery::files::copy_private(&entry.path(), &target).map_err(io(&target))?;
         if let Ok(modified) = meta.modified() {
             let file = std::fs::File::options()
                 .write(true)
@@ -90,6 +90,9 @@ impl Snapshot {
         let snapshot = match store {
             Store::Sqlite(pool) => {
                 let path = folder.join("snapshot.db");
+                // An empty private file, which VACUUM INTO fills, keeps the copy private.
+                crate::delivery::files::ensure_private_file(&path)
+                    .map_err(PipelineError::io(&path))?;
                 sqlx::query("vacuum into $1")
                     .bind(path.display().to_string())
                     .execute(pool)

@@ -77,7 +77,7 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> PipelineError + '_ {
 /// Runs the step.
 pub async fn run(context: &StepContext<'_>) -> Result<StepTotals, PipelineError> {
     let inbox = context.settings.runner.inbox_dir.clone();
-    std::fs::create_dir_all(&inbox).map_err(io(&inbox))?;
+    crate::delivery::files::create_private_dir_all(&inbox).map_err(io(&inbox))?;
     let settle = std::time::Duration::from_secs(context.settings.runner.settle_seconds);
     let mut waiting = Vec::new();
     let mut files: Vec<(Option<FileKind>, String, PathBuf)> = Vec::new();
@@ -248,21 +248,21 @@ fn file_away(
     let name = &record.file_name;
     match record.outcome.as_str() {
         "refused" => {
-            std::fs::create_dir_all(&rejects).map_err(io(&rejects))?;
+            crate::delivery::files::create_private_dir_all(&rejects).map_err(io(&rejects))?;
             let reason = rejects.join(format!("{name}.error.txt"));
             write_whole(&reason, format!("{}\n", record.detail).as_bytes())?;
             move_into(path, &rejects)
         }
         outcome => {
             if outcome == "rejected_rows" {
-                std::fs::create_dir_all(&rejects).map_err(io(&rejects))?;
+                crate::delivery::files::create_private_dir_all(&rejects).map_err(io(&rejects))?;
                 let bytes = std::fs::read(path).map_err(io(path))?;
                 write_whole(&rejects.join(name), &bytes)?;
                 if let Some(bytes) = report.and_then(|report| std::fs::read(report).ok()) {
                     write_whole(&rejects.join(format!("{name}.rejects.csv")), &bytes)?;
                 }
             }
-            std::fs::create_dir_all(&done).map_err(io(&done))?;
+            crate::delivery::files::create_private_dir_all(&done).map_err(io(&done))?;
             move_into(path, &done)
         }
     }
@@ -282,6 +282,8 @@ fn move_into(path: &Path, folder: &Path) -> Result<(), PipelineError> {
         target = folder.join(format!("{stem}.{n}.{ext}"));
         n += 1;
     }
+    // Filed files are tms's data now: private, like everything else it keeps.
+    crate::delivery::files::make_private(path).map_err(io(path))?;
     std::fs::rename(path, &target).map_err(io(path))
 }
 

@@ -157,6 +157,9 @@ pub enum PipelineError {
     Config(#[from] crate::config::ConfigError),
     #[error("{0}")]
     Step(String),
+    /// A money total left the range of 64-bit pence; the step fails rather than record it.
+    #[error(transparent)]
+    Money(#[from] crate::domain::money::MoneyError),
     #[error("{path}: {source}")]
     Io {
         path: String,

@@ -17,6 +17,9 @@ pub async fn run(context: &StepContext<'_>) -> Result<StepTotals, PipelineError>
     let allocation = crate::report::allocation_totals(store, period)
         .await
         .map_err(|e| PipelineError::Step(e.to_string()))?;
+    // The total is checked before any file is written, so an out-of-range period writes nothing.
+    let what = format!("the charges for {period}");
+    let amount = crate::domain::Pence::checked_sum(lines.iter().map(|l| l.amount), &what)?;
     let folder = context
         .settings
         .paths
@@ -40,7 +43,7 @@ pub async fn run(context: &StepContext<'_>) -> Result<StepTotals, PipelineError>
         .counts
         .insert("charge_lines".into(), lines.len() as i64);
     totals.counts.insert("people".into(), people.len() as i64);
-    totals.amount_pence = lines.iter().map(|l| l.amount.get()).sum();
+    totals.amount_pence = amount.get();
     Ok(totals)
 }
 

@@ -6,7 +6,6 @@ use std::fmt::Write;
 
 use chrono::NaiveDate;
 
-use crate::domain::Pence;
 use crate::store::runs::{JobRun, JobStatus};
 
 /// What a report is made from.
@@ -57,7 +56,8 @@ pub fn counts_text(counts: &BTreeMap<String, i64>, amount_pence: i64) -> String 
 
 /// £1,234.56 from pence.
 pub fn pounds(pence: i64) -> String {
-    let text = Pence::new(pence.abs()).to_string();
+    // The magnitude as a decimal, so that even the most negative amount has one.
+    let text = rust_decimal::Decimal::from_i128_with_scale(i128::from(pence).abs(), 2).to_string();
     let (whole, fraction) = text.split_once('.').unwrap_or((&text, "00"));
     let mut grouped = String::new();
     for (i, c) in whole.chars().enumerate() {
@@ -178,6 +178,8 @@ mod tests {
         assert_eq!(pounds(123_456), "£1,234.56");
         assert_eq!(pounds(5), "£0.05");
         assert_eq!(pounds(-100_000_000), "-£1,000,000.00");
+        assert_eq!(pounds(i64::MIN), "-£92,233,720,368,547,758.08");
+        assert_eq!(pounds(i64::MAX), "£92,233,720,368,547,758.07");
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::allocate::TICKS_PER_MINUTE;
 use crate::calendar::Period;
 use crate::capture::import::RejectRecord;
 use crate::cost::{ChargeKey, ChargeLine};
-use crate::domain::money::div_round_half_away;
+use crate::domain::money::{MoneyError, div_round_half_away};
 use crate::domain::{Band, Pence, PersonId, Rate, ServiceCode, Unit};
 use crate::store::reference::ReferenceData;
 use crate::store::{Store, StoreError, on_pool};
@@ -24,11 +24,30 @@ pub enum ReportError {
     Store(#[from] StoreError),
     #[error("stored allocation row is not valid: {0}")]
     Corrupt(String),
+    /// A total or an amount left the range of 64-bit pence (or of a 64-bit count); the report is
+    /// refused rather than shown with a wrapped figure.
+    #[error(transparent)]
+    Money(#[from] MoneyError),
 }
 
 impl From<sqlx::Error> for ReportError {
     fn from(e: sqlx::Error) -> Self {
         ReportError::Store(StoreError::from(e))
+    }
+}
+
+/// Turns a database's refusal to sum past 64 bits (SQLite's "integer overflow", PostgreSQL's
+/// "bigint out of range", SQLSTATE 22003) into an overflow naming `what`; other errors pass.
+fn sum_error(what: impl Fn() -> String) -> impl Fn(sqlx::Error) -> ReportError {
+    move |error| {
+        let out_of_range = error.as_database_error().is_some_and(|db| {
+            db.code().as_deref() == Some("22003") || db.message().contains("integer overflow")
+        });
+        if out_of_range {
+            ReportError::Money(MoneyError::overflow(what()))
+        } else {
+            ReportError::from(error)
+        }
     }
 }
 
@@ -64,7 +83,7 @@ impl ChargeSum {
             entry_rate: Rate::from_centipence(self.entry_rate_centipence),
             divisor: u32::try_from(self.divisor).map_err(|_| corrupt())?,
         };
-        Ok(ChargeLine::new(key, self.minutes, self.units))
+        Ok(ChargeLine::new(key, self.minutes, self.units)?)
     }
 }
 
@@ -100,7 +119,8 @@ pub async fn charge_lines(
     person: Option<&str>,
 ) -> Result<(Vec<ChargeLine>, Vec<UnpricedOneOff>), ReportError> {
     let person = person.unwrap_or("");
-    let sums: Vec<ChargeSum> = on_pool!(store, pool => sqlx::query_as(include_str!("../../sql/report_charges.sql")).bind(from).bind(to).bind(person).fetch_all(pool).await?);
+    let overflow = sum_error(|| format!("the charged time from {from} to {to}"));
+    let sums: Vec<ChargeSum> = on_pool!(store, pool => sqlx::query_as(include_str!("../../sql/report_charges.sql")).bind(from).bind(to).bind(person).fetch_all(pool).await.map_err(&overflow)?);
     let mut lines = sums
         .into_iter()
         .map(ChargeSum::into_line)
@@ -129,7 +149,7 @@ pub async fn charge_lines(
                     entry_rate: choice.entry_rate,
                     divisor: choice.divisor,
                 };
-                lines.push(ChargeLine::new(key, 0, 1));
+                lines.push(ChargeLine::new(key, 0, 1)?);
             }
             _ => unpriced.push(UnpricedOneOff {
                 person_id,
@@ -209,7 +229,8 @@ pub async fn allocation_totals(
     store: &Store,
     period: Period,
 ) -> Result<Vec<AllocationTotal>, ReportError> {
-    let mut rows: Vec<AllocationTotal> = on_pool!(store, pool => sqlx::query_as(include_str!("../../sql/report_allocation.sql")).bind(period.first_day()).bind(period.last_day()).fetch_all(pool).await?);
+    let overflow = sum_error(|| format!("the allocated time or pay for {period}"));
+    let mut rows: Vec<AllocationTotal> = on_pool!(store, pool => sqlx::query_as(include_str!("../../sql/report_allocation.sql")).bind(period.first_day()).bind(period.last_day()).fetch_all(pool).await.map_err(&overflow)?);
     rows.sort_by(|a, b| {
         (a.person_id.starts_with("UNALLOCATED:"), &a.person_id)
             .cmp(&(b.person_id.starts_with("UNALLOCATED:"), &b.person_id))
@@ -286,7 +307,8 @@ pub async fn unpriced(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Table, ReportError> {
-    let mut rows: Vec<UnpricedSum> = on_pool!(store, pool => sqlx::query_as(include_str!("../../sql/report_unpriced.sql")).bind(from).bind(to).bind(true).fetch_all(pool).await?);
+    let overflow = sum_error(|| format!("the unpriced time from {from} to {to}"));
+    let mut rows: Vec<UnpricedSum> = on_pool!(store, pool => sqlx::query_as(include_str!("../../sql/report_unpriced.sql")).bind(from).bind(to).bind(true).fetch_all(pool).await.map_err(&overflow)?);
     rows.sort_by(|a, b| {
         (
             &a.person_id,

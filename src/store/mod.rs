@@ -36,7 +36,7 @@ pub use bulk::{ColType, TableSpec, Value};
 pub enum StoreError {
     #[error("unsupported database URL '{0}': use sqlite://PATH or postgres://...")]
     Url(String),
-    #[error("cannot create the database folder {path}: {source}")]
+    #[error("cannot create the database file or its folder {path}: {source}")]
     Folder {
         path: String,
         source: std::io::Error,
@@ -126,12 +126,19 @@ impl Store {
                 .busy_timeout(SQLITE_BUSY_TIMEOUT)
                 .foreign_keys(true)
                 .pragma("cache_size", "-8192");
-            if let Some(folder) = options
-                .get_filename()
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-            {
+            let file = options.get_filename();
+            if let Some(folder) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
                 ensure_folder(folder)?;
+            }
+            // Created here, private, rather than by SQLite with the process's default mode; the
+            // write-ahead log and shared-memory files take the database file's mode.
+            if !file.as_os_str().is_empty() && !file.starts_with(":memory:") {
+                crate::delivery::files::ensure_private_file(file).map_err(|source| {
+                    StoreError::Folder {
+                        path: file.display().to_string(),
+                        source,
+                    }
+                })?;
             }
             let pool = SqlitePoolOptions::new()
                 .max_connections(max_connections)
@@ -250,7 +257,7 @@ impl Tx {
 }
 
 fn ensure_folder(folder: &Path) -> Result<(), StoreError> {
-    std::fs::create_dir_all(folder).map_err(|source| StoreError::Folder {
+    crate::delivery::files::create_private_dir_all(folder).map_err(|source| StoreError::Folder {
         path: folder.display().to_string(),
         source,
     })

@@ -4,6 +4,7 @@
 mod support;
 
 mod imports;
+mod money;
 mod properties;
 mod reference;
 mod rules_examples;
