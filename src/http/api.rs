@@ -1,9 +1,10 @@
 //! JSON API v1: shifts (submit, read, list, amend, withdraw, approve, reject), bulk CSV upload
 //! through the import path, and the charges and allocation reports.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -11,9 +12,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::NaiveDate;
 use serde::Deserialize;
+use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt;
 
 use super::auth::ApiCaller;
+use super::limits::{BodyLimit, UPLOAD_PATH, declared_length};
 use super::problem::{InvalidParam, Problem};
 use super::{AppState, Endpoint, Route};
 use crate::capture::submission::{ShiftSubmission, check_submission, derived_shift_ref};
@@ -98,7 +102,7 @@ pub(crate) fn routes() -> Vec<Route> {
             post(approve),
         ),
         (ep("POST", "/api/v1/shifts/{shift_id}/reject"), post(reject)),
-        (ep("POST", "/api/v1/imports/shifts"), post(upload)),
+        (ep("POST", UPLOAD_PATH), post(upload)),
         (ep("GET", "/api/v1/reports/charges"), get(charges)),
         (ep("GET", "/api/v1/reports/allocation"), get(allocation)),
     ]
@@ -717,20 +721,94 @@ async fn reject(
     decide_handler(state, caller, shift_id, headers, body, false).await
 }
 
+/// An uploaded file being received, removed unless the upload completes.
+struct Receiving {
+    path: PathBuf,
+    kept: bool,
+}
+
+impl Drop for Receiving {
+    fn drop(&mut self) {
+        if !self.kept {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+fn cannot_keep(error: std::io::Error) -> Problem {
+    tracing::error!(%error, "cannot keep the uploaded file");
+    Problem::internal()
+}
+
+/// Receives an upload's body into a file in `uploads`, hashing it as it arrives and never holding
+/// more than one piece of it in memory. A declared length over the upload limit is refused before
+/// anything is read; a body that runs over it is refused as soon as it does, and its file removed.
+async fn receive_upload(
+    state: &AppState,
+    uploads: &std::path::Path,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(Receiving, String), Problem> {
+    let limit = BodyLimit::upload(&state.settings.server);
+    if let Some(length) = declared_length(headers)
+        && limit.exceeded_by(length)
+    {
+        return Err(limit.refusal(length));
+    }
+    tokio::fs::create_dir_all(uploads)
+        .await
+        .map_err(cannot_keep)?;
+    let receiving = Receiving {
+        path: uploads.join(format!(
+            ".receiving-{}",
+            crate::domain::access::new_public_id()
+        )),
+        kept: false,
+    };
+    let mut file = tokio::fs::File::create(&receiving.path)
+        .await
+        .map_err(cannot_keep)?;
+    let mut hasher = Sha256::new();
+    let mut received: u64 = 0;
+    let mut stream = body.into_data_stream();
+    while let Some(piece) = stream.next().await {
+        let piece = piece.map_err(|_| {
+            Problem::bad_request("the upload stopped before its end; send the file again")
+        })?;
+        received += piece.len() as u64;
+        if limit.exceeded_by(received) {
+            return Err(limit.refusal(received));
+        }
+        hasher.update(&piece);
+        file.write_all(&piece).await.map_err(cannot_keep)?;
+    }
+    file.flush().await.map_err(cannot_keep)?;
+    drop(file);
+    let digest = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Ok((receiving, digest))
+}
+
 /// Uploads a shift file: the same import as `tms import shifts`, answered with its counts and
 /// every rejected row. A manager's upload only reaches workers in their cost centres; rows for
-/// anyone else are rejected as unknown workers.
+/// anyone else are rejected as unknown workers. The caller is checked from the headers before any
+/// of the body is read, and only then is the body received, under `server.upload_limit_bytes`.
 async fn upload(
     State(state): State<Arc<AppState>>,
     ApiCaller(caller): ApiCaller,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, Problem> {
     if !caller.may_decide() {
         return Err(Problem::forbidden(
             "only managers and finance upload shift files",
         ));
     }
+    let uploads = state.settings.paths.data_dir.join("uploads");
+    let (mut receiving, digest) = receive_upload(&state, &uploads, &headers, body).await?;
     let reference = state.reference.get(&state.store).await?;
     let scoped = match &caller.scope {
         Scope::CostCentres(_) => {
@@ -742,30 +820,21 @@ async fn upload(
         }
         _ => reference,
     };
-    let digest: String = Sha256::digest(&body)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
     let name = headers
         .get("x-file-name")
         .and_then(|v| v.to_str().ok())
         .map(|n| n.rsplit(['/', '\\']).next().unwrap_or(n).to_owned())
         .filter(|n| !n.is_empty() && n.len() <= 100 && !n.starts_with('.'))
         .unwrap_or_else(|| format!("upload-{}.csv", &digest[..12]));
-    let folder = state
-        .settings
-        .paths
-        .data_dir
-        .join("uploads")
-        .join(&digest[..16]);
+    let folder = uploads.join(&digest[..16]);
     let path = folder.join(&name);
     tokio::fs::create_dir_all(&folder)
         .await
-        .and(tokio::fs::write(&path, &body).await)
-        .map_err(|error| {
-            tracing::error!(%error, "cannot keep the uploaded file");
-            Problem::internal()
-        })?;
+        .map_err(cannot_keep)?;
+    tokio::fs::rename(&receiving.path, &path)
+        .await
+        .map_err(cannot_keep)?;
+    receiving.kept = true;
     let options = ShiftImportOptions {
         approve: state.settings.import.auto_approve,
         output_dir: state.settings.paths.output_dir.clone(),
