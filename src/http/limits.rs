@@ -5,7 +5,7 @@
 //! at the limit.
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -88,6 +88,23 @@ pub async fn refuse_declared_over(
     }
 }
 
+/// Middleware: an error answered to a request that carries a body closes the connection. The
+/// body may not have been read (a caller refused, a body over its limit), and a client that kept
+/// the connection for its next request would find it closed under that request.
+pub async fn close_after_refusing_a_body(request: Request, next: Next) -> Response {
+    let headers = request.headers();
+    let has_body = declared_length(headers).is_some_and(|length| length > 0)
+        || headers.contains_key(header::TRANSFER_ENCODING);
+    let mut response = next.run(request).await;
+    let status = response.status();
+    if has_body && (status.is_client_error() || status.is_server_error()) {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,6 +124,10 @@ mod tests {
         let form = limit("POST", "/sign-in").unwrap();
         assert!(!form.exceeded_by(65_536));
         assert!(form.exceeded_by(65_537));
-        assert!(form.refusal(70_000).detail.contains("server.form_limit_bytes"));
+        assert!(
+            form.refusal(70_000)
+                .detail
+                .contains("server.form_limit_bytes")
+        );
     }
 }

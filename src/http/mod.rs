@@ -9,6 +9,7 @@
 pub mod api;
 pub mod auth;
 pub mod limits;
+pub mod linger;
 pub mod origin;
 pub mod pages;
 pub mod problem;
@@ -22,7 +23,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, Request};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::from_fn_with_state;
+use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::MethodRouter;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
@@ -198,6 +199,7 @@ pub fn app(state: Arc<AppState>) -> Router {
             Duration::from_secs(server.request_timeout_seconds),
         ))
         .layer(trace)
+        .layer(from_fn(limits::close_after_refusing_a_body))
         .with_state(state)
 }
 
@@ -225,7 +227,8 @@ impl Server {
     /// that has not sent a request's whole headers within `server.header_read_timeout_seconds`
     /// (a slow sender, or a connection left idle between requests) is disconnected. Each request
     /// carries its client's address ([`ConnectInfo`]) and the origins sign-in forms are accepted
-    /// from ([`origin::SignInOrigins`]).
+    /// from ([`origin::SignInOrigins`]). A closed connection lingers briefly ([`linger`]) so that
+    /// an answer sent before the request's body was read reaches the client.
     pub async fn run(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
@@ -258,13 +261,19 @@ impl Server {
                 () = &mut shutdown => break,
             };
             let origins = origins.clone();
-            let service = router.clone().map_request(move |request: Request<hyper::body::Incoming>| {
-                let mut request = request.map(Body::new);
-                request.extensions_mut().insert(ConnectInfo(remote));
-                request.extensions_mut().insert(origins.clone());
-                request
-            });
-            let connection = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+            let service =
+                router
+                    .clone()
+                    .map_request(move |request: Request<hyper::body::Incoming>| {
+                        let mut request = request.map(Body::new);
+                        request.extensions_mut().insert(ConnectInfo(remote));
+                        request.extensions_mut().insert(origins.clone());
+                        request
+                    });
+            let connection = http.serve_connection(
+                TokioIo::new(linger::Lingering::new(stream)),
+                TowerToHyperService::new(service),
+            );
             let mut stop = stop.clone();
             let connection_open = connection_open.clone();
             tokio::spawn(async move {

@@ -108,7 +108,10 @@ mod tests {
             origin_of("http://[::1]:8080/").as_deref(),
             Some("http://[::1]:8080")
         );
-        assert_eq!(origin_of("http://[::1]").as_deref(), Some("http://[::1]:80"));
+        assert_eq!(
+            origin_of("http://[::1]").as_deref(),
+            Some("http://[::1]:80")
+        );
         assert_eq!(origin_of("ftp://example.org"), None);
         assert_eq!(origin_of("http://:80"), None);
         assert_eq!(origin_of("http://host:port"), None);
@@ -155,7 +158,10 @@ mod tests {
         );
         // Origin, when sent, decides; Referer is only a stand-in for it.
         assert_eq!(
-            ours.check(Some("https://evil.example"), Some("https://tms.example.org/")),
+            ours.check(
+                Some("https://evil.example"),
+                Some("https://tms.example.org/")
+            ),
             Err(OriginError::OtherSite)
         );
         assert_eq!(
