@@ -104,10 +104,19 @@ pub struct ServerSettings {
     /// The address people use to reach tms, for sign-in links.
     pub public_url: String,
     pub request_timeout_seconds: u64,
+    /// A connection that has not sent a request's whole headers within this time is closed.
+    pub header_read_timeout_seconds: u64,
+    /// Largest body of a page form, the sign-in form included.
+    pub form_limit_bytes: usize,
+    /// Largest body of a JSON API request.
     pub body_limit_bytes: usize,
+    /// Largest bulk shift upload, read only once the caller may upload.
     pub upload_limit_bytes: usize,
     pub rate_limit_per_second: u32,
     pub rate_limit_burst: u32,
+    /// Failed authentications allowed per client address, a minute and in a burst.
+    pub failed_auth_per_minute: u32,
+    pub failed_auth_burst: u32,
     pub session_hours: i64,
     pub sign_in_link_minutes: i64,
     pub secure_cookies: bool,
@@ -214,6 +223,21 @@ impl Settings {
         settings.band_rules()?;
         settings.schedule()?;
         settings.extra_cost_centres()?;
+        if settings.server.header_read_timeout_seconds == 0 {
+            return Err(ConfigError::Invalid {
+                key: "server.header_read_timeout_seconds",
+                reason: "must be at least 1".into(),
+            });
+        }
+        if crate::http::origin::origin_of(&settings.server.public_url).is_none() {
+            return Err(ConfigError::Invalid {
+                key: "server.public_url",
+                reason: format!(
+                    "{:?}: use the address people reach tms at, like https://tms.example.org",
+                    settings.server.public_url
+                ),
+            });
+        }
         if !matches!(settings.email.transport.as_str(), "file" | "smtp") {
             return Err(ConfigError::Invalid {
                 key: "email.transport",

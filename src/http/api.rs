@@ -1,19 +1,23 @@
 //! JSON API v1: shifts (submit, read, list, amend, withdraw, approve, reject), bulk CSV upload
 //! through the import path, and the charges and allocation reports.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::NaiveDate;
+use futures_util::StreamExt;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt;
 
 use super::auth::ApiCaller;
+use super::limits::{BodyLimit, UPLOAD_PATH, declared_length};
 use super::problem::{InvalidParam, Problem};
 use super::{AppState, Endpoint, Route};
 use crate::capture::shifts::Directory;
@@ -99,7 +103,7 @@ pub(crate) fn routes() -> Vec<Route> {
             post(approve),
         ),
         (ep("POST", "/api/v1/shifts/{shift_id}/reject"), post(reject)),
-        (ep("POST", "/api/v1/imports/shifts"), post(upload)),
+        (ep("POST", UPLOAD_PATH), post(upload)),
         (ep("GET", "/api/v1/reports/charges"), get(charges)),
         (ep("GET", "/api/v1/reports/allocation"), get(allocation)),
     ]
@@ -769,20 +773,94 @@ async fn reject(
     decide_handler(state, caller, shift_id, headers, body, false).await
 }
 
+/// An uploaded file being received, removed unless the upload completes.
+struct Receiving {
+    path: PathBuf,
+    kept: bool,
+}
+
+impl Drop for Receiving {
+    fn drop(&mut self) {
+        if !self.kept {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+fn cannot_keep(error: std::io::Error) -> Problem {
+    tracing::error!(%error, "cannot keep the uploaded file");
+    Problem::internal()
+}
+
+/// Receives an upload's body into a file in `uploads`, hashing it as it arrives and never holding
+/// more than one piece of it in memory. A declared length over the upload limit is refused before
+/// anything is read; a body that runs over it is refused as soon as it does, and its file removed.
+async fn receive_upload(
+    state: &AppState,
+    uploads: &std::path::Path,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(Receiving, String), Problem> {
+    let limit = BodyLimit::upload(&state.settings.server);
+    if let Some(length) = declared_length(headers)
+        && limit.exceeded_by(length)
+    {
+        return Err(limit.refusal(length));
+    }
+    // Kept private (0600 in a 0700 folder), like every file tms writes.
+    crate::delivery::files::create_private_dir_all(uploads).map_err(cannot_keep)?;
+    let receiving = Receiving {
+        path: uploads.join(format!(
+            ".receiving-{}",
+            crate::domain::access::new_public_id()
+        )),
+        kept: false,
+    };
+    let mut file = tokio::fs::File::from_std(
+        crate::delivery::files::create_private_file(&receiving.path).map_err(cannot_keep)?,
+    );
+    let mut hasher = Sha256::new();
+    let mut received: u64 = 0;
+    let mut stream = body.into_data_stream();
+    while let Some(piece) = stream.next().await {
+        let piece = piece.map_err(|_| {
+            Problem::bad_request("the upload stopped before its end; send the file again")
+        })?;
+        received += piece.len() as u64;
+        if limit.exceeded_by(received) {
+            return Err(limit.refusal(received));
+        }
+        hasher.update(&piece);
+        file.write_all(&piece).await.map_err(cannot_keep)?;
+    }
+    file.flush().await.map_err(cannot_keep)?;
+    drop(file);
+    let digest = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Ok((receiving, digest))
+}
+
 /// Uploads a shift file: the same import as `tms import shifts`, answered with its counts and
 /// every rejected row. A manager's upload only reaches workers in their cost centres and people
 /// within their reach; rows naming anyone else are rejected as naming unknown workers or people.
+/// The caller is checked from the headers before any of the body is read, and only then is
+/// the body received, under `server.upload_limit_bytes`.
 async fn upload(
     State(state): State<Arc<AppState>>,
     ApiCaller(caller): ApiCaller,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, Problem> {
     if !caller.may_decide() {
         return Err(Problem::forbidden(
             "only managers and finance upload shift files",
         ));
     }
+    let uploads = state.settings.paths.data_dir.join("uploads");
+    let (mut receiving, digest) = receive_upload(&state, &uploads, &headers, body).await?;
     let reference = state.reference.get(&state.store).await?;
     let scoped = match &caller.scope {
         Scope::CostCentres(_) => {
@@ -798,34 +876,19 @@ async fn upload(
         }
         _ => reference,
     };
-    let digest: String = Sha256::digest(&body)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
     let name = headers
         .get("x-file-name")
         .and_then(|v| v.to_str().ok())
         .map(|n| n.rsplit(['/', '\\']).next().unwrap_or(n).to_owned())
         .filter(|n| !n.is_empty() && n.len() <= 100 && !n.starts_with('.'))
         .unwrap_or_else(|| format!("upload-{}.csv", &digest[..12]));
-    let folder = state
-        .settings
-        .paths
-        .data_dir
-        .join("uploads")
-        .join(&digest[..16]);
+    let folder = uploads.join(&digest[..16]);
     let path = folder.join(&name);
-    // Kept whole and private (0600 in a 0700 folder), like every file tms writes.
-    let kept = {
-        let (path, body) = (path.clone(), body.clone());
-        tokio::task::spawn_blocking(move || crate::delivery::files::write_whole(&path, &body)).await
-    };
-    kept.map_err(std::io::Error::other)
-        .and_then(|written| written)
-        .map_err(|error| {
-            tracing::error!(%error, "cannot keep the uploaded file");
-            Problem::internal()
-        })?;
+    crate::delivery::files::create_private_dir_all(&folder).map_err(cannot_keep)?;
+    tokio::fs::rename(&receiving.path, &path)
+        .await
+        .map_err(cannot_keep)?;
+    receiving.kept = true;
     let import_scope = match &caller.scope {
         Scope::CostCentres(centres) => {
             let mut ids: Vec<&str> = centres.iter().map(|c| c.as_str()).collect();

@@ -8,19 +8,28 @@
 
 pub mod api;
 pub mod auth;
+pub mod limits;
+pub mod linger;
+pub mod origin;
 pub mod pages;
 pub mod problem;
 
 use std::net::SocketAddr;
+use std::pin::pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
-use axum::http::StatusCode;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, Request};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::MethodRouter;
-use tokio::sync::RwLock;
-use tower_http::limit::RequestBodyLimitLayer;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use tokio::sync::{RwLock, watch};
+use tower::ServiceExt;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -101,6 +110,7 @@ pub struct AppState {
     pub reference: ReferenceCache,
     pub writer: ShiftWriter,
     pub limiter: auth::RateLimiter,
+    pub failures: auth::FailureLimiter,
 }
 
 impl AppState {
@@ -127,6 +137,10 @@ impl AppState {
                 settings.server.rate_limit_per_second,
                 settings.server.rate_limit_burst,
             ),
+            failures: auth::FailureLimiter::new(
+                settings.server.failed_auth_per_minute,
+                settings.server.failed_auth_burst,
+            ),
             reference: ReferenceCache {
                 current: RwLock::new((Arc::new(reference), Instant::now(), signature)),
                 settings: settings.clone(),
@@ -149,12 +163,19 @@ pub fn endpoints() -> Vec<Endpoint> {
         .collect()
 }
 
-/// The app with its protections: body limits, a timeout, and request logs that carry the route
+/// The app with its protections: body limits per endpoint ([`limits`]), a timeout, responses
+/// that caches may not keep unless they say otherwise, and request logs that carry the route
 /// template, never the path itself (a sign-in link's code is in its path) or any header.
 pub fn app(state: Arc<AppState>) -> Router {
     let server = &state.settings.server;
     let mut router = Router::new();
     for (endpoint, handler) in api::routes().into_iter().chain(pages::routes()) {
+        let handler = match limits::BodyLimit::before_handler(&endpoint, server) {
+            Some(limit) => handler
+                .layer(DefaultBodyLimit::max(limit.bytes))
+                .layer(from_fn_with_state(limit, limits::refuse_declared_over)),
+            None => handler,
+        };
         router = router.route(endpoint.path, handler);
     }
     let trace = TraceLayer::new_for_http()
@@ -173,13 +194,18 @@ pub fn app(state: Arc<AppState>) -> Router {
         );
     router
         .fallback(|| async { problem::Problem::not_found() })
-        .layer(DefaultBodyLimit::max(server.upload_limit_bytes))
-        .layer(RequestBodyLimitLayer::new(server.upload_limit_bytes))
+        // Shifts, reports and signed-in pages carry personal data: no cache may keep them. Only
+        // the stylesheet says it may be kept.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(server.request_timeout_seconds),
         ))
         .layer(trace)
+        .layer(from_fn(limits::close_after_refusing_a_body))
         .with_state(state)
 }
 
@@ -202,32 +228,103 @@ impl Server {
 
     /// Serves until `shutdown` resolves, then stops accepting and lets requests in flight finish
     /// (up to the configured grace period).
+    ///
+    /// Each connection is served by hyper's HTTP/1 server with a header read timeout: a client
+    /// that has not sent a request's whole headers within `server.header_read_timeout_seconds`
+    /// (a slow sender, or a connection left idle between requests) is disconnected. Each request
+    /// carries its client's address ([`ConnectInfo`]) and the origins sign-in forms are accepted
+    /// from ([`origin::SignInOrigins`]). A closed connection lingers briefly ([`linger`]) so that
+    /// an answer sent before the request's body was read reaches the client.
     pub async fn run(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let state = self.state.clone();
-        let grace = Duration::from_secs(state.settings.server.shutdown_grace_seconds);
+        let settings = &state.settings.server;
+        let grace = Duration::from_secs(settings.shutdown_grace_seconds);
+        let origins = Arc::new(origin::SignInOrigins::new(
+            settings,
+            self.listener.local_addr().ok(),
+        ));
+        let mut http = hyper::server::conn::http1::Builder::new();
+        http.timer(TokioTimer::new())
+            .header_read_timeout(Duration::from_secs(settings.header_read_timeout_seconds));
+        let router = app(state.clone());
         let pruner = tokio::spawn(prune_keys(state.clone()));
-        let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
-        let serve = axum::serve(self.listener, app(state)).with_graceful_shutdown(async move {
-            shutdown.await;
-            tracing::info!("shutting down: finishing requests in flight");
-            let _ = stopping.send(());
-        });
-        let outcome = tokio::select! {
-            outcome = serve => outcome,
-            () = async move {
-                let _ = stopped.await;
-                tokio::time::sleep(grace).await;
-            } => {
-                tracing::warn!(grace_seconds = grace.as_secs(), "requests still running after the grace period; stopping");
-                Ok(())
-            }
-        };
+        // Every connection holds a receiver: the sender sees them all gone when the last closes.
+        let (stopping, stop) = watch::channel(false);
+        let (open, connection_open) = watch::channel(());
+        let mut shutdown = pin!(shutdown);
+        loop {
+            let (stream, remote) = tokio::select! {
+                accepted = self.listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(error) => {
+                        accept_failed(error).await;
+                        continue;
+                    }
+                },
+                () = &mut shutdown => break,
+            };
+            let origins = origins.clone();
+            let service =
+                router
+                    .clone()
+                    .map_request(move |request: Request<hyper::body::Incoming>| {
+                        let mut request = request.map(Body::new);
+                        request.extensions_mut().insert(ConnectInfo(remote));
+                        request.extensions_mut().insert(origins.clone());
+                        request
+                    });
+            let connection = http.serve_connection(
+                TokioIo::new(linger::Lingering::new(stream)),
+                TowerToHyperService::new(service),
+            );
+            let mut stop = stop.clone();
+            let connection_open = connection_open.clone();
+            tokio::spawn(async move {
+                let mut connection = pin!(connection);
+                let mut stopping = false;
+                loop {
+                    tokio::select! {
+                        _ = connection.as_mut() => break,
+                        _ = stop.wait_for(|stop| *stop), if !stopping => {
+                            // Idle connections close now; a request in flight finishes first.
+                            connection.as_mut().graceful_shutdown();
+                            stopping = true;
+                        }
+                    }
+                }
+                drop(connection_open);
+            });
+        }
+        tracing::info!("shutting down: finishing requests in flight");
+        drop(self.listener);
+        let _ = stopping.send(true);
+        drop(connection_open);
+        if tokio::time::timeout(grace, open.closed()).await.is_err() {
+            tracing::warn!(
+                grace_seconds = grace.as_secs(),
+                "requests still running after the grace period; stopping"
+            );
+        }
         pruner.abort();
-        outcome
+        Ok(())
     }
+}
+
+/// An accept that failed: a connection reset before it was accepted is nothing; anything else
+/// (such as running out of file descriptors) is logged and waited out briefly.
+async fn accept_failed(error: std::io::Error) {
+    use std::io::ErrorKind;
+    if matches!(
+        error.kind(),
+        ErrorKind::ConnectionRefused | ErrorKind::ConnectionAborted | ErrorKind::ConnectionReset
+    ) {
+        return;
+    }
+    tracing::warn!(%error, "cannot accept a connection; retrying in 1 s");
+    tokio::time::sleep(Duration::from_secs(1)).await;
 }
 
 async fn prune_keys(state: Arc<AppState>) {

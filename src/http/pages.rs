@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -16,7 +17,8 @@ use maud::{DOCTYPE, Markup, html};
 use super::api::{
     ListQuery, amend_shift, decide_shift, naming_reach, record_shift, scoped_filter, visible_shift,
 };
-use super::auth::{PageCaller, SESSION_COOKIE};
+use super::auth::{ClientAddress, PageCaller, SESSION_COOKIE};
+use super::origin::SignInOrigins;
 use super::problem::Problem;
 use super::{AppState, Endpoint, Route};
 use crate::capture::submission::{SegmentSubmission, ShiftSubmission};
@@ -197,6 +199,60 @@ fn sign_in_form(error: Option<&str>) -> Markup {
     }
 }
 
+/// A sign-in post sent from tms's own pages ([`super::origin`]); one from another site, which
+/// could sign the visitor in as someone else, is refused with 403 before anything is read.
+struct FromOwnPages;
+
+impl FromRequestParts<Arc<AppState>> for FromOwnPages {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Response> {
+        let origins = parts
+            .extensions
+            .get::<Arc<SignInOrigins>>()
+            .cloned()
+            .unwrap_or_else(|| Arc::new(SignInOrigins::new(&state.settings.server, None)));
+        // A header that is not text names no site of ours.
+        let header = |name| {
+            parts
+                .headers
+                .get(name)
+                .map(|v: &HeaderValue| v.to_str().unwrap_or_default())
+        };
+        match origins.check(header(header::ORIGIN), header(header::REFERER)) {
+            Ok(()) => Ok(FromOwnPages),
+            Err(error) => {
+                tracing::warn!(reason = %error, "page sign-in refused");
+                Err(message_page(
+                    StatusCode::FORBIDDEN,
+                    None,
+                    "Sign in on the tms page",
+                    "This sign-in came from another website, so it was not used. Open the tms sign-in page yourself and sign in there.",
+                ))
+            }
+        }
+    }
+}
+
+/// The page for a failed sign-in beyond the address's allowance: 429 with `Retry-After`.
+fn too_many_attempts(wait_seconds: u64) -> Response {
+    let mut response = message_page(
+        StatusCode::TOO_MANY_REQUESTS,
+        None,
+        "Too many attempts",
+        &format!(
+            "Too many sign-ins from here did not work. Wait {wait_seconds} seconds, then try again."
+        ),
+    );
+    if let Ok(value) = HeaderValue::from_str(&wait_seconds.to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
+}
+
 async fn sign_in_page() -> Response {
     html_response(StatusCode::OK, page("Sign in", None, sign_in_form(None)))
 }
@@ -229,7 +285,12 @@ async fn start_session(state: &AppState, principal: &Principal) -> Response {
     }
 }
 
-async fn sign_in(State(state): State<Arc<AppState>>, Form(fields): Form<Fields>) -> Response {
+async fn sign_in(
+    State(state): State<Arc<AppState>>,
+    _: FromOwnPages,
+    ClientAddress(client): ClientAddress,
+    Form(fields): Form<Fields>,
+) -> Response {
     let token = field(&fields, "token");
     match access::authenticate(&state.store, token, chrono::Utc::now()).await {
         Ok(Some(principal)) => start_session(&state, &principal).await,
@@ -240,6 +301,8 @@ async fn sign_in(State(state): State<Arc<AppState>>, Form(fields): Form<Fields>)
             );
             let error = if token.is_empty() {
                 "Enter your sign-in code"
+            } else if let Err(wait) = state.failures.failed(client) {
+                return too_many_attempts(wait);
             } else {
                 "That sign-in code did not work. Check it, or ask your manager for a new one"
             };
@@ -271,7 +334,12 @@ async fn link_page(Path(code): Path<String>) -> Response {
     )
 }
 
-async fn link_sign_in(State(state): State<Arc<AppState>>, Path(code): Path<String>) -> Response {
+async fn link_sign_in(
+    State(state): State<Arc<AppState>>,
+    _: FromOwnPages,
+    ClientAddress(client): ClientAddress,
+    Path(code): Path<String>,
+) -> Response {
     match access::use_sign_in_link(&state.store, &code, chrono::Utc::now()).await {
         Ok(Some(principal)) => start_session(&state, &principal).await,
         Ok(None) => {
@@ -279,6 +347,9 @@ async fn link_sign_in(State(state): State<Arc<AppState>>, Path(code): Path<Strin
                 reason = "unknown, used or expired link",
                 "page sign-in failed"
             );
+            if let Err(wait) = state.failures.failed(client) {
+                return too_many_attempts(wait);
+            }
             message_page(
                 StatusCode::UNAUTHORIZED,
                 None,

@@ -99,6 +99,7 @@ impl Api {
         let mut settings = db.settings.clone();
         settings.server.rate_limit_per_second = 1_000_000;
         settings.server.rate_limit_burst = 1_000_000;
+        settings.server.failed_auth_burst = 1_000_000;
         adjust(&mut settings);
         let state = AppState::new(db.store.clone(), settings)
             .await
