@@ -54,7 +54,7 @@ impl ShiftRows {
 
 /// One transaction's writes, run in this order: the fence, the reference version, the claims,
 /// then deletes, amendments, inserts, upserts, and the costing marks.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Batch {
     /// The rows of these shifts to remove.
     pub deletes: Vec<(ShiftRows, Vec<i64>)>,
@@ -88,6 +88,15 @@ pub struct Written {
 }
 
 impl Batch {
+    /// The batch to write once the claims are settled: itself when every claim stands.
+    fn settled(&self, lost: &[LostClaim]) -> Result<std::borrow::Cow<'_, Batch>, StoreError> {
+        Ok(if lost.is_empty() {
+            std::borrow::Cow::Borrowed(self)
+        } else {
+            std::borrow::Cow::Owned(self.without(lost)?)
+        })
+    }
+
     /// The batch without the shifts of `lost`, whose file rows become rejects instead.
     fn without(&self, lost: &[LostClaim]) -> Result<Batch, StoreError> {
         let import_file_id = self.import_file_id.ok_or_else(|| {
@@ -205,13 +214,8 @@ pub async fn write_in(tx: &mut Tx, batch: &Batch) -> Result<Written, StoreError>
     } else {
         super::claims::check_in(tx, &batch.claims).await?
     };
-    let filtered;
-    let batch = if lost.is_empty() {
-        batch
-    } else {
-        filtered = batch.without(&lost)?;
-        &filtered
-    };
+    let settled = batch.settled(&lost)?;
+    let batch = settled.as_ref();
     for (rows, ids) in &batch.deletes {
         by_id_list(
             tx,
@@ -398,13 +402,8 @@ pub(crate) fn write_sqlite_in(
     } else {
         super::claims::check_sqlite(tx, &batch.claims)?
     };
-    let filtered;
-    let batch = if lost.is_empty() {
-        batch
-    } else {
-        filtered = batch.without(&lost)?;
-        &filtered
-    };
+    let settled = batch.settled(&lost)?;
+    let batch = settled.as_ref();
     for (rows, ids) in &batch.deletes {
         match rows {
             ShiftRows::Segments => {

@@ -522,6 +522,30 @@ async fn every_validation_error_names_its_field(db: &TestDb) {
     api.stop().await;
 }
 
+/// Uploads `csv` under `name` as `caller`, answering with the status and the JSON body.
+async fn upload_csv(
+    api: &Api,
+    caller: &str,
+    name: &str,
+    csv: &'static str,
+) -> (StatusCode, serde_json::Value) {
+    let response = api
+        .client
+        .post(format!("{}/api/v1/imports/shifts", api.base))
+        .bearer_auth(&api.tokens[caller])
+        .header("content-type", "text/csv")
+        .header("x-file-name", name)
+        .body(csv)
+        .send()
+        .await
+        .expect("upload");
+    let status = response.status();
+    (
+        status,
+        response.json::<serde_json::Value>().await.expect("json"),
+    )
+}
+
 on_both!(a_bulk_upload_is_a_csv_import);
 async fn a_bulk_upload_is_a_csv_import(db: &TestDb) {
     let api = Api::start(db).await;
@@ -529,26 +553,7 @@ async fn a_bulk_upload_is_a_csv_import(db: &TestDb) {
                U1,W1,2026-10-06T09:00,2026-10-06T10:00,PERSONAL_CARE,A;B,,\n\
                U2,W3,2026-10-06T09:00,2026-10-06T10:00,PERSONAL_CARE,C,,\n\
                U3,W2,2026-10-06T09:00,2026-10-06T08:00,PERSONAL_CARE,A,,\n";
-    let upload = |caller: &'static str| {
-        let api = &api;
-        async move {
-            let response = api
-                .client
-                .post(format!("{}/api/v1/imports/shifts", api.base))
-                .bearer_auth(&api.tokens[caller])
-                .header("content-type", "text/csv")
-                .header("x-file-name", "monday.csv")
-                .body(csv)
-                .send()
-                .await
-                .expect("upload");
-            let status = response.status();
-            (
-                status,
-                response.json::<serde_json::Value>().await.expect("json"),
-            )
-        }
-    };
+    let upload = |caller: &'static str| upload_csv(&api, caller, "monday.csv", csv);
     let (status, result) = upload("manager").await;
     assert_eq!(status, StatusCode::OK, "{result}");
     assert_eq!(result["counts"]["shifts_new"], 1, "{result}");
@@ -589,18 +594,9 @@ async fn an_upload_answers_for_its_own_import_only(db: &TestDb) {
     let upload = |caller: &'static str, body: &'static str| {
         let api = &api;
         async move {
-            let response = api
-                .client
-                .post(format!("{}/api/v1/imports/shifts", api.base))
-                .bearer_auth(&api.tokens[caller])
-                .header("content-type", "text/csv")
-                .header("x-file-name", "shifts-2026-10.csv")
-                .body(body)
-                .send()
-                .await
-                .expect("upload");
-            assert_eq!(response.status(), StatusCode::OK);
-            response.json::<serde_json::Value>().await.expect("json")
+            let (status, result) = upload_csv(api, caller, "shifts-2026-10.csv", body).await;
+            assert_eq!(status, StatusCode::OK, "{result}");
+            result
         }
     };
     let refs = |result: &serde_json::Value| -> Vec<String> {
