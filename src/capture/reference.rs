@@ -69,6 +69,8 @@ impl ReferenceKind {
                 required,
                 optional,
                 ignored: &[],
+                // Names and addresses may run over lines when quoted.
+                line_breaks: true,
             }
         }
         match self {

@@ -25,6 +25,8 @@ pub const SHIFT_COLUMNS: Columns = Columns {
     ],
     optional: &["miles", "notes"],
     ignored: &[],
+    // A line break in a value is how a quote left open swallows the rows after it.
+    line_breaks: false,
 };
 
 /// Longest note kept with a segment.
