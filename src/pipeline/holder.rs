@@ -101,7 +101,7 @@ mod tests {
             },
             HolderProcess {
                 boot_id: String::new(),
-                ..this_process()
+                ..holder
             },
         ] {
             assert!(!is_dead_here(&elsewhere), "{elsewhere:?}");

@@ -519,7 +519,8 @@ async fn a_stray_quote_rejects_the_row_that_swallowed_others(db: &TestDb) {
          S3,W3,2026-10-06T09:00,2026-10-06T10:00,PERSONAL_CARE,C,,\n\
          S4,W4,2026-10-06T09:00,2026-10-06T10:00,PERSONAL_CARE,D,,\"ok\"\n\
          S5,W1,2026-10-06T11:00,2026-10-06T12:00,PERSONAL_CARE,A,,\n\
-         S6,W1\n"
+         S6,W1\n\
+         S7,W9,2026-10-06T13:00,2026-10-06T14:00,PERSONAL_CARE,A,,\n"
     );
     assert_eq!(
         db.import_text("shifts", "quote.csv", &file).await,
@@ -527,7 +528,7 @@ async fn a_stray_quote_rejects_the_row_that_swallowed_others(db: &TestDb) {
     );
     let report = rejects(db, "quote.csv").await;
     let lines: Vec<&str> = report.lines().collect();
-    assert_eq!(lines.len(), 3, "{report}");
+    assert_eq!(lines.len(), 4, "{report}");
     assert!(
         lines[1].starts_with("quote.csv,3,W2,S2,row,")
             && lines[1].contains("line break in its notes value")
@@ -538,6 +539,10 @@ async fn a_stray_quote_rejects_the_row_that_swallowed_others(db: &TestDb) {
         lines[2].starts_with("quote.csv,5,W1,S6,row,")
             && lines[2].contains("has 2 fields but the header has 8 (line 7)"),
         "rows after it are named by row and line: {report}"
+    );
+    assert!(
+        lines[3].starts_with("quote.csv,6,W9,S7,worker_id,unknown worker 'W9' (line 8)"),
+        "{report}"
     );
     let stored: Vec<String> = match &db.store {
         tms::store::Store::Sqlite(p) => {
@@ -554,5 +559,31 @@ async fn a_stray_quote_rejects_the_row_that_swallowed_others(db: &TestDb) {
         }
     };
     assert_eq!(stored, ["S1", "S5"]);
+
+    // In a reference file a quoted value may run over lines (an address); a later row's
+    // problem names its line.
+    let payers = db.write(
+        "payers.csv",
+        "payer_id,name,kind,address\n\
+         LA1,Leeds City Council,local_authority,\"Civic Hall\nLeeds\"\n\
+         P2,Pat,martian,\n",
+    );
+    let refused = tms::capture::import_reference(
+        &db.store,
+        tms::capture::ReferenceKind::Payers,
+        &payers,
+        db.settings.zone().unwrap(),
+        db.settings.band_rules().unwrap(),
+        &db.settings.provider.bank_holiday_calendar,
+    )
+    .await;
+    let Err(tms::capture::ImportError::Refused { count, list, .. }) = refused else {
+        panic!("the bad row refuses the file: {refused:?}");
+    };
+    assert_eq!(count, 1, "{list}");
+    assert!(
+        list.trim_start().starts_with("row 3, kind:") && list.ends_with("(line 4)"),
+        "{list}"
+    );
 }
 on_both!(a_stray_quote_rejects_the_row_that_swallowed_others);
