@@ -430,7 +430,9 @@ async fn reject_report(
     record: &IngestFile,
 ) -> Result<Vec<u8>, PipelineError> {
     let failed = |e: csv::Error| PipelineError::Step(format!("reject report: {e}"));
-    let mut writer = csv::Writer::from_writer(Vec::new());
+    let mut writer = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(Vec::new());
     writer
         .write_record(["file", "row", "worker_id", "shift_ref", "field", "reason"])
         .map_err(failed)?;

@@ -838,6 +838,17 @@ async fn one_bad_inbox_file_never_stops_a_night(backend: Backend) {
     let counts = ingest_counts(&env).await;
     assert_eq!(counts["files"], 4, "{counts}");
     assert_eq!(counts["files_refused"], 2, "{counts}");
+    // Night one's file with rejected rows has its reject report beside it, guarded and listing
+    // what `tms report rejects` lists.
+    let filed = std::fs::read_to_string(
+        env.path("inbox/rejects/2026-10-31/shifts-2026-10.csv.rejects.csv"),
+    )
+    .expect("the reject report filed on night one");
+    let report = env
+        .tms(&["report", "rejects", "--file", "shifts-2026-10.csv"])
+        .await;
+    assert!(filed.lines().count() > 1, "{filed}");
+    assert_eq!(filed, String::from_utf8_lossy(&report.stdout));
     env.finish().await;
     base.finish().await;
 }
