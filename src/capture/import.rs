@@ -496,6 +496,21 @@ pub struct RejectRecord {
     pub reason: String,
 }
 
+impl RejectRecord {
+    /// The record with its user text guarded against spreadsheet formulas, as the rejects
+    /// report writes it.
+    pub fn guarded(self) -> RejectRecord {
+        let guard = |s: String| crate::report::output::guard_formula(&s).into_owned();
+        RejectRecord {
+            file: guard(self.file),
+            worker_id: guard(self.worker_id),
+            shift_ref: guard(self.shift_ref),
+            reason: guard(self.reason),
+            ..self
+        }
+    }
+}
+
 async fn write_reject_report(
     store: &Store,
     import_file_id: i64,
@@ -516,7 +531,7 @@ async fn write_reject_report(
     let mut rows = crate::report::rejects_for_import(store, import_file_id);
     while let Some(record) = rows.try_next().await.map_err(StoreError::from)? {
         writer
-            .serialize(record)
+            .serialize(record.guarded())
             .map_err(|e| output_error(e.into()))?;
     }
     writer.flush().map_err(output_error)?;

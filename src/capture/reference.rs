@@ -70,6 +70,8 @@ impl ReferenceKind {
                 required,
                 optional,
                 ignored: &[],
+                // Names and addresses may run over lines when quoted.
+                line_breaks: true,
             }
         }
         match self {
@@ -311,7 +313,8 @@ fn ordered_dates(from: &Value, to: &Value, column: &'static str) -> Result<(), R
     Ok(())
 }
 
-/// Parses one row of `kind` into the table row it becomes.
+/// Parses one row of `kind` into the table row it becomes. A problem names the row's line in
+/// the file where its row number does not say it.
 pub fn parse_reference_row(
     kind: ReferenceKind,
     row: &CsvRow<'_>,
@@ -320,6 +323,19 @@ pub fn parse_reference_row(
     if let Some(p) = &row.problem {
         return Err(bad("row", format!("the row {p}")));
     }
+    reference_row(kind, row, known).map_err(|mut problem| {
+        problem
+            .reason
+            .push_str(&super::csv_input::lines_note(row.row_no, row.lines));
+        problem
+    })
+}
+
+fn reference_row(
+    kind: ReferenceKind,
+    row: &CsvRow<'_>,
+    known: &KnownKeys,
+) -> Result<(Target, Vec<Value>), RowProblem> {
     Ok(match kind {
         ReferenceKind::CostCentres => (
             Target::CostCentre,

@@ -25,6 +25,8 @@ pub const SHIFT_COLUMNS: Columns = Columns {
     ],
     optional: &["miles", "notes"],
     ignored: &[],
+    // A line break in a value is how a quote left open swallows the rows after it.
+    line_breaks: false,
 };
 
 /// Longest note kept with a segment.
@@ -69,6 +71,10 @@ pub trait SegmentFields {
     fn get(&self, column: &str) -> &str;
     /// Why the row could not be read cleanly, if it could not.
     fn read_problem(&self) -> Option<&str>;
+    /// Where the row is in its file when its number does not say (` (line 7)`), for messages.
+    fn place(&self) -> String {
+        String::new()
+    }
 }
 
 impl SegmentFields for CsvRow<'_> {
@@ -80,6 +86,9 @@ impl SegmentFields for CsvRow<'_> {
     }
     fn read_problem(&self) -> Option<&str> {
         self.problem.as_deref()
+    }
+    fn place(&self) -> String {
+        super::csv_input::lines_note(self.row_no, self.lines)
     }
 }
 
@@ -101,7 +110,11 @@ pub fn parse_row(
         notes: row.get("notes").to_owned(),
         problem: None,
     };
-    if let Err(problem) = check_row(row, zone, directory, &mut parsed) {
+    if let Err(mut problem) = check_row(row, zone, directory, &mut parsed) {
+        // A row that could not be read says where it is already.
+        if problem.field != "row" {
+            problem.reason.push_str(&row.place());
+        }
         parsed.problem = Some(problem);
     }
     parsed

@@ -194,6 +194,9 @@ fn known_steps() -> String {
 pub fn print_outcome(outcome: &RunOutcome) -> ExitStatus {
     match outcome {
         RunOutcome::Done(report) | RunOutcome::Failed(report) => {
+            if let Some(line) = &report.taken_over {
+                println!("{line}");
+            }
             for line in &report.replaced {
                 println!("{line}");
             }

@@ -51,7 +51,8 @@ async fn run_in(
 }
 
 /// Copies the inbox's files (not `done/` or `rejects/`), keeping their modification times so
-/// the settle rule sees them as the real run would.
+/// the settle rule sees them as the real run would. A file that cannot be copied (it cannot be
+/// read) is left out of the dry run, as the log says.
 fn copy_inbox(from: &Path, to: &Path) -> Result<(), PipelineError> {
     let io = PipelineError::io;
     crate::delivery::files::create_private_dir_all(to).map_err(io(to))?;
@@ -60,12 +61,18 @@ fn copy_inbox(from: &Path, to: &Path) -> Result<(), PipelineError> {
     };
     for entry in entries {
         let entry = entry.map_err(io(from))?;
-        let meta = entry.metadata().map_err(io(&entry.path()))?;
+        let Ok(meta) = entry.metadata() else {
+            continue;
+        };
         if !meta.is_file() {
             continue;
         }
         let target = to.join(entry.file_name());
-        crate::delivery::files::copy_private(&entry.path(), &target).map_err(io(&target))?;
+        if let Err(error) = crate::delivery::files::copy_private(&entry.path(), &target) {
+            tracing::warn!(file = %crate::report::output::visible(&entry.file_name().to_string_lossy()), %error, "an inbox file cannot be copied; the dry run leaves it out");
+            let _ = std::fs::remove_file(&target);
+            continue;
+        }
         if let Ok(modified) = meta.modified() {
             let file = std::fs::File::options()
                 .write(true)

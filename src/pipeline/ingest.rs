@@ -2,17 +2,26 @@
 //! order they depend on each other, then shifts), moves each to `done/DATE/`, and copies files
 //! with rejected rows to `rejects/DATE/` with their report. How each file was handled is
 //! recorded before it is moved, so a resumed step neither imports a file twice nor forgets one.
+//! Whatever goes wrong with one file — its name, reading it, its content, filing it away — is
+//! that file's failure: it is set aside with its reason and the night goes on.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use futures_util::TryStreamExt;
+use sha2::{Digest, Sha256};
+
 use super::{PipelineError, StepContext};
-use crate::capture::csv_input::display_name;
 use crate::capture::import::sha256_of;
 use crate::capture::{
     ImportError, ReferenceKind, ShiftImportOptions, import_reference, import_shifts,
 };
-use crate::store::runs::{IngestFile, StepTotals, earlier_import, ingest_files, put_ingest_file};
+use crate::report::output::{is_hidden, visible};
+use crate::store::runs::{
+    EarlierImport, IngestFile, StepTotals, earlier_import, file_changes_since, ingest_files,
+    put_ingest_file, recount_import,
+};
+use crate::store::shifts::ImportCounts;
 
 /// Reference kinds in an order where each file's references are already in place.
 pub const INGEST_ORDER: [ReferenceKind; 11] = [
@@ -28,6 +37,11 @@ pub const INGEST_ORDER: [ReferenceKind; 11] = [
     ReferenceKind::BankHolidays,
     ReferenceKind::OneOffs,
 ];
+
+/// The longest name, in bytes, the runner gives a file it writes for an inbox file. It leaves
+/// room within the usual 255-byte limit for what is added to it: `.error.txt`, `.rejects.csv`,
+/// a number when the name is taken, and the temporary name a file is written under.
+pub const STORED_NAME_MAX: usize = 160;
 
 /// What a file in the inbox holds, from its name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -70,6 +84,47 @@ fn is_candidate(name: &str) -> bool {
     !name.starts_with('.') && !lower.ends_with(".part") && !lower.ends_with(".tmp")
 }
 
+/// The name the runner files an inbox file under, and the stem of the names it writes beside
+/// it. A name that is short enough and holds no path separator or hidden character is kept as
+/// it is; any other keeps a readable start, with unsafe characters replaced by `_`, and adds a
+/// short digest of the whole name so that different names never meet
+/// (`shifts-from-the-rota-…~1f2e3d4c.csv`).
+pub fn stored_name(name: &str) -> String {
+    let unsafe_char = |c: char| matches!(c, '/' | '\\') || is_hidden(c);
+    if !name.is_empty()
+        && name.len() <= STORED_NAME_MAX
+        && !name.starts_with('.')
+        && !name.chars().any(unsafe_char)
+    {
+        return name.to_owned();
+    }
+    let digest: String = Sha256::digest(name.as_bytes())
+        .iter()
+        .take(4)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let (stem, extension) = match name.rsplit_once('.') {
+        Some((stem, ext))
+            if !stem.is_empty()
+                && ext.len() <= 8
+                && ext.bytes().all(|b| b.is_ascii_alphanumeric()) =>
+        {
+            (stem, format!(".{ext}"))
+        }
+        _ => (name, String::new()),
+    };
+    let room = STORED_NAME_MAX - extension.len() - digest.len() - 1;
+    let mut readable = String::with_capacity(room);
+    for c in stem.trim_start_matches('.').chars() {
+        let c = if unsafe_char(c) { '_' } else { c };
+        if readable.len() + c.len_utf8() > room {
+            break;
+        }
+        readable.push(c);
+    }
+    format!("{readable}~{digest}{extension}")
+}
+
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> PipelineError + '_ {
     PipelineError::io(path)
 }
@@ -80,13 +135,25 @@ pub async fn run(context: &StepContext<'_>) -> Result<StepTotals, PipelineError>
     crate::delivery::files::create_private_dir_all(&inbox).map_err(io(&inbox))?;
     let settle = std::time::Duration::from_secs(context.settings.runner.settle_seconds);
     let mut waiting = Vec::new();
+    let mut troubles: Vec<String> = Vec::new();
     let mut files: Vec<(Option<FileKind>, String, PathBuf)> = Vec::new();
     for entry in std::fs::read_dir(&inbox).map_err(io(&inbox))? {
         let entry = entry.map_err(io(&inbox))?;
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().into_owned();
-        let meta = entry.metadata().map_err(io(&path))?;
-        if !meta.is_file() || !is_candidate(&name) {
+        if !is_candidate(&name) {
+            continue;
+        }
+        let meta = match entry.metadata() {
+            Ok(meta) => meta,
+            Err(e) => {
+                troubles.push(format!(
+                    "{name}: cannot be examined ({e}); left for the next run"
+                ));
+                continue;
+            }
+        };
+        if !meta.is_file() {
             continue;
         }
         let age = meta
@@ -109,20 +176,31 @@ pub async fn run(context: &StepContext<'_>) -> Result<StepTotals, PipelineError>
             .collect();
     let bar = crate::cli::progress_bar(Some(files.len() as u64));
     bar.set_message("ingesting inbox files");
+    let mut left_in_inbox = BTreeSet::new();
     for (kind, name, path) in &files {
         context.check_lease()?;
-        let sha = sha256_of(path).map_err(|e| PipelineError::Step(e.to_string()))?;
+        // A file that cannot be read is recorded without a digest, and refused.
+        let (sha, unreadable) = match sha256_of(path) {
+            Ok(sha) => (sha, None),
+            Err(e) => (String::new(), Some(e)),
+        };
         let record = match handled.get(&(name.clone(), sha.clone())) {
             Some(record) => record.clone(),
             None => {
-                let record = handle(context, *kind, name, path, sha).await?;
+                let record = match unreadable {
+                    Some(e) => refused(new_record(*kind, name, sha), name, &e.to_string()),
+                    None => handle(context, *kind, name, path, sha).await?,
+                };
                 put_ingest_file(context.store, context.job_run_id, &record).await?;
                 crate::failpoint::hit("ingest.recorded");
                 record
             }
         };
-        let report = reject_report_of(context, &record).await?;
-        file_away(context, path, &record, report.as_deref())?;
+        let filing = file_away(context, path, &record).await?;
+        if !filing.moved {
+            left_in_inbox.insert(name.clone());
+        }
+        troubles.extend(filing.troubles.into_iter().map(|t| format!("{name}: {t}")));
         crate::failpoint::hit("ingest.moved");
         bar.inc(1);
     }
@@ -130,7 +208,9 @@ pub async fn run(context: &StepContext<'_>) -> Result<StepTotals, PipelineError>
     let mut totals = totals_of(
         &ingest_files(context.store, context.job_run_id).await?,
         context.business_date,
+        &left_in_inbox,
     );
+    totals.warnings.extend(troubles);
     for name in waiting {
         totals.warnings.push(format!(
             "{name} changed less than {} s ago; left for the next run",
@@ -140,6 +220,29 @@ pub async fn run(context: &StepContext<'_>) -> Result<StepTotals, PipelineError>
     Ok(totals)
 }
 
+fn new_record(kind: Option<FileKind>, name: &str, sha256: String) -> IngestFile {
+    IngestFile {
+        file_name: name.to_owned(),
+        sha256,
+        kind: kind.map_or("unknown", FileKind::name).to_owned(),
+        outcome: "imported".to_owned(),
+        ..IngestFile::default()
+    }
+}
+
+/// The record of a file refused whole, with its reason. The file's name is shown escaped in the
+/// reason, as everywhere text reaches people.
+fn refused(mut record: IngestFile, name: &str, reason: &str) -> IngestFile {
+    let shown = visible(name);
+    record.outcome = "refused".to_owned();
+    record.detail = if shown == name {
+        reason.to_owned()
+    } else {
+        reason.replace(name, &shown)
+    };
+    record
+}
+
 async fn handle(
     context: &StepContext<'_>,
     kind: Option<FileKind>,
@@ -147,31 +250,33 @@ async fn handle(
     path: &Path,
     sha256: String,
 ) -> Result<IngestFile, PipelineError> {
-    let mut record = IngestFile {
-        file_name: name.to_owned(),
-        sha256,
-        kind: kind.map_or("unknown", FileKind::name).to_owned(),
-        outcome: "imported".to_owned(),
-        ..IngestFile::default()
-    };
+    let mut record = new_record(kind, name, sha256);
     let Some(kind) = kind else {
-        record.outcome = "refused".to_owned();
-        record.detail = "the name does not say what the file holds: call it shifts*.csv or after a reference kind (workers*.csv, rate-card*.csv, ...)".to_owned();
-        return Ok(record);
+        return Ok(refused(
+            record,
+            name,
+            "the name does not say what the file holds: call it shifts*.csv or after a reference kind (workers*.csv, rate-card*.csv, ...)",
+        ));
     };
     let settings = context.settings;
+    let store = context.store;
     let result = match kind {
         FileKind::Shifts => {
-            if let Some(earlier) = earlier_import(context.store, "shifts", &record.sha256).await?
-                && earlier.status == "done"
-            {
-                record.rows_read = earlier.rows_read;
-                if earlier.job_run_id == Some(context.job_run_id) {
-                    record.take_counts(&earlier.counts());
+            let earlier = earlier_import(store, "shifts", &record.sha256).await?;
+            // This step's own import of this file; another file with the same bytes, even one
+            // imported tonight, is a duplicate.
+            let own =
+                |e: &EarlierImport| e.job_run_id == Some(context.job_run_id) && e.file_name == name;
+            if let Some(earlier) = earlier.as_ref().filter(|e| e.status == "done") {
+                if own(earlier) {
+                    // Finished before a crash kept it from being recorded.
+                    let counts = own_counts(context, earlier, earlier.counts()).await?;
+                    record.take_counts(&counts);
                 } else {
                     let when = crate::store::bulk::instant_from_seconds(earlier.last_imported_at)
                         .map(|t| t.format("%Y-%m-%d").to_string())
                         .unwrap_or_default();
+                    record.rows_read = earlier.rows_read;
                     record.outcome = "duplicate".to_owned();
                     record.detail = format!(
                         "the same content was already imported as {} on {when}; nothing imported again",
@@ -180,7 +285,8 @@ async fn handle(
                 }
                 return Ok(record);
             }
-            let reference = super::load_reference(context.store, settings).await?;
+            let resumed = earlier.as_ref().is_some_and(own);
+            let reference = super::load_reference(store, settings).await?;
             let options = ShiftImportOptions {
                 approve: settings.import.auto_approve,
                 output_dir: settings.paths.output_dir.clone(),
@@ -188,12 +294,25 @@ async fn handle(
                 scope: String::new(),
             };
             let bar = crate::cli::progress_bar(None);
-            let result = import_shifts(context.store, &reference, path, &options, &bar).await;
+            let result = import_shifts(store, &reference, path, &options, &bar).await;
             bar.finish_and_clear();
-            result.map(|summary| record.take_counts(&summary.counts))
+            match result {
+                Ok(summary) => {
+                    let mut counts = summary.counts;
+                    if resumed
+                        && let Some(import) =
+                            earlier_import(store, "shifts", &record.sha256).await?
+                    {
+                        counts = own_counts(context, &import, counts).await?;
+                    }
+                    record.take_counts(&counts);
+                    Ok(())
+                }
+                Err(e) => Err(e),
+            }
         }
         FileKind::Reference(i) => import_reference(
-            context.store,
+            store,
             INGEST_ORDER[i],
             path,
             settings.zone()?,
@@ -207,88 +326,167 @@ async fn handle(
     };
     match result {
         Ok(()) => Ok(record),
-        Err(e @ (ImportError::File(_) | ImportError::Refused { .. })) => {
-            record.outcome = "refused".to_owned();
-            record.detail = e.to_string();
-            Ok(record)
-        }
-        Err(e) => Err(PipelineError::Step(format!("{name}: {e}"))),
+        // The database failing is the night's trouble, not the file's: the step fails and
+        // resumes. Anything else is this file's failure.
+        Err(ImportError::Store(e)) => Err(e.into()),
+        Err(e) => Ok(refused(record, name, &e.to_string())),
     }
 }
 
-/// Where the import of a file with rejected rows wrote its reject report.
-async fn reject_report_of(
+/// The counts of this step's own import of a file, as an uninterrupted import gives them. An
+/// import resumed after a crash finds the shifts its interrupted attempt wrote already stored
+/// and counts them unchanged; the audit trail since the import began says which it created and
+/// which it amended. Corrected counts are stored on the import too.
+async fn own_counts(
     context: &StepContext<'_>,
-    record: &IngestFile,
-) -> Result<Option<PathBuf>, PipelineError> {
-    if record.outcome != "rejected_rows" || record.kind != FileKind::Shifts.name() {
-        return Ok(None);
+    import: &EarlierImport,
+    counts: ImportCounts,
+) -> Result<ImportCounts, PipelineError> {
+    let (created, amended) =
+        file_changes_since(context.store, &import.file_name, import.first_imported_at).await?;
+    let (created, amended) = (
+        u64::try_from(created).unwrap_or(0),
+        u64::try_from(amended).unwrap_or(0),
+    );
+    let accepted = counts.shifts_new + counts.shifts_amended + counts.shifts_unchanged;
+    if (created, amended) == (counts.shifts_new, counts.shifts_amended)
+        || created + amended > accepted
+    {
+        return Ok(counts);
     }
-    let earlier = earlier_import(context.store, "shifts", &record.sha256).await?;
-    Ok(earlier.map(|import| {
-        context.settings.paths.output_dir.join("rejects").join(
-            crate::capture::import::reject_report_name(import.import_file_id, &import.file_name),
-        )
-    }))
+    let fixed = ImportCounts {
+        shifts_new: created,
+        shifts_amended: amended,
+        shifts_unchanged: accepted - created - amended,
+        ..counts
+    };
+    recount_import(context.store, import.import_file_id, &fixed).await?;
+    Ok(fixed)
+}
+
+/// How filing a file away went.
+struct Filing {
+    /// It left the inbox.
+    moved: bool,
+    /// What could not be done, for the report.
+    troubles: Vec<String>,
 }
 
 /// Moves a handled file out of the inbox: refused files to `rejects/DATE/` with the reason,
 /// the rest to `done/DATE/`; files with rejected rows are also copied to `rejects/DATE/` with
-/// their reject report. Every move is safe to repeat.
-fn file_away(
+/// their reject report. Every name written is [`stored_name`]'s. Every part is safe to repeat,
+/// and a part that fails is reported rather than stopping the night: a file that cannot be
+/// moved stays in the inbox.
+async fn file_away(
     context: &StepContext<'_>,
     path: &Path,
     record: &IngestFile,
-    report: Option<&Path>,
-) -> Result<(), PipelineError> {
+) -> Result<Filing, PipelineError> {
     let inbox = &context.settings.runner.inbox_dir;
     let date = context.business_date.to_string();
-    let done = inbox.join("done").join(&date);
+    let stored = stored_name(&record.file_name);
+    let mut troubles = Vec::new();
     let rejects = inbox.join("rejects").join(&date);
-    let name = &record.file_name;
-    match record.outcome.as_str() {
-        "refused" => {
-            crate::delivery::files::create_private_dir_all(&rejects).map_err(io(&rejects))?;
-            let reason = rejects.join(format!("{name}.error.txt"));
-            write_whole(&reason, format!("{}\n", record.detail).as_bytes())?;
-            move_into(path, &rejects)
+    let folder = if record.outcome == "refused" {
+        let reason = rejects.join(format!("{stored}.error.txt"));
+        if let Err(e) = write_whole(&reason, format!("{}\n", record.detail).as_bytes()) {
+            troubles.push(format!(
+                "its reason could not be written to rejects/{date}/: {e}"
+            ));
         }
-        outcome => {
-            if outcome == "rejected_rows" {
-                crate::delivery::files::create_private_dir_all(&rejects).map_err(io(&rejects))?;
-                let bytes = std::fs::read(path).map_err(io(path))?;
-                write_whole(&rejects.join(name), &bytes)?;
-                if let Some(bytes) = report.and_then(|report| std::fs::read(report).ok()) {
-                    write_whole(&rejects.join(format!("{name}.rejects.csv")), &bytes)?;
-                }
+        rejects
+    } else {
+        if record.outcome == "rejected_rows" {
+            let copied =
+                std::fs::read(path).and_then(|bytes| write_whole(&rejects.join(&stored), &bytes));
+            if let Err(e) = copied {
+                troubles.push(format!("it could not be copied to rejects/{date}/: {e}"));
             }
-            crate::delivery::files::create_private_dir_all(&done).map_err(io(&done))?;
-            move_into(path, &done)
+            let report = reject_report(context, record).await?;
+            if let Err(e) = write_whole(&rejects.join(format!("{stored}.rejects.csv")), &report) {
+                troubles.push(format!(
+                    "its reject report could not be written to rejects/{date}/: {e}"
+                ));
+            }
+        }
+        inbox.join("done").join(&date)
+    };
+    let moved = match move_into(path, &folder, &stored) {
+        Ok(()) => true,
+        Err(e) => {
+            let place = folder.strip_prefix(inbox).unwrap_or(&folder).display();
+            troubles.push(format!(
+                "it could not be moved to {place}/ ({e}) and is left in the inbox"
+            ));
+            false
+        }
+    };
+    Ok(Filing { moved, troubles })
+}
+
+/// The reject report of a shift file's import, from the stored rejects: the columns and formula
+/// guard of `tms report rejects`.
+async fn reject_report(
+    context: &StepContext<'_>,
+    record: &IngestFile,
+) -> Result<Vec<u8>, PipelineError> {
+    let failed = |e: csv::Error| PipelineError::Step(format!("reject report: {e}"));
+    let mut writer = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(Vec::new());
+    writer
+        .write_record(["file", "row", "worker_id", "shift_ref", "field", "reason"])
+        .map_err(failed)?;
+    if let Some(import) = earlier_import(context.store, "shifts", &record.sha256).await? {
+        let mut rows = crate::report::rejects_for_import(context.store, import.import_file_id);
+        while let Some(row) = rows
+            .try_next()
+            .await
+            .map_err(crate::store::StoreError::from)?
+        {
+            writer.serialize(row.guarded()).map_err(failed)?;
         }
     }
+    writer
+        .into_inner()
+        .map_err(|e| PipelineError::Step(format!("reject report: {e}")))
 }
 
-fn write_whole(target: &Path, bytes: &[u8]) -> Result<(), PipelineError> {
-    crate::delivery::files::write_whole(target, bytes).map_err(io(target))
+fn write_whole(target: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    crate::delivery::files::write_whole(target, bytes)
 }
 
-/// Moves `path` into `folder`, keeping an earlier file of the same name (`name.1.csv`, ...).
-fn move_into(path: &Path, folder: &Path) -> Result<(), PipelineError> {
-    let name = display_name(path);
-    let mut target = folder.join(&name);
+/// Moves `path` into `folder` as `name`, keeping an earlier file of that name (`name.1.csv`, ...).
+fn move_into(path: &Path, folder: &Path, name: &str) -> std::io::Result<()> {
+    crate::delivery::files::create_private_dir_all(folder)?;
+    let mut target = folder.join(name);
     let mut n = 1;
     while target.exists() {
-        let (stem, ext) = name.rsplit_once('.').unwrap_or((&name, ""));
+        let (stem, ext) = name.rsplit_once('.').unwrap_or((name, ""));
         target = folder.join(format!("{stem}.{n}.{ext}"));
         n += 1;
     }
-    // Filed files are tms's data now: private, like everything else it keeps.
-    crate::delivery::files::make_private(path).map_err(io(path))?;
-    std::fs::rename(path, &target).map_err(io(path))
+    std::fs::rename(path, &target)
+}
+
+/// A reason over several lines (a refused file's list of problems) on one line.
+fn one_line(reason: &str) -> String {
+    let mut parts = reason.split("\n  ");
+    let first = parts.next().unwrap_or_default();
+    let rest: Vec<&str> = parts.collect();
+    if rest.is_empty() {
+        first.to_owned()
+    } else {
+        format!("{first} {}", rest.join("; "))
+    }
 }
 
 /// The step's totals, from the recorded files.
-fn totals_of(files: &[IngestFile], date: chrono::NaiveDate) -> StepTotals {
+fn totals_of(
+    files: &[IngestFile],
+    date: chrono::NaiveDate,
+    left_in_inbox: &BTreeSet<String>,
+) -> StepTotals {
     let mut totals = StepTotals::default();
     let mut add = |key: &str, n: i64| *totals.counts.entry(key.to_owned()).or_insert(0) += n;
     for f in files {
@@ -310,13 +508,24 @@ fn totals_of(files: &[IngestFile], date: chrono::NaiveDate) -> StepTotals {
         }
     }
     for f in files {
+        let stored = stored_name(&f.file_name);
+        let named = if stored == f.file_name {
+            String::new()
+        } else {
+            format!(" as {stored}")
+        };
         match f.outcome.as_str() {
-            "refused" => totals
+            "refused" if left_in_inbox.contains(&f.file_name) => totals
                 .warnings
-                .push(format!("{}: refused, moved to rejects/{date}/: {}", f.file_name, f.detail)),
+                .push(format!("{}: refused: {}", f.file_name, one_line(&f.detail))),
+            "refused" => totals.warnings.push(format!(
+                "{}: refused, moved to rejects/{date}/{named}: {}",
+                f.file_name,
+                one_line(&f.detail)
+            )),
             "duplicate" => totals.warnings.push(format!("{}: {}", f.file_name, f.detail)),
             "rejected_rows" => totals.warnings.push(format!(
-                "{}: {} row(s) rejected ({} shift(s)); the file and its report are in rejects/{date}/",
+                "{}: {} row(s) rejected ({} shift(s)); the file and its report are in rejects/{date}/{named}",
                 f.file_name, f.rows_rejected, f.shifts_rejected
             )),
             _ => {}
@@ -373,6 +582,47 @@ mod tests {
     }
 
     #[test]
+    fn stored_names_are_bounded_and_safe() {
+        assert_eq!(stored_name("shifts-2026-11.csv"), "shifts-2026-11.csv");
+        let long = format!("shifts-{}{}.csv", "é".repeat(100), "x".repeat(40));
+        assert_eq!(long.len(), 251);
+        let stored = stored_name(&long);
+        assert!(stored.len() <= STORED_NAME_MAX, "{}", stored.len());
+        assert!(
+            stored.starts_with("shifts-éé") && stored.ends_with(".csv"),
+            "{stored}"
+        );
+        assert_ne!(
+            stored_name(&format!("{long}x")),
+            stored,
+            "a digest tells names apart"
+        );
+        let forged = stored_name("shifts/../x\n  ingest done\u{202e}.csv");
+        assert!(
+            !forged
+                .chars()
+                .any(|c| matches!(c, '/' | '\\') || is_hidden(c)),
+            "{forged:?}"
+        );
+        assert!(
+            forged.starts_with("shifts_.._x_  ingest done_~"),
+            "{forged:?}"
+        );
+        assert_ne!(stored_name("a\nb.csv"), stored_name("a_b.csv"));
+        // The names written beside a stored file stay within the file system's limit.
+        assert!(format!(".{stored}.rejects.csv.part").len() < 255);
+    }
+
+    #[test]
+    fn a_list_of_problems_is_shown_on_one_line() {
+        assert_eq!(
+            one_line("w.csv: nothing imported; 2 problem(s):\n  row 2, name: empty\n  row 3, x: y"),
+            "w.csv: nothing imported; 2 problem(s): row 2, name: empty; row 3, x: y"
+        );
+        assert_eq!(one_line("w.csv: cannot read"), "w.csv: cannot read");
+    }
+
+    #[test]
     fn partial_uploads_and_hidden_files_are_left() {
         assert!(is_candidate("shifts.csv"));
         assert!(!is_candidate(".shifts.csv"));
@@ -400,7 +650,11 @@ mod tests {
                 ..IngestFile::default()
             },
         ];
-        let totals = totals_of(&files, "2026-11-30".parse().expect("date"));
+        let totals = totals_of(
+            &files,
+            "2026-11-30".parse().expect("date"),
+            &BTreeSet::new(),
+        );
         assert_eq!(totals.counts["files"], 2);
         assert_eq!(totals.counts["files_refused"], 1);
         assert_eq!(totals.counts["shifts_new"], 6);

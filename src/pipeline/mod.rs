@@ -9,6 +9,7 @@
 
 pub mod allocate;
 pub mod dry_run;
+pub mod holder;
 pub mod ingest;
 pub mod period;
 pub mod schedule;
@@ -28,7 +29,7 @@ use crate::delivery::email::{EmailError, Transport, message_id, send_due};
 use crate::store::runs::{
     JobRun, JobStatus, Lease, LeaseClaim, NIGHTLY_LEASE, OutboxMessage, StepTotals, acquire_lease,
     enqueue_in, finish_job_run_in, job_run, job_runs_for, latest_run_report, release_lease,
-    renew_lease, start_job_run,
+    renew_lease, start_job_run, take_over_lease,
 };
 use crate::store::{Store, StoreError};
 
@@ -200,6 +201,8 @@ pub struct RunReport {
     pub text: String,
     /// Done steps run again on request, each with what it replaced.
     pub replaced: Vec<String>,
+    /// The run lease, taken over from a process that had died holding it.
+    pub taken_over: Option<String>,
 }
 
 /// What a step can see while it runs.
@@ -234,13 +237,9 @@ pub fn lease_ttl(settings: &Settings) -> chrono::Duration {
 
 /// A name for this process in leases and claims: host, process id and a random part.
 pub fn holder_name() -> String {
-    let host = std::fs::read_to_string("/etc/hostname")
-        .ok()
-        .map(|h| h.trim().to_owned())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "localhost".to_owned());
     format!(
-        "{host}:{}:{:08x}",
+        "{}:{}:{:08x}",
+        holder::host_name(),
         std::process::id(),
         rand::random::<u32>()
     )
@@ -271,17 +270,47 @@ pub(crate) async fn run_on(
     };
     let ttl = lease_ttl(settings);
     let holder = holder_name();
-    let lease = match acquire_lease(store, NIGHTLY_LEASE, &holder, ttl, Utc::now()).await? {
-        LeaseClaim::Acquired(lease) => lease,
-        LeaseClaim::Held { holder, expires_at } => {
-            return Ok(if all_done(store, &steps, &request.force).await? {
-                RunOutcome::AlreadyDone(latest_run_report(store, &date.to_string()).await?)
+    let me = holder::this_process();
+    let (lease, taken_over) = match acquire_lease(
+        store,
+        NIGHTLY_LEASE,
+        &holder,
+        &me,
+        ttl,
+        Utc::now(),
+    )
+    .await?
+    {
+        LeaseClaim::Acquired(lease) => (lease, None),
+        LeaseClaim::Held {
+            holder: held_by,
+            expires_at,
+            token,
+            process,
+        } => {
+            // A holder that died on this machine (killed, or the power cut mid-run) is taken
+            // over at once; any other holder is waited for.
+            let taken = if holder::is_dead_here(&process) {
+                take_over_lease(store, NIGHTLY_LEASE, &holder, &me, ttl, token, Utc::now()).await?
             } else {
-                RunOutcome::AlreadyRunning {
-                    holder,
-                    until: expires_at,
-                }
-            });
+                None
+            };
+            let Some(lease) = taken else {
+                return Ok(if all_done(store, &steps, &request.force).await? {
+                    RunOutcome::AlreadyDone(latest_run_report(store, &date.to_string()).await?)
+                } else {
+                    RunOutcome::AlreadyRunning {
+                        holder: held_by,
+                        until: expires_at,
+                    }
+                });
+            };
+            tracing::warn!(holder = %held_by, pid = process.pid, "the run lease's holder is no longer running; lease taken over");
+            let note = format!(
+                "the run lease was held by {held_by}, whose process {} is no longer running: taken over",
+                process.pid
+            );
+            (lease, Some(note))
         }
     };
     tracing::info!(token = lease.token, "run lease taken");
@@ -296,8 +325,11 @@ pub(crate) async fn run_on(
     let result = run_steps(store, settings, request, &steps, &lease, &lost).await;
     drop(heartbeat);
     let released = release_lease(store, &lease).await;
-    let outcome = result?;
+    let mut outcome = result?;
     released?;
+    if let RunOutcome::Done(report) | RunOutcome::Failed(report) = &mut outcome {
+        report.taken_over = taken_over;
+    }
     Ok(outcome)
 }
 
@@ -436,6 +468,7 @@ async fn run_steps(
                     business_date: date,
                     text: report,
                     replaced,
+                    taken_over: None,
                 }));
             }
         }
@@ -460,6 +493,7 @@ async fn run_steps(
         business_date: date,
         text,
         replaced,
+        taken_over: None,
     }))
 }
 

@@ -1,11 +1,14 @@
 //! The run report: what ran, its counts and money totals, warnings and rejects, as plain text
-//! for the terminal, the `run_report` table and finance's inbox.
+//! for the terminal, the `run_report` table and finance's inbox. Every warning and error is one
+//! line with its control characters shown as escapes, so nothing a file name or a value holds
+//! can break or forge a line of it.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use chrono::NaiveDate;
 
+use crate::report::output::visible;
 use crate::store::runs::{JobRun, JobStatus};
 
 /// What a report is made from.
@@ -123,7 +126,7 @@ pub fn render(input: &ReportInput<'_>) -> String {
             }
         );
         if let Some(error) = &run.error {
-            let _ = writeln!(out, "      error: {error}");
+            let _ = writeln!(out, "      error: {}", visible(error));
         }
     }
     let warnings: Vec<(&str, &str)> = input
@@ -139,7 +142,7 @@ pub fn render(input: &ReportInput<'_>) -> String {
         let _ = writeln!(out);
         let _ = writeln!(out, "Warnings:");
         for (step, warning) in warnings {
-            let _ = writeln!(out, "  - {step}: {warning}");
+            let _ = writeln!(out, "  - {step}: {}", visible(warning));
         }
     }
     if input.outcome == JobStatus::Failed {
@@ -215,6 +218,47 @@ mod tests {
         assert_eq!(
             subject("2026-11-30".parse().expect("date"), JobStatus::Done, &runs),
             "tms nightly run for 2026-11-30: done, 1 warning(s)"
+        );
+    }
+
+    #[test]
+    fn a_file_name_cannot_forge_a_line_of_the_report() {
+        let mut ingest = run("ingest", "2026-11-30", JobStatus::Done, &[("files", 1)], 0);
+        ingest.warnings.push(
+            "shifts-x\n  ingest done\u{2028}  allocate done\r\u{202e}.csv: refused, moved to rejects/2026-11-30/"
+                .into(),
+        );
+        let mut failed = run("allocate", "2026-11-30", JobStatus::Failed, &[], 0);
+        failed.error = Some("shifts-y\n  report 2026-11-30  done.csv: cannot read".into());
+        let runs = vec![ingest, failed];
+        let text = render(&ReportInput {
+            business_date: "2026-11-30".parse().expect("date"),
+            outcome: JobStatus::Failed,
+            runs: &runs,
+            dry_run: false,
+        });
+        for line in text.lines() {
+            let line = line.trim_start();
+            assert!(
+                !line.starts_with("ingest done")
+                    && !line.starts_with("allocate done")
+                    && !line.starts_with("report 2026-11-30"),
+                "a forged line: {line:?} in\n{text}"
+            );
+        }
+        assert!(
+            !text.contains(['\r', '\u{2028}', '\u{202e}']),
+            "control characters are not obeyed: {text:?}"
+        );
+        assert!(
+            text.contains(
+                "  - ingest: shifts-x\\n  ingest done\\u{2028}  allocate done\\r\\u{202e}.csv: refused"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("      error: shifts-y\\n  report 2026-11-30  done.csv: cannot read"),
+            "{text}"
         );
     }
 

@@ -1,5 +1,8 @@
-//! Report output: the same table as CSV, JSON (an array of objects) or an aligned text table.
+//! Report output: the same table as CSV, JSON (an array of objects) or an aligned text table,
+//! and the two guards on text that came from users: against spreadsheet formulas in CSV, and
+//! against control characters wherever text is shown as lines (tables, the run report, email).
 
+use std::borrow::Cow;
 use std::fmt;
 use std::io::Write;
 use std::str::FromStr;
@@ -31,11 +34,15 @@ impl Cell {
         }
     }
 
-    /// The CSV field: user text starting with `= + - @` (or a tab or carriage return) gets a
-    /// leading `'` so a spreadsheet shows it instead of running it.
+    /// The cell in a text table: one line, control characters shown as escapes.
+    fn table(&self) -> String {
+        visible(&self.display()).into_owned()
+    }
+
+    /// The CSV field: user text is guarded against formulas (see [`guard_formula`]).
     fn csv(&self) -> String {
         match self {
-            Cell::Text(s) if s.starts_with(['=', '+', '-', '@', '\t', '\r']) => format!("'{s}"),
+            Cell::Text(s) => guard_formula(s).into_owned(),
             other => other.display(),
         }
     }
@@ -46,6 +53,56 @@ impl Cell {
             Cell::Number(n) => serde_json::Value::from(*n),
         }
     }
+}
+
+/// A CSV field of user text as a spreadsheet may safely open it: text starting with `= + - @`, a
+/// tab or a carriage return gets a leading `'`, so the spreadsheet shows it instead of running it.
+/// Every CSV file tms writes with user text in it goes through this.
+pub fn guard_formula(text: &str) -> Cow<'_, str> {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        Cow::Owned(format!("'{text}"))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// Whether a character must not reach a line of text as it is: control characters (line feed,
+/// carriage return and tab among them), the line and paragraph separators, bidirectional
+/// overrides and isolates, and invisible joiners and marks.
+pub fn is_hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{00ad}'
+                | '\u{061c}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{2028}'..='\u{202e}'
+                | '\u{2060}'..='\u{2069}'
+                | '\u{feff}'
+        )
+}
+
+/// Text as it may be shown on a line of a table, the run report or its email: every character
+/// of [`is_hidden`] is written as a visible escape (`\n`, `\r`, `\t`, `\u{202e}`), so a file
+/// name or a value cannot break a line, forge one, or reorder what is shown after it.
+pub fn visible(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_hidden) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if is_hidden(c) => {
+                use std::fmt::Write as _;
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// How a report is written.
@@ -132,7 +189,7 @@ impl Table {
                     self.headers.iter().map(|h| h.chars().count()).collect();
                 for row in &self.rows {
                     for (w, c) in widths.iter_mut().zip(row) {
-                        *w = (*w).max(c.display().chars().count());
+                        *w = (*w).max(c.table().chars().count());
                     }
                 }
                 let line = |cells: Vec<String>| -> String {
@@ -151,7 +208,7 @@ impl Table {
                     line(self.headers.iter().map(|h| (*h).to_owned()).collect())
                 )?;
                 for row in &self.rows {
-                    writeln!(out, "{}", line(row.iter().map(Cell::display).collect()))?;
+                    writeln!(out, "{}", line(row.iter().map(Cell::table).collect()))?;
                 }
                 Ok(())
             }
@@ -180,6 +237,58 @@ mod tests {
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "person_id,ratio,amount\n'=cmd,2,-1.26\n"
+        );
+    }
+
+    #[test]
+    fn every_formula_start_is_guarded_in_csv() {
+        for start in ["=", "+", "-", "@", "\t", "\r"] {
+            let text = format!("{start}HYPERLINK(\"x\")");
+            assert_eq!(guard_formula(&text), format!("'{text}"));
+        }
+        assert_eq!(guard_formula("W0001"), "W0001");
+        assert_eq!(guard_formula("a=b"), "a=b");
+    }
+
+    #[test]
+    fn control_characters_are_shown_not_obeyed() {
+        assert_eq!(visible("shifts-2026-11.csv"), "shifts-2026-11.csv");
+        assert_eq!(visible("a\n  ingest done\r\tb"), "a\\n  ingest done\\r\\tb");
+        assert_eq!(
+            visible("evil\u{202e}vsc.exe\u{2028}x\u{7}"),
+            "evil\\u{202e}vsc.exe\\u{2028}x\\u{7}"
+        );
+        assert!(
+            !visible("\u{2066}\u{200b}\u{feff}\u{85}")
+                .chars()
+                .any(is_hidden)
+        );
+        // Letters of every script pass untouched.
+        assert_eq!(visible("Zoë Ørsted — 山田"), "Zoë Ørsted — 山田");
+    }
+
+    #[test]
+    fn a_table_cell_cannot_break_its_line() {
+        let mut t = Table::new(&["file", "reason"]);
+        t.push(vec![
+            Cell::text("shifts.csv\nforged,line"),
+            Cell::text("bad\u{202e}"),
+        ]);
+        let mut out = Vec::new();
+        t.write(Format::Table, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text.lines().count(), 2, "{text}");
+        assert!(
+            text.contains("shifts.csv\\nforged,line  bad\\u{202e}"),
+            "{text}"
+        );
+        // CSV keeps the value as it is, quoted.
+        let mut out = Vec::new();
+        t.write(Format::Csv, &mut out).unwrap();
+        assert!(
+            String::from_utf8(out)
+                .unwrap()
+                .contains("\"shifts.csv\nforged,line\"")
         );
     }
 

@@ -19,15 +19,38 @@ pub struct Lease {
     pub token: i64,
 }
 
+/// Where the process holding a lease runs: enough for another process on the same machine to
+/// tell whether it is still alive.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HolderProcess {
+    pub host: String,
+    /// The kernel's boot id: a process id means nothing after a reboot.
+    pub boot_id: String,
+    /// The process id namespace: a process id means nothing in another container.
+    pub pid_namespace: String,
+    pub pid: i64,
+}
+
 /// The answer to a request for the lease.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LeaseClaim {
     Acquired(Lease),
-    /// Someone else holds it until `expires_at`.
+    /// Someone else holds it until `expires_at`, under `token`.
     Held {
         holder: String,
         expires_at: DateTime<Utc>,
+        token: i64,
+        process: HolderProcess,
     },
+}
+
+type LeaseRow = (Option<String>, i64, i64, String, String, String, i64);
+
+async fn lease_state(tx: &mut Tx, name: &str) -> Result<LeaseRow, StoreError> {
+    Ok(
+        on_tx!(tx, conn => sqlx::query_as(include_str!("../../sql/lease_state.sql"))
+        .bind(name).fetch_one(conn).await?),
+    )
 }
 
 /// Takes the lease `name` for `ttl` unless a live holder has it.
@@ -35,13 +58,16 @@ pub async fn acquire_lease(
     store: &Store,
     name: &str,
     holder: &str,
+    process: &HolderProcess,
     ttl: chrono::Duration,
     now: DateTime<Utc>,
 ) -> Result<LeaseClaim, StoreError> {
     let expires = instant_seconds(&(now + ttl));
     let mut tx = store.begin().await?;
     let token: Option<i64> = on_tx!(&mut tx, conn => sqlx::query_scalar(include_str!("../../sql/lease_acquire.sql"))
-        .bind(name).bind(holder).bind(expires).bind(instant_seconds(&now)).fetch_optional(conn).await?);
+        .bind(name).bind(holder).bind(expires).bind(instant_seconds(&now))
+        .bind(&process.host).bind(&process.boot_id).bind(&process.pid_namespace).bind(process.pid)
+        .fetch_optional(conn).await?);
     let claim = match token {
         Some(token) => LeaseClaim::Acquired(Lease {
             name: name.to_owned(),
@@ -49,16 +75,49 @@ pub async fn acquire_lease(
             token,
         }),
         None => {
-            let (holder, _, expires_at): (Option<String>, i64, i64) = on_tx!(&mut tx, conn => sqlx::query_as(include_str!("../../sql/lease_state.sql"))
-                .bind(name).fetch_one(conn).await?);
+            let (holder, token, expires_at, host, boot_id, pid_namespace, pid) =
+                lease_state(&mut tx, name).await?;
             LeaseClaim::Held {
                 holder: holder.unwrap_or_default(),
                 expires_at: instant_from_seconds(expires_at).unwrap_or_default(),
+                token,
+                process: HolderProcess {
+                    host,
+                    boot_id,
+                    pid_namespace,
+                    pid,
+                },
             }
         }
     };
     tx.commit().await?;
     Ok(claim)
+}
+
+/// Takes the lease `name` from a holder found dead, before it expires; `None` when someone else
+/// has taken it since `held_token` was read. The token still grows, fencing out the old holder
+/// should it not be dead after all.
+pub async fn take_over_lease(
+    store: &Store,
+    name: &str,
+    holder: &str,
+    process: &HolderProcess,
+    ttl: chrono::Duration,
+    held_token: i64,
+    now: DateTime<Utc>,
+) -> Result<Option<Lease>, StoreError> {
+    let expires = instant_seconds(&(now + ttl));
+    let mut tx = store.begin().await?;
+    let token: Option<i64> = on_tx!(&mut tx, conn => sqlx::query_scalar(include_str!("../../sql/lease_take_over.sql"))
+        .bind(name).bind(holder).bind(expires).bind(held_token)
+        .bind(&process.host).bind(&process.boot_id).bind(&process.pid_namespace).bind(process.pid)
+        .fetch_optional(conn).await?);
+    tx.commit().await?;
+    Ok(token.map(|token| Lease {
+        name: name.to_owned(),
+        holder: holder.to_owned(),
+        token,
+    }))
 }
 
 /// Extends the lease; `false` when another run has taken it over.
@@ -87,8 +146,7 @@ pub async fn release_lease(store: &Store, lease: &Lease) -> Result<(), StoreErro
 /// Fails the transaction unless `lease` is still held: the check and the writes it guards commit
 /// together, so a run that lost its lease changes nothing.
 pub async fn check_lease(tx: &mut Tx, lease: &Lease) -> Result<(), StoreError> {
-    let (holder, token, _): (Option<String>, i64, i64) = on_tx!(tx, conn => sqlx::query_as(include_str!("../../sql/lease_state.sql"))
-        .bind(&lease.name).fetch_one(conn).await?);
+    let (holder, token, ..) = lease_state(tx, &lease.name).await?;
     if token == lease.token && holder.as_deref() == Some(lease.holder.as_str()) {
         Ok(())
     } else {
@@ -578,6 +636,7 @@ pub struct EarlierImport {
     pub status: String,
     pub job_run_id: Option<i64>,
     pub file_name: String,
+    pub first_imported_at: i64,
     pub last_imported_at: i64,
     pub rows_read: i64,
     pub shifts_new: i64,
@@ -612,4 +671,30 @@ pub async fn earlier_import(
         on_pool!(store, pool => sqlx::query_as(include_str!("../../sql/import_file_by_hash.sql"))
         .bind(kind).bind(sha256).fetch_optional(pool).await?),
     )
+}
+
+/// Shifts created and amended by CSV files named `file_name` since `since`, by the audit trail.
+pub async fn file_changes_since(
+    store: &Store,
+    file_name: &str,
+    since: i64,
+) -> Result<(i64, i64), StoreError> {
+    Ok(
+        on_pool!(store, pool => sqlx::query_as(include_str!("../../sql/import_changes_since.sql"))
+        .bind(file_name).bind(since).fetch_one(pool).await?),
+    )
+}
+
+/// Corrects the new, amended and unchanged counts of a finished import.
+pub async fn recount_import(
+    store: &Store,
+    import_file_id: i64,
+    counts: &super::shifts::ImportCounts,
+) -> Result<(), StoreError> {
+    let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+    let mut tx = store.begin().await?;
+    on_tx!(&mut tx, conn => sqlx::query(include_str!("../../sql/import_file_recount.sql"))
+        .bind(import_file_id).bind(n(counts.shifts_new)).bind(n(counts.shifts_amended))
+        .bind(n(counts.shifts_unchanged)).execute(conn).await?.rows_affected());
+    tx.commit().await
 }

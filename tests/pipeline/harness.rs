@@ -116,7 +116,21 @@ impl Env {
 
     /// `tms ARGS` against this provider.
     pub(crate) fn command(&self, args: &[&str]) -> tokio::process::Command {
-        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_tms"));
+        self.command_via(&[], args)
+    }
+
+    /// `tms ARGS` against this provider, started by `wrapper` (a program and its arguments,
+    /// given the binary and ARGS after them); directly when `wrapper` is empty.
+    pub(crate) fn command_via(&self, wrapper: &[&str], args: &[&str]) -> tokio::process::Command {
+        let tms = env!("CARGO_BIN_EXE_tms");
+        let mut command = match wrapper.split_first() {
+            None => tokio::process::Command::new(tms),
+            Some((program, first)) => {
+                let mut command = tokio::process::Command::new(program);
+                command.args(first).arg(tms);
+                command
+            }
+        };
         command
             .args(args)
             .env_remove("TMS_CONFIG")

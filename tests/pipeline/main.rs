@@ -625,3 +625,373 @@ async fn bad_inbox_files_are_set_aside_with_their_reasons(backend: Backend) {
     base.finish().await;
 }
 on_both!(bad_inbox_files_are_set_aside_with_their_reasons);
+
+/// The ingest step's counts as recorded for the night.
+async fn ingest_counts(env: &Env) -> serde_json::Value {
+    let counts = env
+        .texts("select counts from job_run where step = 'ingest' and run_key = '2026-11-30'")
+        .await;
+    serde_json::from_str(counts.first().expect("an ingest record")).expect("counts JSON")
+}
+
+async fn report_counts_match_an_uninterrupted_run(backend: Backend) {
+    let Some(base) = night_two(backend).await else {
+        return;
+    };
+    let (points, _) = crash_points(&base).await;
+    let plain = base.copy().await;
+    let run = plain.tms(NIGHT).await;
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run));
+    let expected = ingest_counts(&plain).await;
+    assert!(
+        expected["shifts_new"].as_i64().unwrap_or(0) > 0,
+        "November brings new shifts: {expected}"
+    );
+    plain.finish().await;
+
+    // The same bytes twice in one night: the second file is a duplicate, not a second import.
+    let twins = base.copy().await;
+    let november = &demo_files().shifts[1];
+    std::fs::copy(november, twins.path("inbox/shifts-2026-11-again.csv")).expect("copy");
+    let run = twins.tms(NIGHT).await;
+    let out = text(&run);
+    assert_eq!(run.status.code(), Some(0), "{out}");
+    let mut with_twin = expected.clone();
+    with_twin["files"] = serde_json::json!(expected["files"].as_i64().unwrap_or(0) + 1);
+    with_twin["files_duplicate"] =
+        serde_json::json!(expected["files_duplicate"].as_i64().unwrap_or(0) + 1);
+    assert_eq!(ingest_counts(&twins).await, with_twin, "{out}");
+    assert!(
+        out.contains(
+            "shifts-2026-11.csv: the same content was already imported as shifts-2026-11-again.csv"
+        ),
+        "{out}"
+    );
+    twins.finish().await;
+
+    // An ingest step stopped in the middle of its shift import, then resumed.
+    let ingest_started = points
+        .iter()
+        .position(|p| p == "step.started:1")
+        .expect("the ingest step starts");
+    let recorded = points
+        .iter()
+        .position(|p| p.starts_with("ingest.recorded:"))
+        .expect("the file is recorded");
+    let mid_import: Vec<&String> = points[ingest_started..recorded]
+        .iter()
+        .filter(|p| p.starts_with("batch.after_commit:") || p.starts_with("batch.before_commit:"))
+        .collect();
+    assert!(
+        !mid_import.is_empty(),
+        "the import writes batches: {points:?}"
+    );
+    for point in mid_import {
+        let resumed = base.copy().await;
+        let crashed = resumed
+            .command(NIGHT)
+            .env("TMS_FAILPOINTS", point)
+            .output()
+            .await
+            .expect("run");
+        assert_eq!(crashed.status.code(), None, "{point}: {}", text(&crashed));
+        resumed.expire_lease().await;
+        let rerun = resumed.tms(NIGHT).await;
+        assert_eq!(rerun.status.code(), Some(0), "{point}: {}", text(&rerun));
+        assert_eq!(
+            ingest_counts(&resumed).await,
+            expected,
+            "{point}: the resumed step counts what an uninterrupted one would"
+        );
+        resumed.finish().await;
+    }
+    base.finish().await;
+}
+on_both!(report_counts_match_an_uninterrupted_run);
+
+/// Makes `path` unreadable for the runs of a test: mode 000, and where this process may read it
+/// all the same (root), the runs go through `setpriv` without that privilege. The wrapper to run
+/// `tms` with, or `None` when a file cannot be made unreadable here.
+fn unreadable(path: &std::path::Path) -> Option<Vec<&'static str>> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o000)).expect("chmod");
+    if std::fs::File::open(path).is_err() {
+        return Some(Vec::new());
+    }
+    let setpriv = std::process::Command::new("setpriv")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if setpriv {
+        return Some(vec![
+            "setpriv",
+            "--bounding-set",
+            "-dac_override,-dac_read_search",
+            "--",
+        ]);
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("CI=true but this process reads any file and setpriv is missing");
+    }
+    eprintln!("unreadable-file case not run: this process reads any file and setpriv is missing");
+    None
+}
+
+async fn one_bad_inbox_file_never_stops_a_night(backend: Backend) {
+    let Some(base) = night_two(backend).await else {
+        return;
+    };
+    let env = base.copy().await;
+    let inbox = env.path("inbox");
+    // Names of 250 bytes: one of no known kind, one a workers file (night one's, again).
+    let refused_name = format!("notes-{}.csv", "n".repeat(240));
+    let workers_name = format!("workers-{}.csv", "w".repeat(238));
+    assert_eq!((refused_name.len(), workers_name.len()), (250, 250));
+    std::fs::write(inbox.join(&refused_name), "anything,at,all\n1,2,3\n").expect("write");
+    let workers = demo_files()
+        .reference
+        .iter()
+        .find(|p| p.file_name().is_some_and(|n| n == "workers.csv"))
+        .expect("the workers file");
+    std::fs::copy(workers, inbox.join(&workers_name)).expect("copy");
+    // A file that cannot be read.
+    let locked = inbox.join("shifts-locked.csv");
+    std::fs::write(&locked, "shift_ref,worker_id,start,end,service,people\n").expect("write");
+    let Some(wrapper) = unreadable(&locked) else {
+        env.finish().await;
+        base.finish().await;
+        return;
+    };
+    let run = env
+        .command_via(&wrapper, NIGHT)
+        .output()
+        .await
+        .expect("run");
+    let out = text(&run);
+    assert_eq!(run.status.code(), Some(0), "the night goes on: {out}");
+    assert!(
+        out.contains("ingest 2026-11-30") && out.contains("shifts new"),
+        "November's file was imported: {out}"
+    );
+    let inbox_left: Vec<_> = std::fs::read_dir(&inbox)
+        .expect("inbox")
+        .filter_map(Result::ok)
+        .filter(|e| e.path().is_file())
+        .map(|e| e.file_name())
+        .collect();
+    assert!(
+        inbox_left.is_empty(),
+        "every file left the inbox: {inbox_left:?}"
+    );
+
+    // Every name written is bounded and keeps a readable start.
+    let rejects = env.path("inbox/rejects/2026-11-30");
+    let done = env.path("inbox/done/2026-11-30");
+    let names = |folder: &std::path::Path| -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(folder)
+            .expect("folder")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    for name in names(&rejects).iter().chain(&names(&done)) {
+        assert!(name.len() <= 200, "{name} is {} bytes", name.len());
+    }
+    let reason_file = names(&rejects)
+        .into_iter()
+        .find(|n| n.starts_with("notes-nnnn") && n.ends_with(".csv.error.txt"))
+        .expect("the long refused file's reason");
+    let stored = reason_file.trim_end_matches(".error.txt");
+    assert!(
+        rejects.join(stored).is_file(),
+        "the file is beside its reason"
+    );
+    let why = std::fs::read_to_string(rejects.join(&reason_file)).expect("reason");
+    assert!(
+        why.contains("the name does not say what the file holds"),
+        "{why}"
+    );
+    assert!(
+        out.contains(&format!(
+            "{refused_name}: refused, moved to rejects/2026-11-30/ as {stored}"
+        )),
+        "{out}"
+    );
+    assert!(
+        names(&done)
+            .iter()
+            .any(|n| n.starts_with("workers-wwww") && n.ends_with(".csv") && n.len() < 250),
+        "the long workers file is filed under a shorter name: {:?}",
+        names(&done)
+    );
+    assert!(done.join("shifts-2026-11.csv").is_file());
+
+    // The unreadable file is set aside with its reason.
+    assert!(rejects.join("shifts-locked.csv").is_file());
+    let why = std::fs::read_to_string(rejects.join("shifts-locked.csv.error.txt")).expect("reason");
+    assert!(why.contains("cannot read"), "{why}");
+    assert!(
+        out.contains("shifts-locked.csv: refused, moved to rejects/2026-11-30/: shifts-locked.csv: cannot read"),
+        "{out}"
+    );
+    let counts = ingest_counts(&env).await;
+    assert_eq!(counts["files"], 4, "{counts}");
+    assert_eq!(counts["files_refused"], 2, "{counts}");
+    // Night one's file with rejected rows has its reject report beside it, guarded and listing
+    // what `tms report rejects` lists.
+    let filed = std::fs::read_to_string(
+        env.path("inbox/rejects/2026-10-31/shifts-2026-10.csv.rejects.csv"),
+    )
+    .expect("the reject report filed on night one");
+    let report = env
+        .tms(&["report", "rejects", "--file", "shifts-2026-10.csv"])
+        .await;
+    assert!(filed.lines().count() > 1, "{filed}");
+    assert_eq!(filed, String::from_utf8_lossy(&report.stdout));
+    env.finish().await;
+    base.finish().await;
+}
+on_both!(one_bad_inbox_file_never_stops_a_night);
+
+async fn a_file_name_cannot_forge_a_line_of_the_report(backend: Backend) {
+    let Some(base) = night_two(backend).await else {
+        return;
+    };
+    let env = base.copy().await;
+    let inbox = env.path("inbox");
+    let forged_duplicate = "shifts-x\n  ingest done\u{202e}.csv";
+    let forged_refused = "notes\r\n  allocate done\t.csv";
+    std::fs::copy(&demo_files().shifts[1], inbox.join(forged_duplicate)).expect("copy");
+    std::fs::write(inbox.join(forged_refused), "a,b\n").expect("write");
+    let run = env.tms(NIGHT).await;
+    let out = String::from_utf8_lossy(&run.stdout).into_owned();
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run));
+    let email = env
+        .texts("select body from outbox where message_id like 'run-report.2026-11-30@%'")
+        .await;
+    assert_eq!(email.len(), 1);
+    for (what, report) in [("printed", &out), ("emailed", &email[0])] {
+        for line in report.lines() {
+            let line = line.trim_start();
+            assert!(
+                !line.starts_with("ingest done") && !line.starts_with("allocate done"),
+                "{what}: a forged line {line:?} in\n{report}"
+            );
+        }
+        assert!(
+            !report.contains(['\r', '\t', '\u{202e}']),
+            "{what}: {report:?}"
+        );
+        assert!(
+            report.contains("shifts-x\\n  ingest done\\u{202e}.csv: the same content"),
+            "{what}: the name is shown with its escapes: {report}"
+        );
+        assert!(
+            report.contains("notes\\r\\n  allocate done\\t.csv: refused"),
+            "{what}: {report}"
+        );
+    }
+    // The files are filed under names without the control characters.
+    for folder in ["inbox/done/2026-11-30", "inbox/rejects/2026-11-30"] {
+        for entry in std::fs::read_dir(env.path(folder)).expect("folder") {
+            let name = entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned();
+            assert!(
+                !name.chars().any(|c| c.is_control() || c == '\u{202e}'),
+                "{name:?}"
+            );
+        }
+    }
+    env.finish().await;
+    base.finish().await;
+}
+on_both!(a_file_name_cannot_forge_a_line_of_the_report);
+
+async fn a_run_killed_holding_the_lease_is_taken_over_at_once(backend: Backend) {
+    let Some(base) = night_two(backend).await else {
+        return;
+    };
+    let (_, expected) = crash_points(&base).await;
+    let env = base.copy().await;
+    // A mail server that never answers holds the run in its last step, lease in hand.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = silent.local_addr().expect("address").port();
+    let mut child = env
+        .command(NIGHT)
+        .env("TMS_EMAIL__TRANSPORT", "smtp")
+        .env("TMS_EMAIL__SMTP_URL", format!("smtp://127.0.0.1:{port}"))
+        .env("TMS_EMAIL__SMTP_TIMEOUT_SECONDS", "120")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let sending = env
+            .texts(
+                "select status from job_run where step = 'send-outbox' and run_key = '2026-11-30'",
+            )
+            .await;
+        if sending == ["running"] {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run reaches its last step"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    child.start_kill().expect("SIGKILL");
+    let status = child.wait().await.expect("reap");
+    assert_eq!(status.code(), None, "killed by a signal");
+    drop(silent);
+    let held = env
+        .texts("select holder from run_lease where name = 'nightly' and holder is not null")
+        .await;
+    assert_eq!(held.len(), 1, "the killed run still holds the lease");
+    let until: i64 = env
+        .texts("select cast(expires_at as text) from run_lease where name = 'nightly'")
+        .await[0]
+        .parse()
+        .expect("seconds");
+
+    let started = chrono::Utc::now().timestamp();
+    let rerun = env.tms(NIGHT).await;
+    let out = text(&rerun);
+    assert!(
+        started < until,
+        "the re-run started while the lease was still unexpired"
+    );
+    assert_eq!(
+        rerun.status.code(),
+        Some(0),
+        "not 5, already running: {out}"
+    );
+    assert!(
+        out.contains(&format!("the run lease was held by {}", held[0]))
+            && out.contains("is no longer running: taken over"),
+        "{out}"
+    );
+    assert_eq!(
+        env.state().await,
+        expected,
+        "the night ends as an uninterrupted one"
+    );
+
+    // A live holder is still waited for.
+    env.execute(&format!(
+        "update run_lease set holder = 'alive', expires_at = {}, holder_pid = {} where name = 'nightly'",
+        chrono::Utc::now().timestamp() + 60,
+        std::process::id()
+    ))
+    .await;
+    let waiting = env.tms(&["run", "nightly", "--date", "2026-12-01"]).await;
+    assert_eq!(waiting.status.code(), Some(5), "{}", text(&waiting));
+    env.finish().await;
+    base.finish().await;
+}
+on_both!(a_run_killed_holding_the_lease_is_taken_over_at_once);

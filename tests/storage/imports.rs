@@ -471,3 +471,131 @@ async fn stored_overlaps_are_decided_by_segments_across_the_span(db: &TestDb) {
     assert_eq!(db.count("shift").await, 4);
 }
 on_both!(stored_overlaps_are_decided_by_segments_across_the_span);
+
+/// The reject report written at import time, wherever the import put it.
+fn reject_file(db: &TestDb) -> String {
+    let folder = db.settings.paths.output_dir.join("rejects");
+    let files: Vec<_> = std::fs::read_dir(&folder)
+        .expect("the rejects folder")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert_eq!(files.len(), 1, "one reject report: {files:?}");
+    std::fs::read_to_string(&files[0]).expect("read the reject report")
+}
+
+async fn the_reject_report_guards_spreadsheet_formulas(db: &TestDb) {
+    load_rules_reference(db).await;
+    let file = format!(
+        "{HEADER}=HYPERLINK(\"http://x\"),W1,2026-10-06T09:00,2026-10-06T10:00,PERSONAL_CARE,A;Z,,\n\
+         -2+3,W1,2026-10-06T11:00,2026-10-06T12:00,PERSONAL_CARE,Q,,\n\
+         S3,@W9,2026-10-06T09:00,2026-10-06T10:00,PERSONAL_CARE,A,,\n\
+         +S4,W2,2026-10-06T09:00,2026-10-06T08:00,PERSONAL_CARE,A,,\n\
+         OK1,W3,2026-10-06T09:00,2026-10-06T10:00,PERSONAL_CARE,B,,\n"
+    );
+    assert_eq!(
+        db.import_text("shifts", "formulas.csv", &file).await,
+        ExitStatus::Rejected
+    );
+    let written = reject_file(db);
+    for guarded in [
+        ",\"'=HYPERLINK(\"\"http://x\"\")\",",
+        ",'-2+3,",
+        ",'@W9,",
+        ",'+S4,",
+    ] {
+        assert!(written.contains(guarded), "{guarded} in\n{written}");
+    }
+    for line in written.lines().skip(1) {
+        for cell in line.split(',') {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@']),
+                "an unguarded cell {cell:?} in {line}"
+            );
+        }
+    }
+    assert_eq!(
+        written,
+        rejects(db, "formulas.csv").await,
+        "the file written at import time is the rejects report, guarded the same way"
+    );
+}
+on_both!(the_reject_report_guards_spreadsheet_formulas);
+
+async fn a_stray_quote_rejects_the_row_that_swallowed_others(db: &TestDb) {
+    load_rules_reference(db).await;
+    // Line 3's note opens a quote that line 5's note closes: without the check, S3 and S4 would
+    // vanish into S2's note and S2 would be stored.
+    let file = format!(
+        "{HEADER}S1,W1,2026-10-06T09:00,2026-10-06T10:00,PERSONAL_CARE,A,,fine\n\
+         S2,W2,2026-10-06T09:00,2026-10-06T10:00,PERSONAL_CARE,B,,\"Called GP\n\
+         S3,W3,2026-10-06T09:00,2026-10-06T10:00,PERSONAL_CARE,C,,\n\
+         S4,W4,2026-10-06T09:00,2026-10-06T10:00,PERSONAL_CARE,D,,\"ok\"\n\
+         S5,W1,2026-10-06T11:00,2026-10-06T12:00,PERSONAL_CARE,A,,\n\
+         S6,W1\n\
+         S7,W9,2026-10-06T13:00,2026-10-06T14:00,PERSONAL_CARE,A,,\n"
+    );
+    assert_eq!(
+        db.import_text("shifts", "quote.csv", &file).await,
+        ExitStatus::Rejected
+    );
+    let report = rejects(db, "quote.csv").await;
+    let lines: Vec<&str> = report.lines().collect();
+    assert_eq!(lines.len(), 4, "{report}");
+    assert!(
+        lines[1].starts_with("quote.csv,3,W2,S2,row,")
+            && lines[1].contains("line break in its notes value")
+            && lines[1].contains("lines 3–5"),
+        "the swallowing row, by its row and the lines it spans: {report}"
+    );
+    assert!(
+        lines[2].starts_with("quote.csv,5,W1,S6,row,")
+            && lines[2].contains("has 2 fields but the header has 8 (line 7)"),
+        "rows after it are named by row and line: {report}"
+    );
+    assert!(
+        lines[3].starts_with("quote.csv,6,W9,S7,worker_id,unknown worker 'W9' (line 8)"),
+        "{report}"
+    );
+    let stored: Vec<String> = match &db.store {
+        tms::store::Store::Sqlite(p) => {
+            sqlx::query_scalar("select shift_ref from shift order by shift_ref")
+                .fetch_all(p)
+                .await
+                .unwrap()
+        }
+        tms::store::Store::Postgres(p) => {
+            sqlx::query_scalar("select shift_ref from shift order by shift_ref")
+                .fetch_all(p)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(stored, ["S1", "S5"]);
+
+    // In a reference file a quoted value may run over lines (an address); a later row's
+    // problem names its line.
+    let payers = db.write(
+        "payers.csv",
+        "payer_id,name,kind,address\n\
+         LA1,Leeds City Council,local_authority,\"Civic Hall\nLeeds\"\n\
+         P2,Pat,martian,\n",
+    );
+    let refused = tms::capture::import_reference(
+        &db.store,
+        tms::capture::ReferenceKind::Payers,
+        &payers,
+        db.settings.zone().unwrap(),
+        db.settings.band_rules().unwrap(),
+        &db.settings.provider.bank_holiday_calendar,
+    )
+    .await;
+    let Err(tms::capture::ImportError::Refused { count, list, .. }) = refused else {
+        panic!("the bad row refuses the file: {refused:?}");
+    };
+    assert_eq!(count, 1, "{list}");
+    assert!(
+        list.trim_start().starts_with("row 3, kind:") && list.ends_with("(line 4)"),
+        "{list}"
+    );
+}
+on_both!(a_stray_quote_rejects_the_row_that_swallowed_others);

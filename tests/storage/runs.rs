@@ -6,28 +6,50 @@ use chrono::{Duration, Utc};
 use tms::store::StoreError;
 use tms::store::batch::Batch;
 use tms::store::runs::{
-    JobStatus, LeaseClaim, OutboxMessage, StepTotals, acquire_lease, check_lease, claim_partition,
-    complete_partition, enqueue_in, ensure_partitions, finish_job_run_in, job_run, outbox_due,
-    renew_lease, start_job_run,
+    HolderProcess, JobStatus, LeaseClaim, OutboxMessage, StepTotals, acquire_lease, check_lease,
+    claim_partition, complete_partition, enqueue_in, ensure_partitions, finish_job_run_in, job_run,
+    outbox_due, renew_lease, start_job_run, take_over_lease,
 };
 
 use crate::on_both;
 use crate::support::TestDb;
 
+/// A holder's process as a lease records it.
+fn process(pid: i64) -> HolderProcess {
+    HolderProcess {
+        host: "host-a".into(),
+        boot_id: "boot-1".into(),
+        pid_namespace: "pid:[4026531836]".into(),
+        pid,
+    }
+}
+
 async fn a_stalled_run_cannot_finish_a_step_another_run_took_over(db: &TestDb) {
     let store = &db.store;
     let now = Utc::now();
-    let LeaseClaim::Acquired(first) =
-        acquire_lease(store, "nightly", "first", Duration::seconds(60), now)
-            .await
-            .expect("lease")
-    else {
+    let LeaseClaim::Acquired(first) = acquire_lease(
+        store,
+        "nightly",
+        "first",
+        &process(1),
+        Duration::seconds(60),
+        now,
+    )
+    .await
+    .expect("lease") else {
         panic!("a free lease is taken");
     };
     // While it is live, nobody else gets it.
-    let held = acquire_lease(store, "nightly", "second", Duration::seconds(60), now)
-        .await
-        .expect("lease");
+    let held = acquire_lease(
+        store,
+        "nightly",
+        "second",
+        &process(2),
+        Duration::seconds(60),
+        now,
+    )
+    .await
+    .expect("lease");
     assert!(matches!(held, LeaseClaim::Held { ref holder, .. } if holder == "first"));
     let id = start_job_run(store, &first, "ingest", "2026-11-30", false, now)
         .await
@@ -36,11 +58,16 @@ async fn a_stalled_run_cannot_finish_a_step_another_run_took_over(db: &TestDb) {
 
     // The first run stalls past its lease; a second takes over with a larger token.
     let later = now + Duration::seconds(61);
-    let LeaseClaim::Acquired(second) =
-        acquire_lease(store, "nightly", "second", Duration::seconds(60), later)
-            .await
-            .expect("lease")
-    else {
+    let LeaseClaim::Acquired(second) = acquire_lease(
+        store,
+        "nightly",
+        "second",
+        &process(2),
+        Duration::seconds(60),
+        later,
+    )
+    .await
+    .expect("lease") else {
         panic!("an expired lease is taken over");
     };
     assert!(second.token > first.token);
@@ -217,3 +244,64 @@ async fn a_message_is_queued_once_per_message_id(db: &TestDb) {
     );
 }
 on_both!(a_message_is_queued_once_per_message_id);
+
+async fn a_dead_holder_s_lease_is_taken_over_once_with_a_new_token(db: &TestDb) {
+    let store = &db.store;
+    let now = Utc::now();
+    let ttl = Duration::seconds(60);
+    let LeaseClaim::Acquired(dead) =
+        acquire_lease(store, "nightly", "dead", &process(41), ttl, now)
+            .await
+            .expect("lease")
+    else {
+        panic!("a free lease is taken");
+    };
+    // A second run finds the lease held, with the holder's process as it was recorded.
+    let LeaseClaim::Held {
+        holder,
+        token,
+        process: held_by,
+        ..
+    } = acquire_lease(store, "nightly", "second", &process(42), ttl, now)
+        .await
+        .expect("lease")
+    else {
+        panic!("a live lease is held");
+    };
+    assert_eq!((holder.as_str(), token), ("dead", dead.token));
+    assert_eq!(held_by, process(41));
+
+    // It takes the lease over before it expires, with a larger token that fences out the holder.
+    let second = take_over_lease(store, "nightly", "second", &process(42), ttl, token, now)
+        .await
+        .expect("take over")
+        .expect("the token read is current");
+    assert!(second.token > dead.token);
+    let mut tx = store.begin().await.expect("begin");
+    assert!(matches!(
+        check_lease(&mut tx, &dead).await,
+        Err(StoreError::LeaseLost(_))
+    ));
+    check_lease(&mut tx, &second).await.expect("the new holder");
+    drop(tx);
+
+    // A third run that read the same dead holder is too late: the lease is not taken twice.
+    assert_eq!(
+        take_over_lease(store, "nightly", "third", &process(43), ttl, token, now)
+            .await
+            .expect("take over"),
+        None
+    );
+    let LeaseClaim::Held {
+        holder,
+        process: held_by,
+        ..
+    } = acquire_lease(store, "nightly", "third", &process(43), ttl, now)
+        .await
+        .expect("lease")
+    else {
+        panic!("held by the second run");
+    };
+    assert_eq!((holder.as_str(), held_by), ("second", process(42)));
+}
+on_both!(a_dead_holder_s_lease_is_taken_over_once_with_a_new_token);
