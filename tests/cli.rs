@@ -395,12 +395,22 @@ fn files_and_folders_tms_writes_are_private() {
         data.join("tms.db"),
         data.join("inbox/done/2026-11-01/shifts-late.csv"),
         data.join("inbox/rejects/2026-11-01/shifts-late.csv"),
-        out.join("rejects/shifts.csv.rejects.csv"),
+        out.join("rejects"),
         out.join("periods/2026-10/charges.csv"),
         out.join("outbox"),
     ] {
         assert!(expected.exists(), "{} was written", expected.display());
     }
+    let reports: Vec<String> = std::fs::read_dir(out.join("rejects"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        reports
+            .iter()
+            .any(|r| r.ends_with("-shifts.csv.rejects.csv")),
+        "the import's reject report was written: {reports:?}"
+    );
     let shared = shared_paths(&root);
     assert!(
         shared.is_empty(),

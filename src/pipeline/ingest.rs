@@ -466,6 +466,8 @@ fn move_into(path: &Path, folder: &Path, name: &str) -> std::io::Result<()> {
         target = folder.join(format!("{stem}.{n}.{ext}"));
         n += 1;
     }
+    // Filed files are tms's data now: private, like everything else it keeps.
+    crate::delivery::files::make_private(path)?;
     std::fs::rename(path, &target)
 }
 
