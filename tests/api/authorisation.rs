@@ -592,16 +592,7 @@ async fn a_person_outside_reach_reads_exactly_as_an_unknown_one(db: &TestDb) {
     // The phone page: it offers only the worker's own cost centre's people, and a form naming
     // anyone else, recording or correcting, comes back as it does for an unknown person.
     let (cookie, csrf) = api.sign_in("worker").await;
-    let new = api
-        .client
-        .get(format!("{}/shifts/new", api.base))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .expect("form")
-        .text()
-        .await
-        .expect("page");
+    let new = new_shift_page(&api, &cookie).await;
     assert!(
         new.contains("Anne Ash") && new.contains("Ben Birch"),
         "{new}"
@@ -675,16 +666,7 @@ async fn extra_cost_centres_let_workers_and_teams_support_across_teams(db: &Test
         .await;
     assert_eq!(by_worker.status, StatusCode::CREATED, "{}", by_worker.text);
     let (cookie, csrf) = api.sign_in("worker").await;
-    let new = api
-        .client
-        .get(format!("{}/shifts/new", api.base))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .expect("form")
-        .text()
-        .await
-        .expect("page");
+    let new = new_shift_page(&api, &cookie).await;
     assert!(new.contains("Cara Cedar"), "{new}");
     let (status, page) = post_form(
         &api,
@@ -754,4 +736,17 @@ async fn extra_cost_centres_let_workers_and_teams_support_across_teams(db: &Test
     assert_eq!(own["counts"]["rows_rejected"], 1, "{own}");
     assert_eq!(own["rejects"][0]["reason"], "unknown person 'C'", "{own}");
     api.stop().await;
+}
+
+/// The phone page's new-shift form as a signed-in caller sees it.
+async fn new_shift_page(api: &Api, cookie: &str) -> String {
+    api.client
+        .get(format!("{}/shifts/new", api.base))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .expect("form")
+        .text()
+        .await
+        .expect("page")
 }

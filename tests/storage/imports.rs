@@ -291,20 +291,7 @@ async fn every_rejection_reason_is_named(db: &TestDb) {
             "{shift_ref}: expected {field} / {reason} in\n{report}"
         );
     }
-    let stored: Vec<String> = match &db.store {
-        tms::store::Store::Sqlite(p) => {
-            sqlx::query_scalar("select shift_ref from shift order by shift_ref")
-                .fetch_all(p)
-                .await
-                .unwrap()
-        }
-        tms::store::Store::Postgres(p) => {
-            sqlx::query_scalar("select shift_ref from shift order by shift_ref")
-                .fetch_all(p)
-                .await
-                .unwrap()
-        }
-    };
+    let stored = stored_refs(db).await;
     assert_eq!(
         stored,
         ["OK1", "R16", "ST"],
@@ -556,20 +543,7 @@ async fn a_stray_quote_rejects_the_row_that_swallowed_others(db: &TestDb) {
         lines[3].starts_with("quote.csv,6,W9,S7,worker_id,unknown worker 'W9' (line 8)"),
         "{report}"
     );
-    let stored: Vec<String> = match &db.store {
-        tms::store::Store::Sqlite(p) => {
-            sqlx::query_scalar("select shift_ref from shift order by shift_ref")
-                .fetch_all(p)
-                .await
-                .unwrap()
-        }
-        tms::store::Store::Postgres(p) => {
-            sqlx::query_scalar("select shift_ref from shift order by shift_ref")
-                .fetch_all(p)
-                .await
-                .unwrap()
-        }
-    };
+    let stored = stored_refs(db).await;
     assert_eq!(stored, ["S1", "S5"]);
 
     // In a reference file a quoted value may run over lines (an address); a later row's
@@ -599,3 +573,12 @@ async fn a_stray_quote_rejects_the_row_that_swallowed_others(db: &TestDb) {
     );
 }
 on_both!(a_stray_quote_rejects_the_row_that_swallowed_others);
+
+/// The shift_refs stored, in order.
+async fn stored_refs(db: &TestDb) -> Vec<String> {
+    const SQL: &str = "select shift_ref from shift order by shift_ref";
+    match &db.store {
+        tms::store::Store::Sqlite(p) => sqlx::query_scalar(SQL).fetch_all(p).await.unwrap(),
+        tms::store::Store::Postgres(p) => sqlx::query_scalar(SQL).fetch_all(p).await.unwrap(),
+    }
+}
