@@ -37,7 +37,7 @@ use crate::config::Settings;
 use crate::domain::{ExtraCostCentres, LocalZone};
 use crate::ledger::changes::{ShiftWriter, WriterSettings};
 use crate::store::reference::{ReferenceData, load_reference};
-use crate::store::{Store, StoreError, on_pool};
+use crate::store::{Store, StoreError};
 
 /// How often the reference data is checked for changes made by another process.
 const REFERENCE_CHECK_INTERVAL: Duration = Duration::from_secs(2);
@@ -54,19 +54,14 @@ pub struct Endpoint {
 /// An endpoint with its handler.
 pub(crate) type Route = (Endpoint, MethodRouter<Arc<AppState>>);
 
-/// Reference data as the server last loaded it, reloaded when another process changes it.
+/// Reference data as the server last loaded it, with when it last checked the stored reference
+/// version; reloaded when another process has changed it.
 pub struct ReferenceCache {
-    current: RwLock<(Arc<ReferenceData>, Instant, (i64, i64))>,
+    current: RwLock<(Arc<ReferenceData>, Instant)>,
     settings: Arc<Settings>,
 }
 
 impl ReferenceCache {
-    async fn signature(store: &Store) -> Result<(i64, i64), StoreError> {
-        Ok(
-            on_pool!(store, pool => sqlx::query_as(include_str!("../../sql/reference_signature.sql")).fetch_one(pool).await?),
-        )
-    }
-
     async fn load(store: &Store, settings: &Settings) -> Result<ReferenceData, StoreError> {
         let zone = settings
             .zone()
@@ -89,11 +84,9 @@ impl ReferenceCache {
         if current.1.elapsed() < REFERENCE_CHECK_INTERVAL {
             return Ok(current.0.clone());
         }
-        let signature = Self::signature(store).await?;
-        if signature != current.2 {
+        if crate::store::reference::version(store).await? != current.0.version {
             tracing::info!("reference data changed; reloading");
             current.0 = Arc::new(Self::load(store, &self.settings).await?);
-            current.2 = signature;
         }
         current.1 = Instant::now();
         Ok(current.0.clone())
@@ -123,7 +116,6 @@ impl AppState {
         let extra_cost_centres = settings
             .extra_cost_centres()
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let signature = ReferenceCache::signature(&store).await?;
         let reference = ReferenceCache::load(&store, &settings).await?;
         let writer = ShiftWriter::start(
             &store,
@@ -142,7 +134,7 @@ impl AppState {
                 settings.server.failed_auth_burst,
             ),
             reference: ReferenceCache {
-                current: RwLock::new((Arc::new(reference), Instant::now(), signature)),
+                current: RwLock::new((Arc::new(reference), Instant::now())),
                 settings: settings.clone(),
             },
             store,

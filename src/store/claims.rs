@@ -161,7 +161,9 @@ pub(crate) fn check_sqlite(
             )))
             .map_err(sqlite_error)?;
         let mut version = tx
-            .prepare_cached("select version from shift where shift_id = ?1")
+            .prepare_cached(&numbered_to_anonymous(include_str!(
+                "../../sql/shift_version.sql"
+            )))
             .map_err(sqlite_error)?;
         for claim in claims {
             let beaten = match claim.read_version {
@@ -260,14 +262,13 @@ pub(crate) async fn check_in(
     let amends: Vec<&ShiftClaim> = claims.iter().filter(|c| c.read_version.is_some()).collect();
     if !amends.is_empty() {
         let ids: Vec<i64> = amends.iter().map(|c| c.shift_id).collect();
-        let stored: HashMap<i64, i64> = sqlx::query_as::<_, (i64, i64)>(
-            "select shift_id, version from shift where shift_id = any($1)",
-        )
-        .bind(&ids)
-        .fetch_all(&mut *conn)
-        .await?
-        .into_iter()
-        .collect();
+        let stored: HashMap<i64, i64> =
+            sqlx::query_as::<_, (i64, i64)>(include_str!("../../sql/postgres/shift_versions.sql"))
+                .bind(&ids)
+                .fetch_all(&mut *conn)
+                .await?
+                .into_iter()
+                .collect();
         for claim in amends {
             if stored.get(&claim.shift_id) != claim.read_version.as_ref() {
                 lost.insert(claim.shift_id, LostClaim::of(claim, Beaten::Changed));

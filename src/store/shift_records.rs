@@ -320,7 +320,7 @@ pub async fn lock_workers(
     };
     if !shift_ids.is_empty() {
         let owners: Vec<String> =
-            sqlx::query_scalar("select worker_id from shift where shift_id = any($1)")
+            sqlx::query_scalar(include_str!("../../sql/postgres/shift_workers.sql"))
                 .bind(shift_ids)
                 .fetch_all(&mut **t)
                 .await?;
