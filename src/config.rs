@@ -7,7 +7,9 @@ use chrono::NaiveTime;
 use serde::Deserialize;
 
 use crate::calendar::BandRules;
+use crate::calendar::schedule::Schedule;
 use crate::domain::{Band, CostCentreId, ExtraCostCentres, LocalZone, WorkerId};
+pub use crate::store::redact_url;
 
 /// The built-in defaults: the same file that ships as `config/default.toml`.
 const DEFAULTS: &str = include_str!("../config/default.toml");
@@ -21,9 +23,9 @@ pub enum ConfigError {
     Invalid { key: &'static str, reason: String },
 }
 
-/// Every setting tms reads.
+/// Every setting tms reads, as written in the files and the environment.
 #[derive(Clone, Debug, Deserialize)]
-pub struct Settings {
+struct SettingsFile {
     pub database: DatabaseSettings,
     pub provider: ProviderSettings,
     pub bands: BandSettings,
@@ -34,7 +36,34 @@ pub struct Settings {
     pub runner: RunnerSettings,
     pub email: EmailSettings,
     #[serde(default)]
+    access: AccessSettings,
+}
+
+/// Every setting tms reads: the sections as written, and the values that need parsing (the zone,
+/// the band rules, the schedule and the extra cost centres) parsed once, at load. Code that
+/// changes a written section afterwards calls [`Settings::reparse`].
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub database: DatabaseSettings,
+    pub provider: ProviderSettings,
+    pub bands: BandSettings,
+    pub paths: PathSettings,
+    pub import: ImportSettings,
+    pub server: ServerSettings,
+    pub api: ApiSettings,
+    pub runner: RunnerSettings,
+    pub email: EmailSettings,
     pub access: AccessSettings,
+    parsed: Parsed,
+}
+
+/// The settings that are read from text, parsed.
+#[derive(Clone, Debug)]
+struct Parsed {
+    zone: LocalZone,
+    band_rules: BandRules,
+    schedule: Schedule,
+    extra_cost_centres: ExtraCostCentres,
 }
 
 /// Who may name whom on a shift beyond their own cost centres: support across teams.
@@ -212,24 +241,33 @@ impl Settings {
                 .with_list_parse_key("runner.report_to")
                 .try_parsing(true),
         );
-        let mut settings: Settings = builder.build()?.try_deserialize()?;
+        let file: SettingsFile = builder.build()?.try_deserialize()?;
+        let mut settings = Settings {
+            parsed: Parsed::of(&file)?,
+            database: file.database,
+            provider: file.provider,
+            bands: file.bands,
+            paths: file.paths,
+            import: file.import,
+            server: file.server,
+            api: file.api,
+            runner: file.runner,
+            email: file.email,
+            access: file.access,
+        };
         if settings.runner.inbox_dir.as_os_str().is_empty() {
             settings.runner.inbox_dir = settings.paths.data_dir.join("inbox");
         }
         if settings.email.outbox_dir.as_os_str().is_empty() {
             settings.email.outbox_dir = settings.paths.output_dir.join("outbox");
         }
-        settings.zone()?;
-        settings.band_rules()?;
-        settings.schedule()?;
-        settings.extra_cost_centres()?;
         if settings.server.header_read_timeout_seconds == 0 {
             return Err(ConfigError::Invalid {
                 key: "server.header_read_timeout_seconds",
                 reason: "must be at least 1".into(),
             });
         }
-        if crate::http::origin::origin_of(&settings.server.public_url).is_none() {
+        if origin_of(&settings.server.public_url).is_none() {
             return Err(ConfigError::Invalid {
                 key: "server.public_url",
                 reason: format!(
@@ -247,106 +285,157 @@ impl Settings {
         Ok(settings)
     }
 
-    /// When the nightly pipeline is due.
-    pub fn schedule(&self) -> Result<crate::pipeline::schedule::Schedule, ConfigError> {
-        crate::pipeline::schedule::Schedule::parse(&self.runner.schedule, self.zone()?.tz())
-            .map_err(|e| ConfigError::Invalid {
-                key: "runner.schedule",
-                reason: e.to_string(),
-            })
+    /// Parses the written sections again after code changed them.
+    pub fn reparse(&mut self) -> Result<(), ConfigError> {
+        self.parsed = Parsed::parse(&self.provider, &self.bands, &self.runner, &self.access)?;
+        Ok(())
     }
 
-    /// The extra cost centres of `[access]`, checked: each entry names exactly one worker or
-    /// one cost centre, once, and at least one extra cost centre, all valid ids.
-    pub fn extra_cost_centres(&self) -> Result<ExtraCostCentres, ConfigError> {
-        let mut extra = ExtraCostCentres::default();
-        for (i, entry) in self.access.extra_cost_centres.iter().enumerate() {
-            let invalid = |reason: String| ConfigError::Invalid {
-                key: "access.extra_cost_centres",
-                reason: format!("entry {}: {reason}", i + 1),
-            };
-            let centres = entry
-                .cost_centres
-                .iter()
-                .map(|c| {
-                    CostCentreId::parse(c).map_err(|e| invalid(format!("cost centre '{c}' {e}")))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            let added = match (&entry.worker, &entry.cost_centre) {
-                (Some(worker), None) => {
-                    let worker = WorkerId::parse(worker)
-                        .map_err(|e| invalid(format!("worker '{worker}' {e}")))?;
-                    extra.add_worker(worker, centres)
-                }
-                (None, Some(centre)) => {
-                    let centre = CostCentreId::parse(centre)
-                        .map_err(|e| invalid(format!("cost centre '{centre}' {e}")))?;
-                    extra.add_cost_centre(centre, centres)
-                }
-                _ => {
-                    return Err(invalid(
-                        "give either worker or cost_centre, not both or neither".into(),
-                    ));
-                }
-            };
-            added.map_err(|e| invalid(e.to_string()))?;
-        }
-        Ok(extra)
-    }
-
-    /// The provider's time zone.
-    pub fn zone(&self) -> Result<LocalZone, ConfigError> {
-        self.provider
-            .time_zone
-            .parse()
-            .map_err(|e: crate::domain::time::TimeError| ConfigError::Invalid {
-                key: "provider.time_zone",
-                reason: e.to_string(),
-            })
+    /// The provider's time zone: days, bands and periods are decided in it.
+    pub fn zone(&self) -> LocalZone {
+        self.parsed.zone
     }
 
     /// The band rules built from `[bands]`.
-    pub fn band_rules(&self) -> Result<BandRules, ConfigError> {
-        let time = |key: &'static str, raw: &str| {
-            NaiveTime::parse_from_str(raw, "%H:%M").map_err(|_| ConfigError::Invalid {
-                key,
-                reason: format!("'{raw}' is not a time like 22:00"),
-            })
-        };
-        let precedence = self
-            .bands
-            .precedence
-            .iter()
-            .map(|b| b.parse::<Band>())
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| ConfigError::Invalid {
-                key: "bands.precedence",
-                reason: e.to_string(),
-            })?;
-        BandRules::new(
-            time("bands.night_start", &self.bands.night_start)?,
-            time("bands.night_end", &self.bands.night_end)?,
-            precedence,
-        )
-        .map_err(|e| ConfigError::Invalid {
-            key: "bands",
-            reason: e.to_string(),
+    pub fn band_rules(&self) -> &BandRules {
+        &self.parsed.band_rules
+    }
+
+    /// When the nightly pipeline is due.
+    pub fn schedule(&self) -> &Schedule {
+        &self.parsed.schedule
+    }
+
+    /// The extra cost centres of `[access]`.
+    pub fn extra_cost_centres(&self) -> &ExtraCostCentres {
+        &self.parsed.extra_cost_centres
+    }
+}
+
+impl Parsed {
+    fn of(file: &SettingsFile) -> Result<Parsed, ConfigError> {
+        Parsed::parse(&file.provider, &file.bands, &file.runner, &file.access)
+    }
+
+    fn parse(
+        provider: &ProviderSettings,
+        bands: &BandSettings,
+        runner: &RunnerSettings,
+        access: &AccessSettings,
+    ) -> Result<Parsed, ConfigError> {
+        let zone = parse_zone(provider)?;
+        Ok(Parsed {
+            zone,
+            band_rules: parse_band_rules(bands)?,
+            schedule: Schedule::parse(&runner.schedule, zone.tz()).map_err(|e| {
+                ConfigError::Invalid {
+                    key: "runner.schedule",
+                    reason: e.to_string(),
+                }
+            })?,
+            extra_cost_centres: parse_extra_cost_centres(access)?,
         })
     }
 }
 
-/// Hides the password of a `scheme://user:password@host/...` URL.
-pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let credentials = &url[scheme_end + 3..at];
-            match credentials.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
-                None => url.to_owned(),
+/// The extra cost centres of `[access]`, checked: each entry names exactly one worker or
+/// one cost centre, once, and at least one extra cost centre, all valid ids.
+fn parse_extra_cost_centres(access: &AccessSettings) -> Result<ExtraCostCentres, ConfigError> {
+    let mut extra = ExtraCostCentres::default();
+    for (i, entry) in access.extra_cost_centres.iter().enumerate() {
+        let invalid = |reason: String| ConfigError::Invalid {
+            key: "access.extra_cost_centres",
+            reason: format!("entry {}: {reason}", i + 1),
+        };
+        let centres = entry
+            .cost_centres
+            .iter()
+            .map(|c| CostCentreId::parse(c).map_err(|e| invalid(format!("cost centre '{c}' {e}"))))
+            .collect::<Result<Vec<_>, _>>()?;
+        let added = match (&entry.worker, &entry.cost_centre) {
+            (Some(worker), None) => {
+                let worker = WorkerId::parse(worker)
+                    .map_err(|e| invalid(format!("worker '{worker}' {e}")))?;
+                extra.add_worker(worker, centres)
             }
-        }
-        _ => url.to_owned(),
+            (None, Some(centre)) => {
+                let centre = CostCentreId::parse(centre)
+                    .map_err(|e| invalid(format!("cost centre '{centre}' {e}")))?;
+                extra.add_cost_centre(centre, centres)
+            }
+            _ => {
+                return Err(invalid(
+                    "give either worker or cost_centre, not both or neither".into(),
+                ));
+            }
+        };
+        added.map_err(|e| invalid(e.to_string()))?;
     }
+    Ok(extra)
+}
+
+/// The provider's time zone.
+fn parse_zone(provider: &ProviderSettings) -> Result<LocalZone, ConfigError> {
+    provider
+        .time_zone
+        .parse()
+        .map_err(|e: crate::domain::time::TimeError| ConfigError::Invalid {
+            key: "provider.time_zone",
+            reason: e.to_string(),
+        })
+}
+
+/// The band rules built from `[bands]`.
+fn parse_band_rules(bands: &BandSettings) -> Result<BandRules, ConfigError> {
+    let time = |key: &'static str, raw: &str| {
+        NaiveTime::parse_from_str(raw, "%H:%M").map_err(|_| ConfigError::Invalid {
+            key,
+            reason: format!("'{raw}' is not a time like 22:00"),
+        })
+    };
+    let precedence = bands
+        .precedence
+        .iter()
+        .map(|b| b.parse::<Band>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| ConfigError::Invalid {
+            key: "bands.precedence",
+            reason: e.to_string(),
+        })?;
+    BandRules::new(
+        time("bands.night_start", &bands.night_start)?,
+        time("bands.night_end", &bands.night_end)?,
+        precedence,
+    )
+    .map_err(|e| ConfigError::Invalid {
+        key: "bands",
+        reason: e.to_string(),
+    })
+}
+
+/// The origin of an `http` or `https` URL as `scheme://host:port`, with the default port filled
+/// in and the scheme and host in lower case; `None` for anything else.
+pub fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.trim().split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    let default_port: u16 = match scheme.as_str() {
+        "http" => 80,
+        "https" => 443,
+        _ => return None,
+    };
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let authority = authority.rsplit('@').next()?.to_ascii_lowercase();
+    let (host, port) = match authority.rfind(':') {
+        Some(colon) if !authority[colon..].contains(']') => {
+            (&authority[..colon], authority[colon + 1..].parse().ok()?)
+        }
+        _ => (authority.as_str(), default_port),
+    };
+    let bracketed = host.starts_with('[') && host.ends_with(']');
+    if host.is_empty() || (host.contains(['[', ']']) && !bracketed) {
+        return None;
+    }
+    Some(format!("{scheme}://{host}:{port}"))
 }
 
 #[cfg(test)]
@@ -357,7 +446,7 @@ mod tests {
     fn defaults_load_and_make_sense() {
         let settings = Settings::load(None).unwrap();
         assert_eq!(settings.provider.time_zone, "Europe/London");
-        assert_eq!(settings.band_rules().unwrap(), BandRules::default());
+        assert_eq!(settings.band_rules(), &BandRules::default());
         assert!(settings.import.auto_approve);
     }
 
@@ -371,10 +460,7 @@ mod tests {
     #[test]
     fn extra_cost_centres_are_empty_by_default_and_read_from_a_file() {
         let defaults = Settings::load(None).unwrap();
-        assert_eq!(
-            defaults.extra_cost_centres().unwrap(),
-            ExtraCostCentres::default()
-        );
+        assert_eq!(defaults.extra_cost_centres(), &ExtraCostCentres::default());
         let settings = load_with(
             r#"
 [[access.extra_cost_centres]]
@@ -387,7 +473,7 @@ cost_centres = ["YH-SL03", "YH-SL04"]
 "#,
         )
         .unwrap();
-        let extra = settings.extra_cost_centres().unwrap();
+        let extra = settings.extra_cost_centres();
         let ids = |it: &mut dyn Iterator<Item = &CostCentreId>| {
             it.map(|c| c.as_str().to_owned()).collect::<Vec<_>>()
         };

@@ -5,10 +5,9 @@
 //! remainder method with ties to the lowest id in byte order (rules.md K2, P2).
 
 pub mod shares;
-pub mod shift;
 
-pub use shares::{TICKS_PER_MINUTE, largest_remainder, ticks_for};
-pub use shift::{
+pub use crate::domain::shift::{
     PEOPLE_PER_SEGMENT_MAX, SEGMENT_MINUTES_MAX, SHIFT_SEGMENTS_MAX, SHIFT_SPAN_MINUTES_MAX,
     SegmentDraft, ShiftDraft,
 };
+pub use shares::{TICKS_PER_MINUTE, largest_remainder, ticks_for};

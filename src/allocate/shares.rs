@@ -1,6 +1,6 @@
 //! Exact shares: ticks of time for `1/k` of a minute, and pence by largest remainder.
 
-use super::shift::PEOPLE_PER_SEGMENT_MAX;
+use crate::domain::shift::PEOPLE_PER_SEGMENT_MAX;
 
 /// Ticks in one minute: the least common multiple of 1..=12, so `1/k` of a minute is a whole
 /// number of ticks for every `k` up to [`PEOPLE_PER_SEGMENT_MAX`].

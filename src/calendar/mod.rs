@@ -3,6 +3,7 @@
 pub mod bands;
 pub mod holidays;
 pub mod periods;
+pub mod schedule;
 
 pub use bands::{BandRules, BandRun, band_runs};
 pub use holidays::{BankHolidays, CalendarError};

@@ -12,6 +12,8 @@ use crate::domain::time::parse_date;
 use crate::domain::{Band, CostCentreId, PayerId, Pence, PersonId, Rate, ServiceCode, WorkerId};
 use crate::store::Value;
 
+pub use crate::domain::reference::{KnownKeys, Target};
+
 /// The kinds of reference file `tms import` reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ReferenceKind {
@@ -162,32 +164,6 @@ impl fmt::Display for ReferenceKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
-}
-
-/// Which table a parsed row goes to (pay rules feed two tables).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Target {
-    CostCentre,
-    Service,
-    Worker,
-    Person,
-    Payer,
-    Arrangement,
-    RateCardEntry,
-    PayEnhancement,
-    SleepInAllowance,
-    Budget,
-    BankHoliday,
-    OneOff,
-}
-
-/// Keys that rows may refer to, loaded from the database plus the file itself.
-#[derive(Clone, Debug, Default)]
-pub struct KnownKeys {
-    pub cost_centres: HashSet<String>,
-    pub people: HashSet<String>,
-    pub payers: HashSet<String>,
-    pub services: HashSet<String>,
 }
 
 fn bad(field: &'static str, reason: impl Into<String>) -> RowProblem {

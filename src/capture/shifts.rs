@@ -7,7 +7,9 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 use super::csv_input::{Columns, CsvRow};
-use crate::allocate::{
+pub use crate::domain::reference::Directory;
+pub use crate::domain::shift::{Candidate, RowProblem, SegmentRecord, ShiftRow};
+use crate::domain::shift::{
     PEOPLE_PER_SEGMENT_MAX, SEGMENT_MINUTES_MAX, SHIFT_SEGMENTS_MAX, SHIFT_SPAN_MINUTES_MAX,
     SegmentDraft, ShiftDraft,
 };
@@ -31,36 +33,6 @@ pub const SHIFT_COLUMNS: Columns = Columns {
 
 /// Longest note kept with a segment.
 pub const NOTES_LEN_MAX: usize = 2_000;
-
-/// What the validator needs to know exists.
-pub trait Directory {
-    fn has_worker(&self, worker: &WorkerId) -> bool;
-    fn has_person(&self, person: &PersonId) -> bool;
-    fn has_service(&self, service: &ServiceCode) -> bool;
-}
-
-/// The first thing wrong with a row.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RowProblem {
-    pub field: &'static str,
-    pub reason: String,
-}
-
-/// One segment row after parsing, as staged in the database.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ShiftRow {
-    pub row_no: u64,
-    pub worker_id: String,
-    pub shift_ref: String,
-    pub start: Option<DateTime<Utc>>,
-    pub end: Option<DateTime<Utc>>,
-    pub service: String,
-    /// People in byte order, `;`-separated.
-    pub people: String,
-    pub miles: String,
-    pub notes: String,
-    pub problem: Option<RowProblem>,
-}
 
 /// One segment's fields by shift-file column name: a CSV row, or a segment of a shift sent to the
 /// API, so both are checked by exactly the same code.
@@ -235,24 +207,6 @@ fn check_people(raw: &str, directory: &impl Directory) -> Result<String, RowProb
         .map(PersonId::as_str)
         .collect::<Vec<_>>()
         .join(";"))
-}
-
-/// A segment with what is stored beside the engine's view of it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SegmentRecord {
-    pub row_no: u64,
-    pub draft: SegmentDraft,
-    pub miles: String,
-    pub notes: String,
-}
-
-/// A shift whose rows all passed: ready for the overlap decision.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Candidate {
-    pub first_row: u64,
-    pub draft: ShiftDraft,
-    pub records: Vec<SegmentRecord>,
-    pub content_hash: String,
 }
 
 /// A shift that is refused, with every row it covers.

@@ -71,11 +71,11 @@ pub async fn run(settings: &Settings, args: DemoArgs) -> anyhow::Result<ExitStat
     let mut run_settings = settings.clone();
     run_settings.runner.settle_seconds = 0;
     let inbox = &run_settings.runner.inbox_dir;
-    crate::delivery::files::create_private_dir_all(inbox)
+    crate::files::create_private_dir_all(inbox)
         .with_context(|| format!("creating the inbox {}", inbox.display()))?;
     for path in files.reference.iter().map(|(_, p)| p).chain(&files.shifts) {
         let target = inbox.join(path.file_name().unwrap_or_default());
-        crate::delivery::files::copy_private(path, &target)
+        crate::files::copy_private(path, &target)
             .with_context(|| format!("copying {} to the inbox", path.display()))?;
     }
     println!(

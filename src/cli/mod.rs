@@ -15,14 +15,13 @@ use chrono::NaiveDate;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::calendar::Period;
-use crate::capture::{
-    ImportError, ReferenceKind, ShiftImportOptions, import_reference, import_shifts,
-};
+use crate::capture::ReferenceKind;
 use crate::config::Settings;
 use crate::domain::time::parse_date;
 use crate::report::Format;
 use crate::store::Store;
-use crate::store::reference::{ReferenceData, load_reference};
+use crate::store::reference::ReferenceData;
+use crate::usecase::{ImportError, ShiftImportOptions, import_reference, import_shifts};
 
 /// Recosting passes `tms recost` makes while reference data keeps changing under it.
 const RECOST_PASSES_MAX: usize = 5;
@@ -182,42 +181,19 @@ pub fn init_logging(format: LogFormat, quiet: bool) {
     }
 }
 
-/// A progress bar on a terminal, nothing otherwise.
-pub fn progress_bar(length: Option<u64>) -> indicatif::ProgressBar {
-    if !std::io::stderr().is_terminal() {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = match length {
-        Some(n) => indicatif::ProgressBar::new(n),
-        None => indicatif::ProgressBar::new_spinner(),
-    };
-    let style = indicatif::ProgressStyle::with_template(
-        "{spinner} {msg} {human_pos} rows [{elapsed_precise}] {per_sec}",
-    )
-    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner());
-    bar.set_style(style);
-    bar.enable_steady_tick(std::time::Duration::from_millis(200));
-    bar
-}
-
 /// Opens the configured database and brings its schema up to date.
 pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
     let url = &settings.database.url;
     Store::open_and_migrate(url, settings.database.max_connections)
         .await
-        .with_context(|| format!("opening the database {}", crate::config::redact_url(url)))
+        .with_context(|| format!("opening the database {}", crate::store::redact_url(url)))
 }
 
 /// Loads reference data as the engine needs it.
 pub async fn reference(store: &Store, settings: &Settings) -> anyhow::Result<ReferenceData> {
-    load_reference(
-        store,
-        settings.zone()?,
-        settings.band_rules()?,
-        &settings.provider.bank_holiday_calendar,
-    )
-    .await
-    .context("loading reference data")
+    crate::usecase::reference::current(store, settings)
+        .await
+        .context("loading reference data")
 }
 
 /// Runs a parsed command line.
@@ -304,7 +280,7 @@ pub async fn import(
             job_run_id: None,
             scope: String::new(),
         };
-        let bar = progress_bar(None);
+        let bar = crate::progress::bar(None);
         let result = import_shifts(store, &reference, file, &options, &bar).await;
         bar.finish_and_clear();
         result.map(|summary| {
@@ -346,8 +322,8 @@ pub async fn import(
             store,
             kind,
             file,
-            settings.zone()?,
-            settings.band_rules()?,
+            settings.zone(),
+            settings.band_rules().clone(),
             &settings.provider.bank_holiday_calendar,
         )
         .await;

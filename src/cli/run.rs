@@ -7,8 +7,8 @@ use clap::Args;
 
 use super::{ExitStatus, open_store, parse_date_arg};
 use crate::calendar::Period;
+use crate::calendar::schedule::{business_date_of, due_dates};
 use crate::config::Settings;
-use crate::pipeline::schedule::{business_date_of, due_dates};
 use crate::pipeline::{RunKey, RunOutcome, RunRequest, Step, run};
 use crate::store::Store;
 
@@ -45,7 +45,7 @@ pub struct WorkerArgs {
 
 /// Yesterday in the provider's zone: the day a run at night processes.
 pub fn default_business_date(settings: &Settings) -> anyhow::Result<NaiveDate> {
-    Ok(business_date_of(Utc::now(), settings.zone()?.tz()))
+    Ok(business_date_of(Utc::now(), settings.zone().tz()))
 }
 
 /// `tms run ...`
@@ -255,13 +255,7 @@ pub async fn scheduler(
     settings: Settings,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
-    let schedule = match settings.schedule() {
-        Ok(s) => s,
-        Err(error) => {
-            tracing::error!(%error, "the nightly schedule is not valid; not scheduling");
-            return;
-        }
-    };
+    let schedule = settings.schedule();
     tracing::info!(schedule = schedule.pattern(), zone = %schedule.zone(), "nightly schedule on");
     // After a failed night, wait for the next scheduled time rather than retrying every few
     // minutes (and mailing finance each time).

@@ -128,7 +128,7 @@ pub async fn token(settings: Settings, command: TokenCommand) -> anyhow::Result<
             expires,
             link,
         } => {
-            let zone = settings.zone()?;
+            let zone = settings.zone();
             let expires_at = match expires
                 .as_deref()
                 .map(|e| parse_expiry(e, Utc::now(), zone))

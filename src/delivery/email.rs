@@ -274,7 +274,7 @@ fn eml_path(dir: &std::path::Path, id: &str) -> PathBuf {
 /// Writes the message whole or not at all.
 fn write_eml(dir: &std::path::Path, id: &str, bytes: &[u8]) -> Result<(), EmailError> {
     let target = eml_path(dir, id);
-    super::files::write_whole(&target, bytes).map_err(|source| EmailError::File {
+    crate::files::write_whole(&target, bytes).map_err(|source| EmailError::File {
         path: target.display().to_string(),
         source,
     })

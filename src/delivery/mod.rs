@@ -2,4 +2,3 @@
 //! files and payroll exports will sit beside it.
 
 pub mod email;
-pub mod files;

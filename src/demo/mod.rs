@@ -174,7 +174,7 @@ fn check(spec: &DemoSpec) -> Result<(), DemoError> {
 /// shift file per month. Deterministic for a spec.
 pub fn generate(spec: &DemoSpec, dir: &Path) -> Result<DemoFiles, DemoError> {
     check(spec)?;
-    crate::delivery::files::create_private_dir_all(dir).map_err(|source| DemoError::Io {
+    crate::files::create_private_dir_all(dir).map_err(|source| DemoError::Io {
         path: dir.to_path_buf(),
         source,
     })?;

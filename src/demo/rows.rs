@@ -29,11 +29,10 @@ fn csv_error(path: &Path, source: csv::Error) -> DemoError {
 }
 
 fn writer(path: &Path) -> Result<csv::Writer<File>, DemoError> {
-    let file =
-        crate::delivery::files::create_private_file(path).map_err(|source| DemoError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+    let file = crate::files::create_private_file(path).map_err(|source| DemoError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     Ok(csv::WriterBuilder::new()
         .buffer_capacity(BUFFER_BYTES)
         .from_writer(file))

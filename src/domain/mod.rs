@@ -5,6 +5,7 @@ pub mod band;
 pub mod ids;
 pub mod money;
 pub mod reference;
+pub mod shift;
 pub mod time;
 
 pub use access::{ExtraCostCentres, Principal, Reach, Role, Scope};

@@ -1,5 +1,6 @@
 //! Reference records: services, workers, people, rate-card units and payer arrangements.
 
+use std::collections::HashSet;
 use std::fmt;
 use std::str::FromStr;
 
@@ -137,4 +138,37 @@ pub struct Arrangement {
     pub share_basis_points: Option<i64>,
     /// Fixed weekly contribution (`contribution` only).
     pub weekly_amount: Option<Pence>,
+}
+
+/// What the validator needs to know exists.
+pub trait Directory {
+    fn has_worker(&self, worker: &WorkerId) -> bool;
+    fn has_person(&self, person: &PersonId) -> bool;
+    fn has_service(&self, service: &ServiceCode) -> bool;
+}
+
+/// Which table a parsed row goes to (pay rules feed two tables).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Target {
+    CostCentre,
+    Service,
+    Worker,
+    Person,
+    Payer,
+    Arrangement,
+    RateCardEntry,
+    PayEnhancement,
+    SleepInAllowance,
+    Budget,
+    BankHoliday,
+    OneOff,
+}
+
+/// Keys that rows may refer to, loaded from the database plus the file itself.
+#[derive(Clone, Debug, Default)]
+pub struct KnownKeys {
+    pub cost_centres: HashSet<String>,
+    pub people: HashSet<String>,
+    pub payers: HashSet<String>,
+    pub services: HashSet<String>,
 }

@@ -22,7 +22,6 @@ use super::problem::{InvalidParam, Problem};
 use super::{AppState, Endpoint, Route};
 use crate::capture::shifts::Directory;
 use crate::capture::submission::{ShiftSubmission, check_submission, derived_shift_ref};
-use crate::capture::{ShiftImportOptions, import_shifts};
 use crate::cost::{EngineError, cost_shift};
 use crate::domain::{CostCentreId, PersonId, Principal, Reach, Scope, ServiceCode, WorkerId};
 use crate::ledger::AcceptedShift;
@@ -30,6 +29,7 @@ use crate::ledger::changes::{Change, Outcome};
 use crate::report::Format;
 use crate::store::reference::ReferenceData;
 use crate::store::shift_records::{ShiftFilter, ShiftRecord, etag, list_shifts, load_shift};
+use crate::usecase::{ShiftImportOptions, import_shifts};
 
 /// Longest accepted Idempotency-Key.
 pub const IDEMPOTENCY_KEY_LEN_MAX: usize = 255;
@@ -808,7 +808,7 @@ async fn receive_upload(
         return Err(limit.refusal(length));
     }
     // Kept private (0600 in a 0700 folder), like every file tms writes.
-    crate::delivery::files::create_private_dir_all(uploads).map_err(cannot_keep)?;
+    crate::files::create_private_dir_all(uploads).map_err(cannot_keep)?;
     let receiving = Receiving {
         path: uploads.join(format!(
             ".receiving-{}",
@@ -817,7 +817,7 @@ async fn receive_upload(
         kept: false,
     };
     let mut file = tokio::fs::File::from_std(
-        crate::delivery::files::create_private_file(&receiving.path).map_err(cannot_keep)?,
+        crate::files::create_private_file(&receiving.path).map_err(cannot_keep)?,
     );
     let mut hasher = Sha256::new();
     let mut received: u64 = 0;
@@ -884,7 +884,7 @@ async fn upload(
         .unwrap_or_else(|| format!("upload-{}.csv", &digest[..12]));
     let folder = uploads.join(&digest[..16]);
     let path = folder.join(&name);
-    crate::delivery::files::create_private_dir_all(&folder).map_err(cannot_keep)?;
+    crate::files::create_private_dir_all(&folder).map_err(cannot_keep)?;
     tokio::fs::rename(&receiving.path, &path)
         .await
         .map_err(cannot_keep)?;
@@ -914,7 +914,7 @@ async fn upload(
     .await;
     let summary = match summary {
         Ok(summary) => summary,
-        Err(crate::capture::ImportError::Store(e)) => return Err(e.into()),
+        Err(crate::usecase::ImportError::Store(e)) => return Err(e.into()),
         Err(other) => {
             return Err(Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,

@@ -36,7 +36,7 @@ use tower_http::trace::TraceLayer;
 use crate::config::Settings;
 use crate::domain::{ExtraCostCentres, LocalZone};
 use crate::ledger::changes::{ShiftWriter, WriterSettings};
-use crate::store::reference::{ReferenceData, load_reference};
+use crate::store::reference::ReferenceData;
 use crate::store::{Store, StoreError};
 
 /// How often the reference data is checked for changes made by another process.
@@ -63,13 +63,7 @@ pub struct ReferenceCache {
 
 impl ReferenceCache {
     async fn load(store: &Store, settings: &Settings) -> Result<ReferenceData, StoreError> {
-        let zone = settings
-            .zone()
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let bands = settings
-            .band_rules()
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        load_reference(store, zone, bands, &settings.provider.bank_holiday_calendar).await
+        crate::usecase::reference::current(store, settings).await
     }
 
     /// The reference data, reloaded first if it changed since it was last checked.
@@ -110,12 +104,8 @@ impl AppState {
     /// Builds the state and starts the shift writer; the writer stops when the state is dropped.
     pub async fn new(store: Store, settings: Settings) -> Result<Arc<AppState>, StoreError> {
         let settings = Arc::new(settings);
-        let zone = settings
-            .zone()
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let extra_cost_centres = settings
-            .extra_cost_centres()
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let zone = settings.zone();
+        let extra_cost_centres = settings.extra_cost_centres().clone();
         let reference = ReferenceCache::load(&store, &settings).await?;
         let writer = ShiftWriter::start(
             &store,

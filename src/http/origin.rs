@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 
-use crate::config::ServerSettings;
+use crate::config::{ServerSettings, origin_of};
 
 /// Why a sign-in post was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -56,31 +56,6 @@ impl SignInOrigins {
             _ => Err(OriginError::OtherSite),
         }
     }
-}
-
-/// The origin of an `http` or `https` URL as `scheme://host:port`, with the default port filled
-/// in and the scheme and host in lower case; `None` for anything else.
-pub fn origin_of(url: &str) -> Option<String> {
-    let (scheme, rest) = url.trim().split_once("://")?;
-    let scheme = scheme.to_ascii_lowercase();
-    let default_port: u16 = match scheme.as_str() {
-        "http" => 80,
-        "https" => 443,
-        _ => return None,
-    };
-    let authority = rest.split(['/', '?', '#']).next()?;
-    let authority = authority.rsplit('@').next()?.to_ascii_lowercase();
-    let (host, port) = match authority.rfind(':') {
-        Some(colon) if !authority[colon..].contains(']') => {
-            (&authority[..colon], authority[colon + 1..].parse().ok()?)
-        }
-        _ => (authority.as_str(), default_port),
-    };
-    let bracketed = host.starts_with('[') && host.ends_with(']');
-    if host.is_empty() || (host.contains(['[', ']']) && !bracketed) {
-        return None;
-    }
-    Some(format!("{scheme}://{host}:{port}"))
 }
 
 #[cfg(test)]

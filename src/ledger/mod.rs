@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
 
 use crate::allocate::{SegmentDraft, ShiftDraft};
-use crate::capture::shifts::Candidate;
 use crate::cost::{Charge, CostedShift, cost_shift};
+use crate::domain::shift::Candidate;
 use crate::domain::{CostCentreId, Interval, PersonId, ServiceCode, ShiftRef, WorkerId};
 use crate::store::batch::{self, Amend, Batch, ShiftRows};
 use crate::store::bulk::{Value, instant_from_seconds};

@@ -34,7 +34,7 @@ pub async fn run(context: &StepContext<'_>) -> Result<StepTotals, PipelineError>
     let me = super::holder_name();
     // One read of reference data serves every partition this run works and the charges total.
     let reference = super::load_reference(store, context.settings).await?;
-    let bar = crate::cli::progress_bar(Some(planned.len() as u64));
+    let bar = crate::progress::bar(Some(planned.len() as u64));
     bar.set_message("allocating and rating, by cost centre");
     loop {
         context.check_lease()?;

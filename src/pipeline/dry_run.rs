@@ -20,7 +20,7 @@ pub async fn run(
     request: &RunRequest,
 ) -> Result<RunOutcome, PipelineError> {
     let folder = std::env::temp_dir().join(format!("tms-dry-run-{:016x}", rand::random::<u64>()));
-    crate::delivery::files::create_private_dir_all(&folder).map_err(PipelineError::io(&folder))?;
+    crate::files::create_private_dir_all(&folder).map_err(PipelineError::io(&folder))?;
     let result = run_in(store, settings, request, &folder).await;
     let _ = std::fs::remove_dir_all(&folder);
     result
@@ -55,7 +55,7 @@ async fn run_in(
 /// read) is left out of the dry run, as the log says.
 fn copy_inbox(from: &Path, to: &Path) -> Result<(), PipelineError> {
     let io = PipelineError::io;
-    crate::delivery::files::create_private_dir_all(to).map_err(io(to))?;
+    crate::files::create_private_dir_all(to).map_err(io(to))?;
     let Ok(entries) = std::fs::read_dir(from) else {
         return Ok(());
     };
@@ -68,7 +68,7 @@ fn copy_inbox(from: &Path, to: &Path) -> Result<(), PipelineError> {
             continue;
         }
         let target = to.join(entry.file_name());
-        if let Err(error) = crate::delivery::files::copy_private(&entry.path(), &target) {
+        if let Err(error) = crate::files::copy_private(&entry.path(), &target) {
             tracing::warn!(file = %crate::report::output::visible(&entry.file_name().to_string_lossy()), %error, "an inbox file cannot be copied; the dry run leaves it out");
             let _ = std::fs::remove_file(&target);
             continue;
@@ -98,8 +98,7 @@ impl Snapshot {
             Store::Sqlite(pool) => {
                 let path = folder.join("snapshot.db");
                 // An empty private file, which VACUUM INTO fills, keeps the copy private.
-                crate::delivery::files::ensure_private_file(&path)
-                    .map_err(PipelineError::io(&path))?;
+                crate::files::ensure_private_file(&path).map_err(PipelineError::io(&path))?;
                 sqlx::query("vacuum into $1")
                     .bind(path.display().to_string())
                     .execute(pool)

@@ -12,16 +12,15 @@ use futures_util::TryStreamExt;
 use sha2::{Digest, Sha256};
 
 use super::{PipelineError, StepContext};
-use crate::capture::import::sha256_of;
-use crate::capture::{
-    ImportError, ReferenceKind, ShiftImportOptions, import_reference, import_shifts,
-};
+use crate::capture::ReferenceKind;
 use crate::report::output::{is_hidden, visible};
 use crate::store::runs::{
     EarlierImport, IngestFile, StepTotals, earlier_import, file_changes_since, ingest_files,
     put_ingest_file, recount_import,
 };
 use crate::store::shifts::ImportCounts;
+use crate::usecase::import::sha256_of;
+use crate::usecase::{ImportError, ShiftImportOptions, import_reference, import_shifts};
 
 /// Reference kinds in an order where each file's references are already in place.
 pub const INGEST_ORDER: [ReferenceKind; 11] = [
@@ -132,7 +131,7 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> PipelineError + '_ {
 /// Runs the step.
 pub async fn run(context: &StepContext<'_>) -> Result<StepTotals, PipelineError> {
     let inbox = context.settings.runner.inbox_dir.clone();
-    crate::delivery::files::create_private_dir_all(&inbox).map_err(io(&inbox))?;
+    crate::files::create_private_dir_all(&inbox).map_err(io(&inbox))?;
     let settle = std::time::Duration::from_secs(context.settings.runner.settle_seconds);
     let mut waiting = Vec::new();
     let mut troubles: Vec<String> = Vec::new();
@@ -174,7 +173,7 @@ pub async fn run(context: &StepContext<'_>) -> Result<StepTotals, PipelineError>
             .into_iter()
             .map(|f| ((f.file_name.clone(), f.sha256.clone()), f))
             .collect();
-    let bar = crate::cli::progress_bar(Some(files.len() as u64));
+    let bar = crate::progress::bar(Some(files.len() as u64));
     bar.set_message("ingesting inbox files");
     let mut left_in_inbox = BTreeSet::new();
     for (kind, name, path) in &files {
@@ -293,7 +292,7 @@ async fn handle(
                 job_run_id: Some(context.job_run_id),
                 scope: String::new(),
             };
-            let bar = crate::cli::progress_bar(None);
+            let bar = crate::progress::bar(None);
             let result = import_shifts(store, &reference, path, &options, &bar).await;
             bar.finish_and_clear();
             match result {
@@ -315,8 +314,8 @@ async fn handle(
             store,
             INGEST_ORDER[i],
             path,
-            settings.zone()?,
-            settings.band_rules()?,
+            settings.zone(),
+            settings.band_rules().clone(),
             &settings.provider.bank_holiday_calendar,
         )
         .await
@@ -453,12 +452,12 @@ async fn reject_report(
 }
 
 fn write_whole(target: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    crate::delivery::files::write_whole(target, bytes)
+    crate::files::write_whole(target, bytes)
 }
 
 /// Moves `path` into `folder` as `name`, keeping an earlier file of that name (`name.1.csv`, ...).
 fn move_into(path: &Path, folder: &Path, name: &str) -> std::io::Result<()> {
-    crate::delivery::files::create_private_dir_all(folder)?;
+    crate::files::create_private_dir_all(folder)?;
     let mut target = folder.join(name);
     let mut n = 1;
     while target.exists() {
@@ -467,7 +466,7 @@ fn move_into(path: &Path, folder: &Path, name: &str) -> std::io::Result<()> {
         n += 1;
     }
     // Filed files are tms's data now: private, like everything else it keeps.
-    crate::delivery::files::make_private(path)?;
+    crate::files::make_private(path)?;
     std::fs::rename(path, &target)
 }
 

@@ -12,7 +12,6 @@ pub mod dry_run;
 pub mod holder;
 pub mod ingest;
 pub mod period;
-pub mod schedule;
 pub mod summary;
 pub mod worker;
 
@@ -747,9 +746,7 @@ pub(crate) async fn load_reference(
     store: &Store,
     settings: &Settings,
 ) -> Result<crate::store::reference::ReferenceData, PipelineError> {
-    crate::cli::reference(store, settings)
-        .await
-        .map_err(|e| PipelineError::Step(format!("{e:#}")))
+    Ok(crate::usecase::reference::current(store, settings).await?)
 }
 
 /// Invoice lines of every person between two local dates, as the charges report has them.

@@ -59,5 +59,5 @@ fn write_table(
     };
     let mut bytes = Vec::new();
     table.write(Format::Csv, &mut bytes).map_err(io)?;
-    crate::delivery::files::write_whole(&target, &bytes).map_err(io)
+    crate::files::write_whole(&target, &bytes).map_err(io)
 }

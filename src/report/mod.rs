@@ -8,7 +8,6 @@ use futures_util::stream::BoxStream;
 
 use crate::allocate::TICKS_PER_MINUTE;
 use crate::calendar::Period;
-use crate::capture::import::RejectRecord;
 use crate::cost::{ChargeKey, ChargeLine};
 use crate::domain::money::{MoneyError, div_round_half_away};
 use crate::domain::{Band, Pence, PersonId, Rate, ServiceCode, Unit};
@@ -16,6 +15,32 @@ use crate::store::reference::ReferenceData;
 use crate::store::{Store, StoreError, on_pool};
 
 pub use output::{Cell, Format, Table};
+
+/// A stored reject row.
+#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
+pub struct RejectRecord {
+    pub file: String,
+    pub row: i64,
+    pub worker_id: String,
+    pub shift_ref: String,
+    pub field: String,
+    pub reason: String,
+}
+
+impl RejectRecord {
+    /// The record with its user text guarded against spreadsheet formulas, as the rejects
+    /// report writes it.
+    pub fn guarded(self) -> RejectRecord {
+        let guard = |s: String| output::guard_formula(&s).into_owned();
+        RejectRecord {
+            file: guard(self.file),
+            worker_id: guard(self.worker_id),
+            shift_ref: guard(self.shift_ref),
+            reason: guard(self.reason),
+            ..self
+        }
+    }
+}
 
 /// Why a report could not be produced.
 #[derive(Debug, thiserror::Error)]

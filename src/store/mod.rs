@@ -133,11 +133,9 @@ impl Store {
             // Created here, private, rather than by SQLite with the process's default mode; the
             // write-ahead log and shared-memory files take the database file's mode.
             if !file.as_os_str().is_empty() && !file.starts_with(":memory:") {
-                crate::delivery::files::ensure_private_file(file).map_err(|source| {
-                    StoreError::Folder {
-                        path: file.display().to_string(),
-                        source,
-                    }
+                crate::files::ensure_private_file(file).map_err(|source| StoreError::Folder {
+                    path: file.display().to_string(),
+                    source,
                 })?;
             }
             let pool = SqlitePoolOptions::new()
@@ -152,7 +150,7 @@ impl Store {
                 .await?;
             Ok(Store::Postgres(pool))
         } else {
-            Err(StoreError::Url(crate::config::redact_url(url)))
+            Err(StoreError::Url(redact_url(url)))
         }
     }
 
@@ -211,7 +209,7 @@ impl Store {
                 Value::text(&record[2]),
             ]);
         }
-        let spec = reference::spec(crate::capture::reference::Target::BankHoliday);
+        let spec = reference::spec(crate::domain::reference::Target::BankHoliday);
         let mut tx = self.begin().await?;
         reference::bump_version(&mut tx).await?;
         bulk::upsert_rows(&mut tx, spec, &rows).await?;
@@ -257,8 +255,22 @@ impl Tx {
 }
 
 fn ensure_folder(folder: &Path) -> Result<(), StoreError> {
-    crate::delivery::files::create_private_dir_all(folder).map_err(|source| StoreError::Folder {
+    crate::files::create_private_dir_all(folder).map_err(|source| StoreError::Folder {
         path: folder.display().to_string(),
         source,
     })
+}
+
+/// Hides the password of a `scheme://user:password@host/...` URL.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
 }

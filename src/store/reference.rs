@@ -9,11 +9,11 @@ use sqlx::AssertSqlSafe;
 use super::bulk::{ColType, TableSpec, Value, load_rows, upsert_rows};
 use super::{Store, StoreError, Tx, on_pool, on_tx};
 use crate::calendar::{BandRules, BankHolidays};
-use crate::capture::reference::{KnownKeys, Target};
 use crate::cost::{
     Enhancement, PayRules, RateCard, RateEntry, RatingContext, SleepInAllowance, WorkerTerms,
 };
 use crate::domain::reference::{ArrangementKind, PayElement, Unit};
+use crate::domain::reference::{KnownKeys, Target};
 use crate::domain::{
     Band, CostCentreId, LocalZone, PayerId, Pence, PersonId, Rate, ServiceCode, WorkerId,
 };
@@ -424,7 +424,7 @@ pub struct ReferenceData {
     pub services: HashSet<ServiceCode>,
 }
 
-impl crate::capture::shifts::Directory for ReferenceData {
+impl crate::domain::reference::Directory for ReferenceData {
     fn has_worker(&self, worker: &WorkerId) -> bool {
         self.workers.contains_key(worker)
     }

@@ -6,7 +6,7 @@ use futures_util::stream::BoxStream;
 
 use super::bulk::{ColType, TableSpec, Value, instant_seconds};
 use super::{Store, StoreError, on_pool, on_tx};
-use crate::capture::shifts::ShiftRow;
+use crate::domain::shift::ShiftRow;
 
 use ColType::{Instant, Int, Text};
 

@@ -101,6 +101,7 @@ impl Api {
         settings.server.rate_limit_burst = 1_000_000;
         settings.server.failed_auth_burst = 1_000_000;
         adjust(&mut settings);
+        settings.reparse().expect("adjusted settings");
         let state = AppState::new(db.store.clone(), settings)
             .await
             .expect("app state");

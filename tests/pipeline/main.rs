@@ -438,10 +438,10 @@ async fn serve_runs_the_schedule_and_catches_up_missed_nights(backend: Backend) 
         .push(("TMS_RUNNER__IN_SERVE".into(), "true".into()));
     env.extra_env
         .push(("TMS_RUNNER__CATCH_UP_DAYS".into(), "3".into()));
-    let schedule = tms::pipeline::schedule::Schedule::parse("0 2 * * *", chrono_tz::Europe::London)
+    let schedule = tms::calendar::schedule::Schedule::parse("0 2 * * *", chrono_tz::Europe::London)
         .expect("schedule");
     let last_done: chrono::NaiveDate = "2026-10-31".parse().expect("date");
-    let due = tms::pipeline::schedule::due_dates(&schedule, chrono::Utc::now(), Some(last_done), 3);
+    let due = tms::calendar::schedule::due_dates(&schedule, chrono::Utc::now(), Some(last_done), 3);
     assert_eq!(due.len(), 3, "three nights are due: {due:?}");
     let mut serve = env
         .command(&["serve", "--listen", "127.0.0.1:0"])

@@ -554,16 +554,16 @@ async fn a_stray_quote_rejects_the_row_that_swallowed_others(db: &TestDb) {
          LA1,Leeds City Council,local_authority,\"Civic Hall\nLeeds\"\n\
          P2,Pat,martian,\n",
     );
-    let refused = tms::capture::import_reference(
+    let refused = tms::usecase::import_reference(
         &db.store,
         tms::capture::ReferenceKind::Payers,
         &payers,
-        db.settings.zone().unwrap(),
-        db.settings.band_rules().unwrap(),
+        db.settings.zone(),
+        db.settings.band_rules().clone(),
         &db.settings.provider.bank_holiday_calendar,
     )
     .await;
-    let Err(tms::capture::ImportError::Refused { count, list, .. }) = refused else {
+    let Err(tms::usecase::ImportError::Refused { count, list, .. }) = refused else {
         panic!("the bad row refuses the file: {refused:?}");
     };
     assert_eq!(count, 1, "{list}");

@@ -3,12 +3,13 @@
 
 use chrono::NaiveDate;
 use sqlx::AssertSqlSafe;
-use tms::capture::{ImportError, ReferenceKind, import_reference};
+use tms::capture::ReferenceKind;
 use tms::domain::Pence;
 use tms::domain::money::MoneyError;
 use tms::pipeline::{RunKey, RunOutcome, RunRequest, Step};
 use tms::report::{ReportError, allocation_totals, charge_lines};
 use tms::store::Store;
+use tms::usecase::{ImportError, import_reference};
 
 use crate::on_both;
 use crate::support::{TestDb, load_rules_reference, rules_fixtures};
@@ -20,8 +21,8 @@ async fn refusal(db: &TestDb, kind: ReferenceKind, name: &str, contents: &str) -
         &db.store,
         kind,
         &path,
-        db.settings.zone().expect("zone"),
-        db.settings.band_rules().expect("bands"),
+        db.settings.zone(),
+        db.settings.band_rules().clone(),
         &db.settings.provider.bank_holiday_calendar,
     )
     .await;

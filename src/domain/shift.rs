@@ -1,6 +1,9 @@
-//! A validated shift ready for the engine: segments in time order, people in byte order.
+//! The shapes of a shift as it moves through tms: a parsed row, a checked draft for the engine,
+//! and a candidate with what is stored beside it. Shared by capture, the ledger and the store.
 
-use crate::domain::{Interval, PersonId, ServiceCode, ShiftRef, WorkerId};
+use chrono::{DateTime, Utc};
+
+use super::{Interval, PersonId, ServiceCode, ShiftRef, WorkerId};
 
 /// Most people one worker may support at once in one segment.
 pub const PEOPLE_PER_SEGMENT_MAX: usize = 12;
@@ -54,4 +57,45 @@ impl ShiftDraft {
     pub fn worked_minutes(&self) -> i64 {
         self.segments.iter().map(|s| s.interval.minutes()).sum()
     }
+}
+
+/// The first thing wrong with a row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RowProblem {
+    pub field: &'static str,
+    pub reason: String,
+}
+
+/// One segment row after parsing, as staged in the database.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShiftRow {
+    pub row_no: u64,
+    pub worker_id: String,
+    pub shift_ref: String,
+    pub start: Option<DateTime<Utc>>,
+    pub end: Option<DateTime<Utc>>,
+    pub service: String,
+    /// People in byte order, `;`-separated.
+    pub people: String,
+    pub miles: String,
+    pub notes: String,
+    pub problem: Option<RowProblem>,
+}
+
+/// A segment with what is stored beside the engine's view of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SegmentRecord {
+    pub row_no: u64,
+    pub draft: SegmentDraft,
+    pub miles: String,
+    pub notes: String,
+}
+
+/// A shift whose rows all passed: ready for the overlap decision.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Candidate {
+    pub first_row: u64,
+    pub draft: ShiftDraft,
+    pub records: Vec<SegmentRecord>,
+    pub content_hash: String,
 }

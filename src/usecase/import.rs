@@ -9,13 +9,13 @@ use futures_util::TryStreamExt;
 use sha2::{Digest, Sha256};
 use tracing::info;
 
-use super::csv_input::{CsvInput, FileError, display_name};
-use super::reference::{ReferenceKind, Target, parse_reference_row};
-use super::shifts::{
+use crate::calendar::holidays::parse_gov_uk_json;
+use crate::capture::csv_input::{CsvInput, FileError, display_name};
+use crate::capture::reference::{ReferenceKind, Target, parse_reference_row};
+use crate::capture::shifts::{
     Candidate, Decision, Rejection, RowProblem, SHIFT_COLUMNS, ShiftRow, assemble_shift,
     decide_worker, parse_row,
 };
-use crate::calendar::holidays::parse_gov_uk_json;
 use crate::cost::{RateCard, cost_shift};
 use crate::domain::LocalZone;
 use crate::ledger::{
@@ -485,32 +485,6 @@ fn field_name(stored: Option<&str>) -> &'static str {
     .unwrap_or("row")
 }
 
-/// A stored reject row.
-#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
-pub struct RejectRecord {
-    pub file: String,
-    pub row: i64,
-    pub worker_id: String,
-    pub shift_ref: String,
-    pub field: String,
-    pub reason: String,
-}
-
-impl RejectRecord {
-    /// The record with its user text guarded against spreadsheet formulas, as the rejects
-    /// report writes it.
-    pub fn guarded(self) -> RejectRecord {
-        let guard = |s: String| crate::report::output::guard_formula(&s).into_owned();
-        RejectRecord {
-            file: guard(self.file),
-            worker_id: guard(self.worker_id),
-            shift_ref: guard(self.shift_ref),
-            reason: guard(self.reason),
-            ..self
-        }
-    }
-}
-
 async fn write_reject_report(
     store: &Store,
     import_file_id: i64,
@@ -523,10 +497,9 @@ async fn write_reject_report(
         path: path.display().to_string(),
         source,
     };
-    crate::delivery::files::create_private_dir_all(&folder).map_err(output_error)?;
-    let mut writer = csv::Writer::from_writer(
-        crate::delivery::files::create_private_file(&path).map_err(output_error)?,
-    );
+    crate::files::create_private_dir_all(&folder).map_err(output_error)?;
+    let mut writer =
+        csv::Writer::from_writer(crate::files::create_private_file(&path).map_err(output_error)?);
     // The header comes from RejectRecord's field names: file,row,worker_id,shift_ref,field,reason.
     let mut rows = crate::report::rejects_for_import(store, import_file_id);
     while let Some(record) = rows.try_next().await.map_err(StoreError::from)? {
@@ -681,7 +654,11 @@ async fn read_reference_csv(
 }
 
 /// Lets later rows of the same file refer to keys defined earlier in it.
-fn register_key(known: &mut super::reference::KnownKeys, kind: ReferenceKind, values: &[Value]) {
+fn register_key(
+    known: &mut crate::domain::reference::KnownKeys,
+    kind: ReferenceKind,
+    values: &[Value],
+) {
     let key = values[0].render().unwrap_or_default();
     match kind {
         ReferenceKind::CostCentres => known.cost_centres.insert(key),
