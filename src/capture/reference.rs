@@ -6,11 +6,19 @@ use std::str::FromStr;
 
 use super::csv_input::{Columns, CsvRow};
 use super::shifts::RowProblem;
+use chrono::NaiveDate;
+
 use crate::domain::money::{ALLOWANCE_MAX, BUDGET_MAX, RATE_MAX};
-use crate::domain::reference::{ArrangementKind, DocumentFormat, PayElement, Unit, WordError};
+use crate::domain::reference::{
+    ArrangementKind, DocumentFormat, PayElement, PayerKind, Unit, WordError,
+};
 use crate::domain::time::parse_date;
 use crate::domain::{Band, CostCentreId, PayerId, Pence, PersonId, Rate, ServiceCode, WorkerId};
-use crate::store::Value;
+use crate::store::rows::{
+    ArrangementRow, BankHolidayRow, BudgetRow, CostCentreRow, OneOffRow, OrEmpty,
+    PayEnhancementRow, PayerRow, PersonRow, RateCardEntryRow, ReferenceRow, ServiceRow,
+    SleepInAllowanceRow, WorkerRow,
+};
 
 pub use crate::domain::reference::{KnownKeys, Target};
 
@@ -173,46 +181,45 @@ fn bad(field: &'static str, reason: impl Into<String>) -> RowProblem {
     }
 }
 
-fn text(row: &CsvRow<'_>, column: &'static str) -> Result<Value, RowProblem> {
+fn text(row: &CsvRow<'_>, column: &'static str) -> Result<String, RowProblem> {
     let value = row.get(column);
     if value.is_empty() {
         return Err(bad(column, format!("{column} is empty")));
     }
-    Ok(Value::text(value))
+    Ok(value.to_owned())
 }
 
-fn optional_text(row: &CsvRow<'_>, column: &'static str) -> Value {
-    Value::text(row.get(column))
+fn optional_text(row: &CsvRow<'_>, column: &'static str) -> String {
+    row.get(column).to_owned()
 }
 
 fn id<T>(
     row: &CsvRow<'_>,
     column: &'static str,
     parse: fn(&str) -> Result<T, crate::domain::ids::IdError>,
-) -> Result<Value, RowProblem> {
+) -> Result<T, RowProblem> {
     let raw = row.get(column);
-    parse(raw).map_err(|e| bad(column, format!("{column} '{raw}' {e}")))?;
-    Ok(Value::text(raw))
+    parse(raw).map_err(|e| bad(column, format!("{column} '{raw}' {e}")))
 }
 
 fn word<T: FromStr<Err = WordError>>(
     row: &CsvRow<'_>,
     column: &'static str,
-) -> Result<(T, Value), RowProblem> {
-    let raw = row.get(column);
-    let parsed = raw
+) -> Result<T, RowProblem> {
+    row.get(column)
         .parse::<T>()
-        .map_err(|e| bad(column, format!("{column} {e}")))?;
-    Ok((parsed, Value::text(raw)))
+        .map_err(|e| bad(column, format!("{column} {e}")))
 }
 
-fn date(row: &CsvRow<'_>, column: &'static str, required: bool) -> Result<Value, RowProblem> {
-    let raw = row.get(column);
-    if raw.is_empty() && !required {
-        return Ok(Value::Date(None));
+fn date(row: &CsvRow<'_>, column: &'static str) -> Result<NaiveDate, RowProblem> {
+    parse_date(row.get(column)).map_err(|e| bad(column, format!("{column}: {e}")))
+}
+
+fn optional_date(row: &CsvRow<'_>, column: &'static str) -> Result<Option<NaiveDate>, RowProblem> {
+    if row.get(column).is_empty() {
+        return Ok(None);
     }
-    let parsed = parse_date(raw).map_err(|e| bad(column, format!("{column}: {e}")))?;
-    Ok(Value::Date(Some(parsed)))
+    date(row, column).map(Some)
 }
 
 /// An amount in pounds from zero to `max` (per `per`: "a night", "a period"); an empty optional
@@ -223,18 +230,18 @@ fn pounds(
     default_zero: bool,
     max: Pence,
     per: &str,
-) -> Result<Value, RowProblem> {
+) -> Result<Pence, RowProblem> {
     let raw = row.get(column);
     if raw.is_empty() && default_zero {
-        return Ok(Value::int(0));
+        return Ok(Pence::ZERO);
     }
     let pence = Pence::parse_pounds(raw).map_err(|e| bad(column, format!("{column}: {e}")))?;
     within(column, raw, pence, max, per)?;
-    Ok(Value::int(pence.get()))
+    Ok(pence)
 }
 
 /// A rate in pounds from zero to [`RATE_MAX`] per `per` ("an hour", "a night", "an item").
-fn rate(row: &CsvRow<'_>, column: &'static str, per: &str) -> Result<Value, RowProblem> {
+fn rate(row: &CsvRow<'_>, column: &'static str, per: &str) -> Result<Rate, RowProblem> {
     let raw = row.get(column);
     let rate = Rate::parse_pounds(raw).map_err(|e| bad(column, format!("{column}: {e}")))?;
     if rate > RATE_MAX {
@@ -243,7 +250,7 @@ fn rate(row: &CsvRow<'_>, column: &'static str, per: &str) -> Result<Value, RowP
             format!("{column} {raw} is above the limit of £{RATE_MAX} {per}"),
         ));
     }
-    Ok(Value::int(rate.centipence()))
+    Ok(rate)
 }
 
 /// Refuses a negative amount or one above `max`, naming the column and the limit.
@@ -268,23 +275,29 @@ fn within(
 
 fn must_know(
     set: &HashSet<String>,
-    value: &Value,
+    key: &str,
     column: &'static str,
     what: &str,
 ) -> Result<(), RowProblem> {
-    let key = value.render().unwrap_or_default();
-    if set.contains(&key) {
+    if set.contains(key) {
         Ok(())
     } else {
         Err(bad(column, format!("unknown {what} '{key}'")))
     }
 }
 
-fn ordered_dates(from: &Value, to: &Value, column: &'static str) -> Result<(), RowProblem> {
-    if let (Value::Date(Some(f)), Value::Date(Some(t))) = (from, to)
-        && t < f
+fn ordered_dates(
+    from: NaiveDate,
+    to: Option<NaiveDate>,
+    column: &'static str,
+) -> Result<(), RowProblem> {
+    if let Some(to) = to
+        && to < from
     {
-        return Err(bad(column, format!("{column} {t} is before the start {f}")));
+        return Err(bad(
+            column,
+            format!("{column} {to} is before the start {from}"),
+        ));
     }
     Ok(())
 }
@@ -295,7 +308,7 @@ pub fn parse_reference_row(
     kind: ReferenceKind,
     row: &CsvRow<'_>,
     known: &KnownKeys,
-) -> Result<(Target, Vec<Value>), RowProblem> {
+) -> Result<ReferenceRow, RowProblem> {
     if let Some(p) = &row.problem {
         return Err(bad("row", format!("the row {p}")));
     }
@@ -311,151 +324,127 @@ fn reference_row(
     kind: ReferenceKind,
     row: &CsvRow<'_>,
     known: &KnownKeys,
-) -> Result<(Target, Vec<Value>), RowProblem> {
+) -> Result<ReferenceRow, RowProblem> {
     Ok(match kind {
-        ReferenceKind::CostCentres => (
-            Target::CostCentre,
-            vec![
-                id(row, "cost_centre", CostCentreId::parse)?,
-                text(row, "name")?,
-                optional_text(row, "region"),
-                optional_text(row, "manager_email"),
-            ],
-        ),
+        ReferenceKind::CostCentres => CostCentreRow {
+            cost_centre_id: id(row, "cost_centre", CostCentreId::parse)?,
+            name: text(row, "name")?,
+            region: optional_text(row, "region"),
+            manager_email: optional_text(row, "manager_email"),
+        }
+        .into(),
         ReferenceKind::Services => {
-            let (_, element) = word::<PayElement>(row, "pay_element")?;
-            (
-                Target::Service,
-                vec![
-                    id(row, "service", ServiceCode::parse)?,
-                    text(row, "name")?,
-                    element,
-                ],
-            )
+            let pay_element = word::<PayElement>(row, "pay_element")?;
+            ServiceRow {
+                service_code: id(row, "service", ServiceCode::parse)?,
+                name: text(row, "name")?,
+                pay_element,
+            }
+            .into()
         }
         ReferenceKind::Workers => {
-            let cost_centre = id(row, "cost_centre", CostCentreId::parse)?;
+            let cost_centre_id = id(row, "cost_centre", CostCentreId::parse)?;
             must_know(
                 &known.cost_centres,
-                &cost_centre,
+                cost_centre_id.as_str(),
                 "cost_centre",
                 "cost centre",
             )?;
-            let worker = vec![
-                id(row, "worker_id", WorkerId::parse)?,
-                text(row, "name")?,
-                text(row, "payroll_number")?,
-                cost_centre,
-                rate(row, "base_rate", "an hour")?,
-                date(row, "date_of_birth", false)?,
-            ];
-            (Target::Worker, worker)
+            WorkerRow {
+                worker_id: id(row, "worker_id", WorkerId::parse)?,
+                name: text(row, "name")?,
+                payroll_number: text(row, "payroll_number")?,
+                cost_centre_id,
+                base_rate_centipence: rate(row, "base_rate", "an hour")?,
+                date_of_birth: optional_date(row, "date_of_birth")?,
+            }
+            .into()
         }
         ReferenceKind::People => {
-            let cost_centre = id(row, "cost_centre", CostCentreId::parse)?;
+            let cost_centre_id = id(row, "cost_centre", CostCentreId::parse)?;
             must_know(
                 &known.cost_centres,
-                &cost_centre,
+                cost_centre_id.as_str(),
                 "cost_centre",
                 "cost centre",
             )?;
-            let (_, format) = word::<DocumentFormat>(row, "document_format")?;
-            let person = vec![
-                id(row, "person_id", PersonId::parse)?,
-                text(row, "name")?,
-                cost_centre,
-                format,
-                optional_text(row, "contact_name"),
-                optional_text(row, "contact_email"),
-            ];
-            (Target::Person, person)
+            let document_format = word::<DocumentFormat>(row, "document_format")?;
+            PersonRow {
+                person_id: id(row, "person_id", PersonId::parse)?,
+                name: text(row, "name")?,
+                cost_centre_id,
+                document_format,
+                contact_name: optional_text(row, "contact_name"),
+                contact_email: optional_text(row, "contact_email"),
+            }
+            .into()
         }
         ReferenceKind::Payers => {
-            let kind = row.get("kind");
-            if ![
-                "local_authority",
-                "person",
-                "representative",
-                "nhs",
-                "other",
-            ]
-            .contains(&kind)
-            {
-                return Err(bad(
-                    "kind",
-                    format!(
-                        "kind '{kind}' is not one of: local_authority person representative nhs other"
-                    ),
-                ));
+            let kind = word::<PayerKind>(row, "kind")?;
+            PayerRow {
+                payer_id: id(row, "payer_id", PayerId::parse)?,
+                name: text(row, "name")?,
+                kind,
+                email: optional_text(row, "email"),
+                address: optional_text(row, "address"),
             }
-            let payer = vec![
-                id(row, "payer_id", PayerId::parse)?,
-                text(row, "name")?,
-                Value::text(kind),
-                optional_text(row, "email"),
-                optional_text(row, "address"),
-            ];
-            (Target::Payer, payer)
+            .into()
         }
-        ReferenceKind::Arrangements => parse_arrangement(row, known)?,
-        ReferenceKind::RateCard => parse_rate_card(row, known)?,
+        ReferenceKind::Arrangements => parse_arrangement(row, known)?.into(),
+        ReferenceKind::RateCard => parse_rate_card(row, known)?.into(),
         ReferenceKind::PayRules => parse_pay_rule(row)?,
         ReferenceKind::Budgets => {
-            let person = id(row, "person_id", PersonId::parse)?;
-            must_know(&known.people, &person, "person_id", "person")?;
-            let (start, end) = (
-                date(row, "period_start", true)?,
-                date(row, "period_end", true)?,
-            );
-            ordered_dates(&start, &end, "period_end")?;
-            let budget = vec![
-                person,
-                start,
-                end,
-                pounds(row, "amount", false, BUDGET_MAX, "a period")?,
-                pounds(row, "management_costs", true, BUDGET_MAX, "a period")?,
-                pounds(row, "contingency", true, BUDGET_MAX, "a period")?,
-            ];
-            (Target::Budget, budget)
+            let person_id = id(row, "person_id", PersonId::parse)?;
+            must_know(&known.people, person_id.as_str(), "person_id", "person")?;
+            let (period_start, period_end) = (date(row, "period_start")?, date(row, "period_end")?);
+            ordered_dates(period_start, Some(period_end), "period_end")?;
+            BudgetRow {
+                person_id,
+                period_start,
+                period_end,
+                amount_pence: pounds(row, "amount", false, BUDGET_MAX, "a period")?,
+                management_costs_pence: pounds(
+                    row,
+                    "management_costs",
+                    true,
+                    BUDGET_MAX,
+                    "a period",
+                )?,
+                contingency_pence: pounds(row, "contingency", true, BUDGET_MAX, "a period")?,
+            }
+            .into()
         }
-        ReferenceKind::BankHolidays => (
-            Target::BankHoliday,
-            vec![
-                text(row, "calendar")?,
-                date(row, "date", true)?,
-                text(row, "name")?,
-            ],
-        ),
+        ReferenceKind::BankHolidays => BankHolidayRow {
+            calendar: text(row, "calendar")?,
+            holiday_date: date(row, "date")?,
+            name: text(row, "name")?,
+        }
+        .into(),
         ReferenceKind::OneOffs => {
-            let person = id(row, "person_id", PersonId::parse)?;
-            must_know(&known.people, &person, "person_id", "person")?;
-            let service = id(row, "service", ServiceCode::parse)?;
-            must_know(&known.services, &service, "service", "service")?;
-            (
-                Target::OneOff,
-                vec![
-                    person,
-                    service,
-                    date(row, "date", true)?,
-                    optional_text(row, "description"),
-                ],
-            )
+            let person_id = id(row, "person_id", PersonId::parse)?;
+            must_know(&known.people, person_id.as_str(), "person_id", "person")?;
+            let service_code = id(row, "service", ServiceCode::parse)?;
+            must_know(&known.services, service_code.as_str(), "service", "service")?;
+            OneOffRow {
+                person_id,
+                service_code,
+                charge_date: date(row, "date")?,
+                description: optional_text(row, "description"),
+            }
+            .into()
         }
     })
 }
 
-fn parse_arrangement(
-    row: &CsvRow<'_>,
-    known: &KnownKeys,
-) -> Result<(Target, Vec<Value>), RowProblem> {
-    let person = id(row, "person_id", PersonId::parse)?;
-    must_know(&known.people, &person, "person_id", "person")?;
-    let payer = id(row, "payer_id", PayerId::parse)?;
-    must_know(&known.payers, &payer, "payer_id", "payer")?;
-    let (kind, kind_value) = word::<ArrangementKind>(row, "arrangement")?;
+fn parse_arrangement(row: &CsvRow<'_>, known: &KnownKeys) -> Result<ArrangementRow, RowProblem> {
+    let person_id = id(row, "person_id", PersonId::parse)?;
+    must_know(&known.people, person_id.as_str(), "person_id", "person")?;
+    let payer_id = id(row, "payer_id", PayerId::parse)?;
+    must_know(&known.payers, payer_id.as_str(), "payer_id", "payer")?;
+    let kind = word::<ArrangementKind>(row, "arrangement")?;
     let (share, weekly) = (row.get("share_percent"), row.get("weekly_amount"));
-    let mut share_value = Value::Int(None);
-    let mut weekly_value = Value::Int(None);
+    let mut share_basis_points = None;
+    let mut weekly_amount_pence = None;
     match kind {
         ArrangementKind::Full => {
             if !share.is_empty() || !weekly.is_empty() {
@@ -475,7 +464,7 @@ fn parse_arrangement(
                     format!("share_percent {share} must be more than 0 and at most 100"),
                 ));
             }
-            share_value = Value::int(basis_points);
+            share_basis_points = Some(basis_points);
         }
         ArrangementKind::Contribution => {
             let amount = Pence::parse_pounds(weekly)
@@ -484,23 +473,23 @@ fn parse_arrangement(
                 return Err(bad("weekly_amount", "weekly_amount must be more than 0"));
             }
             within("weekly_amount", weekly, amount, ALLOWANCE_MAX, "a week")?;
-            weekly_value = Value::int(amount.get());
+            weekly_amount_pence = Some(amount);
         }
     }
-    Ok((
-        Target::Arrangement,
-        vec![person, payer, kind_value, share_value, weekly_value],
-    ))
+    Ok(ArrangementRow {
+        person_id,
+        payer_id,
+        kind,
+        share_basis_points,
+        weekly_amount_pence,
+    })
 }
 
-fn parse_rate_card(
-    row: &CsvRow<'_>,
-    known: &KnownKeys,
-) -> Result<(Target, Vec<Value>), RowProblem> {
-    let service = id(row, "service", ServiceCode::parse)?;
-    let (unit_kind, unit) = word::<Unit>(row, "unit")?;
-    let band_raw = row.get("band");
-    band_raw
+fn parse_rate_card(row: &CsvRow<'_>, known: &KnownKeys) -> Result<RateCardEntryRow, RowProblem> {
+    let service_code = id(row, "service", ServiceCode::parse)?;
+    let unit = word::<Unit>(row, "unit")?;
+    let band = row
+        .get("band")
         .parse::<Band>()
         .map_err(|e| bad("band", e.to_string()))?;
     let ratio_raw = row.get("ratio");
@@ -519,27 +508,30 @@ fn parse_rate_card(
             ),
         ));
     }
+    let ratio = u32::try_from(ratio).expect("a ratio within the limit fits");
     let payer = row.get("payer");
-    if !payer.is_empty() {
-        PayerId::parse(payer).map_err(|e| bad("payer", format!("payer '{payer}' {e}")))?;
-        must_know(&known.payers, &Value::text(payer), "payer", "payer")?;
-    }
-    let (from, to) = (
-        date(row, "effective_from", true)?,
-        date(row, "effective_to", false)?,
+    let payer_id = if payer.is_empty() {
+        OrEmpty(None)
+    } else {
+        let id = PayerId::parse(payer).map_err(|e| bad("payer", format!("payer '{payer}' {e}")))?;
+        must_know(&known.payers, payer, "payer", "payer")?;
+        OrEmpty(Some(id))
+    };
+    let (effective_from, effective_to) = (
+        date(row, "effective_from")?,
+        optional_date(row, "effective_to")?,
     );
-    ordered_dates(&from, &to, "effective_to")?;
-    let entry = vec![
-        service,
-        Value::text(band_raw),
-        Value::int(ratio),
-        Value::text(payer),
-        from,
-        to,
+    ordered_dates(effective_from, effective_to, "effective_to")?;
+    Ok(RateCardEntryRow {
+        service_code,
+        band,
+        ratio,
+        payer_id,
+        effective_from,
+        effective_to,
         unit,
-        rate(row, "rate", per_unit(unit_kind))?,
-    ];
-    Ok((Target::RateCardEntry, entry))
+        rate_centipence: rate(row, "rate", per_unit(unit))?,
+    })
 }
 
 /// What a rate-card rate is charged per.
@@ -551,42 +543,42 @@ fn per_unit(unit: Unit) -> &'static str {
     }
 }
 
-fn parse_pay_rule(row: &CsvRow<'_>) -> Result<(Target, Vec<Value>), RowProblem> {
+fn parse_pay_rule(row: &CsvRow<'_>) -> Result<ReferenceRow, RowProblem> {
     let band_raw = row.get("band");
-    if !band_raw.is_empty() {
-        band_raw
-            .parse::<Band>()
-            .map_err(|e| bad("band", e.to_string()))?;
-    }
-    let (from, to) = (
-        date(row, "effective_from", true)?,
-        date(row, "effective_to", false)?,
+    let band = if band_raw.is_empty() {
+        None
+    } else {
+        Some(
+            band_raw
+                .parse::<Band>()
+                .map_err(|e| bad("band", e.to_string()))?,
+        )
+    };
+    let (effective_from, effective_to) = (
+        date(row, "effective_from")?,
+        optional_date(row, "effective_to")?,
     );
-    ordered_dates(&from, &to, "effective_to")?;
+    ordered_dates(effective_from, effective_to, "effective_to")?;
     match row.get("rule") {
         "enhancement" => {
-            if band_raw.is_empty() {
+            let Some(band) = band else {
                 return Err(bad("band", "an enhancement needs a band"));
+            };
+            Ok(PayEnhancementRow {
+                band,
+                effective_from,
+                effective_to,
+                rate_centipence: rate(row, "amount", "an hour")?,
             }
-            Ok((
-                Target::PayEnhancement,
-                vec![
-                    Value::text(band_raw),
-                    from,
-                    to,
-                    rate(row, "amount", "an hour")?,
-                ],
-            ))
+            .into())
         }
-        "sleep_in_allowance" => Ok((
-            Target::SleepInAllowance,
-            vec![
-                Value::text(band_raw),
-                from,
-                to,
-                pounds(row, "amount", false, ALLOWANCE_MAX, "a night")?,
-            ],
-        )),
+        "sleep_in_allowance" => Ok(SleepInAllowanceRow {
+            band: OrEmpty(band),
+            effective_from,
+            effective_to,
+            amount_pence: pounds(row, "amount", false, ALLOWANCE_MAX, "a night")?,
+        }
+        .into()),
         other => Err(bad(
             "rule",
             format!("rule '{other}' is not one of: enhancement sleep_in_allowance"),

@@ -125,6 +125,9 @@ pub enum DemoError {
     },
     #[error("{}: {source}", path.display())]
     Csv { path: PathBuf, source: csv::Error },
+    /// A total of the synthetic provider's money left the range of 64-bit pence.
+    #[error(transparent)]
+    Money(#[from] crate::domain::money::MoneyError),
 }
 
 /// The calendar months of `spec`, in order.

@@ -12,6 +12,8 @@ use super::clock::date_string;
 use super::menu::{self, COUNCIL_OVERRIDES, DEFAULT_CARD, PAY_RULES, RateEntry, Svc};
 use super::provider::Provider;
 use super::rows::write_table;
+use crate::domain::Pence;
+use crate::domain::money::MoneyError;
 
 /// Each reference kind in a valid import order: its kind name, file name and columns.
 pub(crate) const REFERENCE_FILES: [(&str, &str, &[&str]); 10] = [
@@ -276,10 +278,16 @@ pub(crate) fn write_budgets(
 ) -> Result<(), DemoError> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x6275_6467_6574_7321);
     let path = dir.join(REFERENCE_FILES[8].1);
-    let mut one_off_pence = vec![0i64; provider.people.len()];
+    let mut one_off_pence = vec![Pence::ZERO; provider.people.len()];
     for people in provider.one_offs.values() {
         for &p in people {
-            one_off_pence[p as usize] += menu::pcp_price();
+            let total = &mut one_off_pence[p as usize];
+            *total = total
+                .checked_add(Pence::new(menu::pcp_price()))
+                .map_err(|_| {
+                    let person = &provider.people[p as usize].id;
+                    MoneyError::overflow(format!("the one-off charges of {person}"))
+                })?;
         }
     }
     write_table(&path, REFERENCE_FILES[8].2, |out| {
@@ -289,7 +297,7 @@ pub(crate) fn write_budgets(
                 let year_days = (end - start + 1) as f64;
                 let support = charges.get(p).copied().unwrap_or(0.0) * year_days
                     / generated_days.max(1) as f64;
-                let gross = (support * factor + one_off_pence[p] as f64)
+                let gross = (support * factor + one_off_pence[p].get() as f64)
                     / (1.0 - MANAGEMENT_SHARE - CONTINGENCY_SHARE);
                 // Whole tens of pounds, and never less than a thousand.
                 let amount = ((gross / 1_000.0).round() as i64 * 1_000).max(100_000);

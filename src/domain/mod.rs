@@ -3,6 +3,7 @@
 pub mod access;
 pub mod band;
 pub mod ids;
+pub mod import;
 pub mod money;
 pub mod reference;
 pub mod shift;
@@ -11,8 +12,11 @@ pub mod time;
 pub use access::{ExtraCostCentres, Principal, Reach, Role, Scope};
 pub use band::Band;
 pub use ids::{CostCentreId, PayerId, PersonId, ServiceCode, ShiftRef, WorkerId};
+pub use import::{ImportOutcome, ImportStatus};
 pub use money::{Pence, Rate};
 pub use reference::{
-    Arrangement, ArrangementKind, DocumentFormat, PayElement, Person, Service, Unit, Worker,
+    Arrangement, ArrangementKind, DocumentFormat, PayElement, PayerKind, Person, Service, Unit,
+    Worker,
 };
+pub use shift::ShiftStatus;
 pub use time::{Interval, LocalZone};

@@ -1,8 +1,6 @@
 //! Reference records: services, workers, people, rate-card units and payer arrangements.
 
 use std::collections::HashSet;
-use std::fmt;
-use std::str::FromStr;
 
 use chrono::NaiveDate;
 
@@ -18,37 +16,65 @@ pub struct WordError {
 }
 
 macro_rules! word_enum {
-    ($(#[$doc:meta])* $name:ident { $($variant:ident => $word:literal),+ $(,)? }) => {
+    ($(#[$doc:meta])* $name:ident {
+        $($(#[$variant_doc:meta])* $variant:ident => $word:literal),+ $(,)?
+    }) => {
         $(#[$doc])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub enum $name { $($variant),+ }
+        pub enum $name { $($(#[$variant_doc])* $variant),+ }
 
         impl $name {
             pub const ALLOWED: &'static str = concat!($($word, " "),+);
+
+            /// Every value, in the order of [`Self::ALLOWED`].
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
 
             /// The word used in files and the database.
             pub const fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $word),+ }
             }
-        }
 
-        impl FromStr for $name {
-            type Err = WordError;
-            fn from_str(raw: &str) -> Result<Self, WordError> {
-                match raw.trim() {
-                    $($word => Ok($name::$variant),)+
-                    other => Err(WordError { value: other.to_owned(), allowed: Self::ALLOWED.trim_end() }),
+            /// The value written exactly as `word` (no surrounding spaces), if any.
+            pub fn from_word(word: &str) -> Option<Self> {
+                match word {
+                    $($word => Some($name::$variant),)+
+                    _ => None,
                 }
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        /// Parses a word from a file: surrounding spaces are ignored.
+        impl ::std::str::FromStr for $name {
+            type Err = $crate::domain::reference::WordError;
+            fn from_str(raw: &str) -> Result<Self, $crate::domain::reference::WordError> {
+                let trimmed = raw.trim();
+                Self::from_word(trimmed).ok_or_else(|| $crate::domain::reference::WordError {
+                    value: trimmed.to_owned(),
+                    allowed: Self::ALLOWED.trim_end(),
+                })
+            }
+        }
+
+        /// Reads a stored word back: it must be exactly one of the words.
+        impl TryFrom<String> for $name {
+            type Error = $crate::domain::reference::WordError;
+            fn try_from(stored: String) -> Result<Self, $crate::domain::reference::WordError> {
+                Self::from_word(&stored).ok_or_else(|| $crate::domain::reference::WordError {
+                    value: stored,
+                    allowed: Self::ALLOWED.trim_end(),
+                })
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
     };
 }
+
+pub(crate) use word_enum;
 
 word_enum!(
     /// How a service's time is paid to the worker (interchange.md services).
@@ -86,6 +112,17 @@ word_enum!(
         Standard => "standard",
         LargePrint => "large_print",
         EasyRead => "easy_read",
+    }
+);
+
+word_enum!(
+    /// What kind of payer a payer is.
+    PayerKind {
+        LocalAuthority => "local_authority",
+        Person => "person",
+        Representative => "representative",
+        Nhs => "nhs",
+        Other => "other",
     }
 );
 

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::reference::word_enum;
 use super::{Interval, PersonId, ServiceCode, ShiftRef, WorkerId};
 
 /// Most people one worker may support at once in one segment.
@@ -14,6 +15,24 @@ pub const SEGMENT_MINUTES_MAX: i64 = 26 * 60;
 /// Longest shift, from its first start to its last end: 48 hours. Longer live-in periods are
 /// recorded as a shift a day. The bound keeps every overlap check a short index range.
 pub const SHIFT_SPAN_MINUTES_MAX: i64 = 48 * 60;
+
+word_enum!(
+    /// Where a shift stands: waiting for a manager, approved (and so charged), sent back to the
+    /// worker to correct, or withdrawn. Stored as its word.
+    ShiftStatus {
+        Submitted => "submitted",
+        Approved => "approved",
+        Rejected => "rejected",
+        Withdrawn => "withdrawn",
+    }
+);
+
+impl ShiftStatus {
+    /// True while the worker may still correct the shift: submitted or sent back.
+    pub fn is_correctable(self) -> bool {
+        matches!(self, ShiftStatus::Submitted | ShiftStatus::Rejected)
+    }
+}
 
 /// One segment of a shift (rules.md S1).
 #[derive(Clone, Debug, PartialEq, Eq)]

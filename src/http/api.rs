@@ -490,13 +490,13 @@ pub(crate) fn scoped_filter(
         filter.worker_id = Some(worker.clone());
     }
     if let Some(status) = &query.status {
-        if !["submitted", "approved", "rejected", "withdrawn"].contains(&status.as_str()) {
+        let Some(status) = crate::domain::ShiftStatus::from_word(status) else {
             return Err(bad_param(
                 "status",
                 "status must be submitted, approved, rejected or withdrawn",
             ));
-        }
-        filter.status = Some(status.clone());
+        };
+        filter.status = Some(status);
     }
     let zone = state.zone;
     if let Some(from) = &query.from {

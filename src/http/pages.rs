@@ -395,13 +395,13 @@ fn local_time(state: &AppState, seconds: i64) -> String {
         .to_string()
 }
 
-fn status_badge(status: &str) -> Markup {
+fn status_badge(status: crate::domain::ShiftStatus) -> Markup {
+    use crate::domain::ShiftStatus;
     let words = match status {
-        "submitted" => "Waiting for approval",
-        "approved" => "Approved",
-        "rejected" => "Needs correcting",
-        "withdrawn" => "Withdrawn",
-        other => other,
+        ShiftStatus::Submitted => "Waiting for approval",
+        ShiftStatus::Approved => "Approved",
+        ShiftStatus::Rejected => "Needs correcting",
+        ShiftStatus::Withdrawn => "Withdrawn",
     };
     html! { span class=(format!("status status-{status}")) { (words) } }
 }
@@ -434,7 +434,7 @@ fn shift_summary(
         p {
             strong { (local_text(state, h.first_start_utc)) " to " (local_time(state, h.last_end_utc)) }
             " · " (record.minutes()) " minutes "
-            (status_badge(&h.status))
+            (status_badge(h.status))
         }
         ul {
             @for s in &record.segments {
@@ -516,7 +516,7 @@ async fn my_shifts(
                 @for record in &records {
                     li {
                         (shift_summary(&state, &reference, record))
-                        @if matches!(record.header.status.as_str(), "submitted" | "rejected") {
+                        @if record.header.status.is_correctable() {
                             p { a href=(format!("/shifts/{}/edit", record.header.shift_id)) { "Correct this shift" span class="visually-hidden" { " from " (local_text(&state, record.header.first_start_utc)) } } }
                         }
                     }
@@ -1002,7 +1002,7 @@ async fn edit_shift(
         Ok(record) => record,
         Err(problem) => return problem_page(&caller, &problem),
     };
-    if !matches!(record.header.status.as_str(), "submitted" | "rejected") {
+    if !record.header.status.is_correctable() {
         return message_page(
             StatusCode::CONFLICT,
             Some(&caller),
@@ -1076,7 +1076,7 @@ async fn approvals(
         );
     }
     let waiting = ListQuery {
-        status: Some("submitted".into()),
+        status: Some(crate::domain::ShiftStatus::Submitted.to_string()),
         limit: Some(APPROVALS_SHOWN),
         ..ListQuery::default()
     };

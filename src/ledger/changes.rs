@@ -11,6 +11,7 @@ use tracing::Instrument;
 
 use super::{AcceptedShift, StoredShift, WriteContext, shift_batch};
 use crate::domain::LocalZone;
+use crate::domain::shift::ShiftStatus;
 use crate::store::batch::{open_sqlite, sqlite_error};
 use crate::store::change_tx::{ChangeTx, SqliteChangeTx, reserve_sqlite_ids};
 use crate::store::shift_records::{self, AuditEntry, Decision, ShiftHeader, StoredResponse};
@@ -385,18 +386,20 @@ async fn apply_all(
                 read_version,
                 may_withdraw_approved,
             } => {
-                let allowed = |status: &str| match status {
-                    "submitted" | "rejected" => Ok(()),
-                    "approved" if *may_withdraw_approved => Ok(()),
-                    "approved" => Err("an approved shift can only be withdrawn by a manager"),
-                    _ => Err("the shift is already withdrawn"),
+                let allowed = |status: ShiftStatus| match status {
+                    ShiftStatus::Submitted | ShiftStatus::Rejected => Ok(()),
+                    ShiftStatus::Approved if *may_withdraw_approved => Ok(()),
+                    ShiftStatus::Approved => {
+                        Err("an approved shift can only be withdrawn by a manager")
+                    }
+                    ShiftStatus::Withdrawn => Err("the shift is already withdrawn"),
                 };
                 set_status(
                     tx,
                     &queued.actor,
                     *shift_id,
                     *read_version,
-                    ("withdrawn", "withdraw", ""),
+                    (ShiftStatus::Withdrawn, "withdraw", ""),
                     allowed,
                     now,
                 )
@@ -409,17 +412,17 @@ async fn apply_all(
                 reason,
             } => {
                 let (status, action) = if *approve {
-                    ("approved", "approve")
+                    (ShiftStatus::Approved, "approve")
                 } else {
-                    ("rejected", "reject")
+                    (ShiftStatus::Rejected, "reject")
                 };
-                let allowed = |current: &str| match current {
-                    "submitted" => Ok(()),
-                    "approved" => Err("the shift is already approved"),
-                    "rejected" => Err(
+                let allowed = |current: ShiftStatus| match current {
+                    ShiftStatus::Submitted => Ok(()),
+                    ShiftStatus::Approved => Err("the shift is already approved"),
+                    ShiftStatus::Rejected => Err(
                         "the shift is already rejected; it can be approved after it is corrected",
                     ),
-                    _ => Err("the shift has been withdrawn"),
+                    ShiftStatus::Withdrawn => Err("the shift has been withdrawn"),
                 };
                 set_status(
                     tx,
@@ -466,11 +469,11 @@ async fn check_overlaps(tx: &mut impl ChangeTx, shift: &AcceptedShift) -> Result
     Ok(())
 }
 
-fn status_for(settings: WriterSettings) -> &'static str {
+fn status_for(settings: WriterSettings) -> ShiftStatus {
     if settings.auto_approve {
-        "approved"
+        ShiftStatus::Approved
     } else {
-        "submitted"
+        ShiftStatus::Submitted
     }
 }
 
@@ -573,13 +576,13 @@ async fn amend(
     may_amend_approved: bool,
 ) -> Result<Outcome, ChangeError> {
     let header = read_for_change(tx, shift_id, Some(read_version)).await?;
-    match header.status.as_str() {
-        "withdrawn" => {
+    match header.status {
+        ShiftStatus::Withdrawn => {
             return Err(ChangeError::WrongStatus(
                 "a withdrawn shift cannot be amended".into(),
             ));
         }
-        "approved" if !may_amend_approved => {
+        ShiftStatus::Approved if !may_amend_approved => {
             return Err(ChangeError::WrongStatus(
                 "the shift is approved: ask a manager to correct it".into(),
             ));
@@ -618,12 +621,12 @@ async fn set_status(
     actor: &str,
     shift_id: i64,
     read_version: Option<i64>,
-    (status, action, reason): (&str, &str, &str),
-    allowed: impl Fn(&str) -> Result<(), &'static str>,
+    (status, action, reason): (ShiftStatus, &str, &str),
+    allowed: impl Fn(ShiftStatus) -> Result<(), &'static str>,
     now: DateTime<Utc>,
 ) -> Result<Outcome, ChangeError> {
     let header = read_for_change(tx, shift_id, read_version).await?;
-    allowed(&header.status).map_err(|why| ChangeError::WrongStatus(why.to_owned()))?;
+    allowed(header.status).map_err(|why| ChangeError::WrongStatus(why.to_owned()))?;
     let decision = Decision {
         shift_id,
         read_version: header.version,

@@ -9,15 +9,18 @@ use futures_util::TryStreamExt;
 
 use crate::allocate::{SegmentDraft, ShiftDraft};
 use crate::cost::{Charge, CostedShift, cost_shift};
+use crate::domain::reference::Unit;
 use crate::domain::shift::Candidate;
+use crate::domain::shift::ShiftStatus;
 use crate::domain::{CostCentreId, Interval, PersonId, ServiceCode, ShiftRef, WorkerId};
 use crate::store::batch::{self, Amend, Batch, ShiftRows};
-use crate::store::bulk::{Value, instant_from_seconds};
+use crate::store::bulk::instant_from_seconds;
 use crate::store::claims::ShiftClaim;
 use crate::store::reference::ReferenceData;
-use crate::store::shifts::{
-    ALLOCATION, SEGMENT, SHIFT, SHIFT_AUDIT, SHIFT_REJECT, allocation_key, shifts_to_cost,
+use crate::store::rows::{
+    AllocationLedgerRow, NewShiftRow, ShiftAuditRow, ShiftRejectRow, ShiftSegmentRow,
 };
+use crate::store::shifts::{allocation_key, shifts_to_cost};
 use crate::store::{Store, StoreError};
 
 /// Segments written per transaction when recosting.
@@ -28,7 +31,7 @@ pub fn allocation_values(
     shift_id: i64,
     cost_centre: &CostCentreId,
     costed: &CostedShift,
-) -> Vec<Vec<Value>> {
+) -> Vec<AllocationLedgerRow> {
     costed
         .rows
         .iter()
@@ -38,59 +41,59 @@ pub fn allocation_values(
                 Charge::Hour {
                     entry_rate,
                     divisor,
-                } => (Some("hour"), Some(entry_rate.centipence()), divisor, 0),
+                } => (Some(Unit::Hour), Some(entry_rate), divisor, 0),
                 Charge::Night {
                     entry_rate,
                     divisor,
                     units,
-                } => (Some("night"), Some(entry_rate.centipence()), divisor, units),
-                Charge::Fixed => (Some("fixed"), None, 1, 0),
+                } => (Some(Unit::Night), Some(entry_rate), divisor, units),
+                Charge::Fixed => (Some(Unit::Fixed), None, 1, 0),
                 Charge::Nobody | Charge::Unpriced => (None, None, 1, 0),
             };
-            vec![
-                Value::int(allocation_key(shift_id, row_no)),
-                Value::int(shift_id),
-                Value::int(row_no as i64),
-                Value::int(i64::from(r.segment_no)),
-                Value::Instant(Some(r.start)),
-                Value::Instant(Some(r.end)),
-                Value::Date(Some(r.local_date)),
-                Value::text(r.band.as_str()),
-                Value::text(r.service.as_str()),
-                Value::Text(r.person_id.as_ref().map(|p| p.as_str().to_owned())),
-                Value::text(cost_centre.as_str()),
-                Value::int(i64::from(r.ratio)),
-                Value::int(r.minutes),
-                Value::int(r.allocated_ticks),
-                Value::int(r.pay.get()),
-                Value::Text(unit.map(str::to_owned)),
-                Value::Int(rate),
-                Value::int(i64::from(divisor)),
-                Value::int(units),
-                Value::Bool(r.charge == Charge::Unpriced),
-            ]
+            AllocationLedgerRow {
+                allocation_id: allocation_key(shift_id, row_no),
+                shift_id,
+                row_no: row_no as i64,
+                segment_no: i64::from(r.segment_no),
+                start_utc: r.start,
+                end_utc: r.end,
+                local_date: r.local_date,
+                band: r.band,
+                service_code: r.service.clone(),
+                person_id: r.person_id.clone(),
+                cost_centre_id: cost_centre.clone(),
+                ratio: r.ratio,
+                minutes: r.minutes,
+                allocated_ticks: r.allocated_ticks,
+                pay_pence: r.pay,
+                charge_unit: unit,
+                entry_rate_centipence: rate,
+                divisor,
+                night_units: units,
+                unpriced: r.charge == Charge::Unpriced,
+            }
         })
         .collect()
 }
 
-fn segment_values(shift_id: i64, candidate: &Candidate) -> Vec<Vec<Value>> {
+fn segment_values(shift_id: i64, candidate: &Candidate) -> Vec<ShiftSegmentRow> {
     candidate
         .records
         .iter()
         .enumerate()
         .map(|(segment_no, r)| {
             let people: Vec<&str> = r.draft.people.iter().map(PersonId::as_str).collect();
-            vec![
-                Value::int(shift_id),
-                Value::int(segment_no as i64),
-                Value::text(candidate.draft.worker_id.as_str()),
-                Value::Instant(Some(r.draft.interval.start)),
-                Value::Instant(Some(r.draft.interval.end)),
-                Value::text(r.draft.service.as_str()),
-                Value::text(people.join(";")),
-                Value::text(r.miles.as_str()),
-                Value::text(r.notes.as_str()),
-            ]
+            ShiftSegmentRow {
+                shift_id,
+                segment_no: segment_no as i64,
+                worker_id: candidate.draft.worker_id.clone(),
+                start_utc: r.draft.interval.start,
+                end_utc: r.draft.interval.end,
+                service_code: r.draft.service.clone(),
+                people: people.join(";"),
+                miles: r.miles.clone(),
+                notes: r.notes.clone(),
+            }
         })
         .collect()
 }
@@ -142,8 +145,8 @@ pub struct AcceptedShift {
 /// How accepted shifts are recorded.
 #[derive(Clone, Copy, Debug)]
 pub struct WriteContext<'a> {
-    /// `approved` or `submitted`.
-    pub status: &'static str,
+    /// Approved or submitted.
+    pub status: ShiftStatus,
     /// `csv` or `api`.
     pub source: &'static str,
     /// Who made the change, for the audit trail: `import` or a principal's key.
@@ -171,7 +174,7 @@ pub(crate) fn span(candidate: &Candidate) -> (DateTime<Utc>, DateTime<Utc>) {
 /// shift, in order).
 pub fn shift_batch(
     shifts: &[AcceptedShift],
-    rejects: Vec<Vec<Value>>,
+    rejects: Vec<ShiftRejectRow>,
     ctx: WriteContext<'_>,
     source_file: &str,
     new_ids: &[i64],
@@ -195,8 +198,6 @@ pub fn shift_batch(
         costed_with: shifts.iter().map(|s| s.reference_version).min(),
         ..Batch::default()
     };
-    let (mut shift_rows, mut audit_rows, mut segment_rows, mut allocation_rows) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for accepted in shifts {
         let candidate = &accepted.candidate;
         let (first, last) = span(candidate);
@@ -205,20 +206,20 @@ pub fn shift_batch(
                 let id = new_ids
                     .next()
                     .expect("an id was reserved for each new shift");
-                shift_rows.push(vec![
-                    Value::int(id),
-                    Value::text(candidate.draft.worker_id.as_str()),
-                    Value::text(candidate.draft.shift_ref.as_str()),
-                    Value::text(ctx.status),
-                    Value::text(ctx.source),
-                    Value::int(1),
-                    Value::text(candidate.content_hash.as_str()),
-                    Value::Instant(Some(first)),
-                    Value::Instant(Some(last)),
-                    Value::Bool(false),
-                    Value::Instant(Some(now)),
-                    Value::Instant(Some(now)),
-                ]);
+                batch.new_shifts.push(NewShiftRow {
+                    shift_id: id,
+                    worker_id: candidate.draft.worker_id.clone(),
+                    shift_ref: candidate.draft.shift_ref.clone(),
+                    status: ctx.status,
+                    source: ctx.source.to_owned(),
+                    version: 1,
+                    content_hash: candidate.content_hash.clone(),
+                    first_start_utc: first,
+                    last_end_utc: last,
+                    needs_costing: false,
+                    created_at: now,
+                    updated_at: now,
+                });
                 (id, 1, "create", None)
             }
             Some(stored) => {
@@ -240,35 +241,29 @@ pub fn shift_batch(
                 )
             }
         };
-        audit_rows.push(vec![
-            Value::int(shift_id),
-            Value::text(candidate.draft.worker_id.as_str()),
-            Value::text(candidate.draft.shift_ref.as_str()),
-            Value::int(version),
-            Value::text(action),
-            Value::Text(before),
-            Value::text(candidate.content_hash.as_str()),
-            Value::text(ctx.source),
-            Value::text(source_file),
-            Value::Instant(Some(now)),
-            Value::text(ctx.actor),
-            Value::text(""),
-        ]);
+        batch.audit.push(ShiftAuditRow {
+            shift_id,
+            worker_id: candidate.draft.worker_id.to_string(),
+            shift_ref: candidate.draft.shift_ref.to_string(),
+            version,
+            action: action.to_owned(),
+            before_hash: before,
+            after_hash: candidate.content_hash.clone(),
+            source: ctx.source.to_owned(),
+            source_file: source_file.to_owned(),
+            changed_at: now,
+            actor: ctx.actor.to_owned(),
+            detail: String::new(),
+        });
         batch.shifts.push(shift_id);
-        segment_rows.extend(segment_values(shift_id, candidate));
-        allocation_rows.extend(allocation_values(
+        batch.segments.extend(segment_values(shift_id, candidate));
+        batch.allocation.extend(allocation_values(
             shift_id,
             &accepted.cost_centre,
             &accepted.costed,
         ));
     }
-    batch.inserts = vec![
-        (&SHIFT, shift_rows),
-        (&SHIFT_AUDIT, audit_rows),
-        (&SEGMENT, segment_rows),
-        (&ALLOCATION, allocation_rows),
-    ];
-    batch.upserts = vec![(&SHIFT_REJECT, rejects)];
+    batch.rejects = rejects;
     batch
 }
 
@@ -454,14 +449,14 @@ async fn write_recosted(
         return Ok(());
     }
     let ids: Vec<i64> = batch.iter().map(|(id, _, _)| *id).collect();
-    let rows: Vec<Vec<Value>> = batch
+    let rows: Vec<AllocationLedgerRow> = batch
         .iter()
         .flat_map(|(id, cc, costed)| allocation_values(*id, cc, costed))
         .collect();
     let (shifts, allocation_rows) = (ids.len() as u64, rows.len() as u64);
     let batch = Batch {
         deletes: vec![(ShiftRows::Allocation, ids.clone())],
-        inserts: vec![(&ALLOCATION, rows)],
+        allocation: rows,
         costed: ids,
         fence: scope
             .fence

@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 
 use super::{PipelineError, StepContext};
 use crate::capture::ReferenceKind;
+use crate::domain::import::{ImportOutcome, ImportStatus};
 use crate::report::output::{is_hidden, visible};
 use crate::store::runs::{
     EarlierImport, IngestFile, StepTotals, earlier_import, file_changes_since, ingest_files,
@@ -224,7 +225,7 @@ fn new_record(kind: Option<FileKind>, name: &str, sha256: String) -> IngestFile 
         file_name: name.to_owned(),
         sha256,
         kind: kind.map_or("unknown", FileKind::name).to_owned(),
-        outcome: "imported".to_owned(),
+        outcome: ImportOutcome::Imported,
         ..IngestFile::default()
     }
 }
@@ -233,7 +234,7 @@ fn new_record(kind: Option<FileKind>, name: &str, sha256: String) -> IngestFile 
 /// reason, as everywhere text reaches people.
 fn refused(mut record: IngestFile, name: &str, reason: &str) -> IngestFile {
     let shown = visible(name);
-    record.outcome = "refused".to_owned();
+    record.outcome = ImportOutcome::Refused;
     record.detail = if shown == name {
         reason.to_owned()
     } else {
@@ -266,7 +267,7 @@ async fn handle(
             // imported tonight, is a duplicate.
             let own =
                 |e: &EarlierImport| e.job_run_id == Some(context.job_run_id) && e.file_name == name;
-            if let Some(earlier) = earlier.as_ref().filter(|e| e.status == "done") {
+            if let Some(earlier) = earlier.as_ref().filter(|e| e.status == ImportStatus::Done) {
                 if own(earlier) {
                     // Finished before a crash kept it from being recorded.
                     let counts = own_counts(context, earlier, earlier.counts()).await?;
@@ -276,7 +277,7 @@ async fn handle(
                         .map(|t| t.format("%Y-%m-%d").to_string())
                         .unwrap_or_default();
                     record.rows_read = earlier.rows_read;
-                    record.outcome = "duplicate".to_owned();
+                    record.outcome = ImportOutcome::Duplicate;
                     record.detail = format!(
                         "the same content was already imported as {} on {when}; nothing imported again",
                         earlier.file_name
@@ -386,7 +387,7 @@ async fn file_away(
     let stored = stored_name(&record.file_name);
     let mut troubles = Vec::new();
     let rejects = inbox.join("rejects").join(&date);
-    let folder = if record.outcome == "refused" {
+    let folder = if record.outcome == ImportOutcome::Refused {
         let reason = rejects.join(format!("{stored}.error.txt"));
         if let Err(e) = write_whole(&reason, format!("{}\n", record.detail).as_bytes()) {
             troubles.push(format!(
@@ -395,7 +396,7 @@ async fn file_away(
         }
         rejects
     } else {
-        if record.outcome == "rejected_rows" {
+        if record.outcome == ImportOutcome::RejectedRows {
             let copied =
                 std::fs::read(path).and_then(|bytes| write_whole(&rejects.join(&stored), &bytes));
             if let Err(e) = copied {
@@ -492,19 +493,19 @@ fn totals_of(
     let mut add = |key: &str, n: i64| *totals.counts.entry(key.to_owned()).or_insert(0) += n;
     for f in files {
         add("files", 1);
-        match f.outcome.as_str() {
-            "refused" => add("files_refused", 1),
-            "duplicate" => add("files_duplicate", 1),
-            _ => {}
+        match f.outcome {
+            ImportOutcome::Refused => add("files_refused", 1),
+            ImportOutcome::Duplicate => add("files_duplicate", 1),
+            ImportOutcome::Imported | ImportOutcome::RejectedRows => {}
         }
-        if f.kind == "shifts" && f.outcome != "duplicate" {
+        if f.kind == "shifts" && f.outcome != ImportOutcome::Duplicate {
             add("rows_read", f.rows_read);
             add("shifts_new", f.shifts_new);
             add("shifts_amended", f.shifts_amended);
             add("shifts_unchanged", f.shifts_unchanged);
             add("shifts_rejected", f.shifts_rejected);
             add("rows_rejected", f.rows_rejected);
-        } else if f.outcome == "imported" {
+        } else if f.outcome == ImportOutcome::Imported {
             add("reference_rows", f.rows_read);
         }
     }
@@ -515,21 +516,23 @@ fn totals_of(
         } else {
             format!(" as {stored}")
         };
-        match f.outcome.as_str() {
-            "refused" if left_in_inbox.contains(&f.file_name) => totals
+        match f.outcome {
+            ImportOutcome::Refused if left_in_inbox.contains(&f.file_name) => totals
                 .warnings
                 .push(format!("{}: refused: {}", f.file_name, one_line(&f.detail))),
-            "refused" => totals.warnings.push(format!(
+            ImportOutcome::Refused => totals.warnings.push(format!(
                 "{}: refused, moved to rejects/{date}/{named}: {}",
                 f.file_name,
                 one_line(&f.detail)
             )),
-            "duplicate" => totals.warnings.push(format!("{}: {}", f.file_name, f.detail)),
-            "rejected_rows" => totals.warnings.push(format!(
+            ImportOutcome::Duplicate => {
+                totals.warnings.push(format!("{}: {}", f.file_name, f.detail))
+            }
+            ImportOutcome::RejectedRows => totals.warnings.push(format!(
                 "{}: {} row(s) rejected ({} shift(s)); the file and its report are in rejects/{date}/{named}",
                 f.file_name, f.rows_rejected, f.shifts_rejected
             )),
-            _ => {}
+            ImportOutcome::Imported => {}
         }
     }
     totals
@@ -636,7 +639,7 @@ mod tests {
             IngestFile {
                 file_name: "shifts-a.csv".into(),
                 kind: "shifts".into(),
-                outcome: "rejected_rows".into(),
+                outcome: ImportOutcome::RejectedRows,
                 rows_read: 10,
                 shifts_new: 6,
                 shifts_rejected: 1,
@@ -646,7 +649,7 @@ mod tests {
             IngestFile {
                 file_name: "odd.csv".into(),
                 kind: "unknown".into(),
-                outcome: "refused".into(),
+                outcome: ImportOutcome::Refused,
                 detail: "no kind".into(),
                 ..IngestFile::default()
             },

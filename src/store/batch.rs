@@ -12,10 +12,15 @@ use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{ToSql, TransactionBehavior};
 use sqlx::AssertSqlSafe;
 
-use super::bulk::{TableSpec, Value, insert_rows, instant_seconds, upsert_rows};
+use super::bulk::{TableSpec, insert_rows, instant_seconds, upsert_rows};
 use super::claims::{LostClaim, ShiftClaim};
-use super::shifts::{SHIFT_REJECT, allocation_keys};
+use super::rows::{
+    AllocationLedgerRow, Field, NewShiftRow, ShiftAuditRow, ShiftRejectRow, ShiftSegmentRow,
+    TableRow,
+};
+use super::shifts::allocation_keys;
 use super::{Store, StoreError, Tx};
+use crate::domain::shift::ShiftStatus;
 
 /// Shift ids per `IN (...)` list.
 const IDS_PER_STATEMENT_MAX: usize = 500;
@@ -29,7 +34,7 @@ pub struct Amend {
     pub shift_id: i64,
     pub read_version: i64,
     pub content_hash: String,
-    pub status: &'static str,
+    pub status: ShiftStatus,
     pub source: &'static str,
     pub first_start: DateTime<Utc>,
     pub last_end: DateTime<Utc>,
@@ -53,14 +58,19 @@ impl ShiftRows {
 }
 
 /// One transaction's writes, run in this order: the fence, the reference version, the claims,
-/// then deletes, amendments, inserts, upserts, and the costing marks.
+/// then deletes, amendments, the inserts (new shifts, audit rows, segments, allocation rows),
+/// the rejects, and the costing marks.
 #[derive(Clone, Debug, Default)]
 pub struct Batch {
     /// The rows of these shifts to remove.
     pub deletes: Vec<(ShiftRows, Vec<i64>)>,
     pub amends: Vec<Amend>,
-    pub inserts: Vec<(&'static TableSpec, Vec<Vec<Value>>)>,
-    pub upserts: Vec<(&'static TableSpec, Vec<Vec<Value>>)>,
+    pub new_shifts: Vec<NewShiftRow>,
+    pub audit: Vec<ShiftAuditRow>,
+    pub segments: Vec<ShiftSegmentRow>,
+    pub allocation: Vec<AllocationLedgerRow>,
+    /// Rejected file rows, written over any earlier reject of the same row.
+    pub rejects: Vec<ShiftRejectRow>,
     /// Shifts whose allocation rows are now current.
     pub costed: Vec<i64>,
     /// A partition claim the writer must still hold: checked (and extended) first, so a worker
@@ -104,40 +114,21 @@ impl Batch {
         })?;
         let gone: std::collections::HashSet<i64> = lost.iter().map(|l| l.shift_id).collect();
         let keep = |id: &i64| !gone.contains(id);
-        let keep_rows = |spec: &'static TableSpec, rows: &Vec<Vec<Value>>| {
-            let at = spec
-                .columns
-                .iter()
-                .position(|(name, _)| *name == "shift_id");
-            let rows: Vec<Vec<Value>> = rows
-                .iter()
-                .filter(|row| match at.map(|i| &row[i]) {
-                    Some(Value::Int(Some(id))) => keep(id),
-                    _ => true,
-                })
-                .cloned()
-                .collect();
-            (spec, rows)
-        };
-        let mut upserts: Vec<(&'static TableSpec, Vec<Vec<Value>>)> = self
-            .upserts
-            .iter()
-            .map(|(spec, rows)| keep_rows(spec, rows))
-            .collect();
-        let rejects = lost.iter().flat_map(|l| {
+        fn kept<R: Clone>(rows: &[R], keep: impl Fn(&R) -> bool) -> Vec<R> {
+            rows.iter().filter(|r| keep(r)).cloned().collect()
+        }
+        let mut rejects = self.rejects.clone();
+        rejects.extend(lost.iter().flat_map(|l| {
             let (field, reason) = l.field_and_reason();
-            l.rows.iter().map(move |row_no| {
-                vec![
-                    Value::int(import_file_id),
-                    Value::int(*row_no),
-                    Value::text(l.worker_id.as_str()),
-                    Value::text(l.shift_ref.as_str()),
-                    Value::text(field),
-                    Value::text(reason.as_str()),
-                ]
+            l.rows.iter().map(move |row_no| ShiftRejectRow {
+                import_file_id,
+                row_no: *row_no,
+                worker_id: l.worker_id.clone(),
+                shift_ref: l.shift_ref.clone(),
+                field: field.to_owned(),
+                reason: reason.clone(),
             })
-        });
-        upserts.push((&SHIFT_REJECT, rejects.collect()));
+        }));
         Ok(Batch {
             deletes: self
                 .deletes
@@ -150,12 +141,11 @@ impl Batch {
                 .filter(|a| keep(&a.shift_id))
                 .cloned()
                 .collect(),
-            inserts: self
-                .inserts
-                .iter()
-                .map(|(spec, rows)| keep_rows(spec, rows))
-                .collect(),
-            upserts,
+            new_shifts: kept(&self.new_shifts, |r| keep(&r.shift_id)),
+            audit: kept(&self.audit, |r| keep(&r.shift_id)),
+            segments: kept(&self.segments, |r| keep(&r.shift_id)),
+            allocation: kept(&self.allocation, |r| keep(&r.shift_id)),
+            rejects,
             costed: self.costed.iter().copied().filter(keep).collect(),
             fence: None,
             shifts: self.shifts.iter().copied().filter(keep).collect(),
@@ -231,7 +221,7 @@ pub async fn write_in(tx: &mut Tx, batch: &Batch) -> Result<Written, StoreError>
                 .bind(amend.shift_id)
                 .bind(amend.read_version)
                 .bind(amend.content_hash.as_str())
-                .bind(amend.status)
+                .bind(amend.status.as_str())
                 .bind(amend.source)
                 .bind(instant_seconds(&amend.first_start))
                 .bind(instant_seconds(&amend.last_end))
@@ -243,12 +233,11 @@ pub async fn write_in(tx: &mut Tx, batch: &Batch) -> Result<Written, StoreError>
         });
         check_amended(amend, updated)?;
     }
-    for (spec, rows) in &batch.inserts {
-        insert_rows(tx, spec, rows).await?;
-    }
-    for (spec, rows) in &batch.upserts {
-        upsert_rows(tx, spec, rows).await?;
-    }
+    insert_rows(tx, &batch.new_shifts).await?;
+    insert_rows(tx, &batch.audit).await?;
+    insert_rows(tx, &batch.segments).await?;
+    insert_rows(tx, &batch.allocation).await?;
+    upsert_rows(tx, &batch.rejects).await?;
     let marks = if stale {
         batch.marked()
     } else {
@@ -380,7 +369,7 @@ pub(crate) fn write_sqlite_in(
                 claim.run_key,
                 claim.partition_key,
                 claim.token,
-                Value::Instant(Some(*expires_at)),
+                instant_seconds(expires_at),
             ])
             .map_err(sqlite_error)?;
         if updated != 1 {
@@ -438,22 +427,21 @@ pub(crate) fn write_sqlite_in(
                 amend.shift_id,
                 amend.read_version,
                 amend.content_hash,
-                amend.status,
+                amend.status.as_str(),
                 amend.source,
-                Value::Instant(Some(amend.first_start)),
-                Value::Instant(Some(amend.last_end)),
+                instant_seconds(&amend.first_start),
+                instant_seconds(&amend.last_end),
                 false,
-                Value::Instant(Some(amend.now)),
+                instant_seconds(&amend.now),
             ])
             .map_err(sqlite_error)?;
         check_amended(amend, updated as u64)?;
     }
-    for (spec, rows) in &batch.inserts {
-        insert_each(tx, spec, rows, "")?;
-    }
-    for (spec, rows) in &batch.upserts {
-        insert_each(tx, spec, rows, &spec.upsert_suffix())?;
-    }
+    insert_each(tx, &batch.new_shifts, false)?;
+    insert_each(tx, &batch.audit, false)?;
+    insert_each(tx, &batch.segments, false)?;
+    insert_each(tx, &batch.allocation, false)?;
+    insert_each(tx, &batch.rejects, true)?;
     {
         let mut statement = tx
             .prepare_cached("update shift set needs_costing = ?1 where shift_id = ?2")
@@ -478,22 +466,46 @@ pub(crate) fn numbered_to_anonymous(sql: &str) -> String {
     sql.replace('$', "?")
 }
 
-pub(crate) fn insert_each(
+/// Inserts `rows` (all of one table) with one cached prepared statement, or upserts them by
+/// their key.
+pub(crate) fn insert_each<R: TableRow>(
     tx: &rusqlite::Transaction<'_>,
-    spec: &TableSpec,
-    rows: &[Vec<Value>],
-    suffix: &str,
+    rows: &[R],
+    upsert: bool,
 ) -> Result<(), StoreError> {
-    if rows.is_empty() {
+    let Some(first) = rows.first() else {
         return Ok(());
-    }
+    };
+    let spec = first.spec();
+    let suffix = if upsert {
+        spec.upsert_suffix()
+    } else {
+        String::new()
+    };
     let sql = format!("{}{suffix}", spec.insert_sql_single());
     let mut statement = tx.prepare_cached(&sql).map_err(sqlite_error)?;
+    execute_each(&mut statement, spec, rows)
+}
+
+/// Runs a prepared single-row insert of `spec` once per row, binding each row's fields in
+/// column order.
+pub(crate) fn execute_each<R: TableRow>(
+    statement: &mut rusqlite::Statement<'_>,
+    spec: &TableSpec,
+    rows: &[R],
+) -> Result<(), StoreError> {
     for row in rows {
         spec.check_row(row);
-        statement
-            .execute(rusqlite::params_from_iter(row.iter()))
-            .map_err(sqlite_error)?;
+        let mut bound = Ok(());
+        let mut index = 0;
+        row.each_field(&mut |field| {
+            index += 1;
+            if bound.is_ok() {
+                bound = statement.raw_bind_parameter(index, field);
+            }
+        });
+        bound.map_err(sqlite_error)?;
+        statement.raw_execute().map_err(sqlite_error)?;
     }
     Ok(())
 }
@@ -520,15 +532,15 @@ fn push_digits(out: &mut String, value: u32, width: u32) {
     }
 }
 
-impl ToSql for Value {
+impl ToSql for Field<'_> {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        Ok(match self {
-            Value::Int(Some(v)) => ToSqlOutput::from(*v),
-            Value::Text(Some(v)) => ToSqlOutput::Borrowed(ValueRef::Text(v.as_bytes())),
-            Value::Date(Some(v)) => ToSqlOutput::from(sqlite_date(v)),
-            Value::Instant(Some(v)) => ToSqlOutput::from(instant_seconds(v)),
-            Value::Bool(v) => ToSqlOutput::from(i64::from(*v)),
-            Value::Int(None) | Value::Text(None) | Value::Date(None) | Value::Instant(None) => {
+        Ok(match *self {
+            Field::Int(Some(v)) => ToSqlOutput::from(v),
+            Field::Text(Some(v)) => ToSqlOutput::Borrowed(ValueRef::Text(v.as_bytes())),
+            Field::Date(Some(v)) => ToSqlOutput::from(sqlite_date(&v)),
+            Field::Instant(Some(v)) => ToSqlOutput::from(instant_seconds(&v)),
+            Field::Bool(v) => ToSqlOutput::from(i64::from(v)),
+            Field::Int(None) | Field::Text(None) | Field::Date(None) | Field::Instant(None) => {
                 ToSqlOutput::from(rusqlite::types::Null)
             }
         })

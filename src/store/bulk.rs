@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{AssertSqlSafe, Row};
 
+use super::rows::{Field, TableRow};
 use super::{Backend, Store, StoreError, Tx, on_pool, on_tx};
 
 /// Most bound parameters in one SQLite statement; about 100 rows of 10 columns is the measured
@@ -42,7 +43,8 @@ pub struct TableSpec {
     pub key_len: usize,
 }
 
-/// One typed, nullable value of a row.
+/// One typed, nullable value of a row as read back, before it becomes a row's field (see
+/// [`super::rows`]).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Value {
     Int(Option<i64>),
@@ -71,28 +73,22 @@ impl Value {
             Value::Bool(v) => Some(v.to_string()),
         }
     }
-
-    fn col_type(&self) -> ColType {
-        match self {
-            Value::Int(_) => ColType::Int,
-            Value::Text(_) => ColType::Text,
-            Value::Date(_) => ColType::Date,
-            Value::Instant(_) => ColType::Instant,
-            Value::Bool(_) => ColType::Bool,
-        }
-    }
 }
 
-macro_rules! bind_value {
-    ($query:expr, $value:expr) => {
-        match $value {
-            Value::Int(v) => $query.bind(*v),
-            Value::Text(v) => $query.bind(v.as_deref()),
-            Value::Date(v) => $query.bind(*v),
-            Value::Instant(v) => $query.bind(v.as_ref().map(instant_seconds)),
-            Value::Bool(v) => $query.bind(*v),
+/// Binds one field to a sqlx query (on either backend), keeping the first encoding error.
+macro_rules! bind_field {
+    ($query:expr, $field:expr, $failed:expr) => {{
+        let bound = match $field {
+            Field::Int(v) => $query.try_bind(v),
+            Field::Text(v) => $query.try_bind(v),
+            Field::Date(v) => $query.try_bind(v),
+            Field::Instant(v) => $query.try_bind(v.as_ref().map(instant_seconds)),
+            Field::Bool(v) => $query.try_bind(v),
+        };
+        if let Err(error) = bound {
+            $failed.get_or_insert(error);
         }
-    };
+    }};
 }
 
 impl TableSpec {
@@ -104,21 +100,33 @@ impl TableSpec {
             .join(", ")
     }
 
-    pub(crate) fn check_row(&self, row: &[Value]) {
+    /// Checks that a row belongs to this table and has its declared column types: a mismatch is
+    /// a programming error.
+    pub(crate) fn check_row(&self, row: &impl TableRow) {
         assert_eq!(
-            row.len(),
-            self.columns.len(),
-            "row width matches {}",
+            row.spec().table,
+            self.table,
+            "a {} row among rows of {}",
+            row.spec().table,
             self.table
         );
-        for (value, (name, col_type)) in row.iter().zip(self.columns) {
+        let mut columns = self.columns.iter();
+        row.each_field(&mut |field| {
+            let (name, col_type) = columns
+                .next()
+                .unwrap_or_else(|| panic!("a {} row has more fields than columns", self.table));
             assert_eq!(
-                value.col_type(),
+                field.col_type(),
                 *col_type,
                 "{}.{name} has the declared type",
                 self.table
             );
-        }
+        });
+        assert!(
+            columns.next().is_none(),
+            "a {} row has a field for every column",
+            self.table
+        );
     }
 
     /// `insert into t (cols) values ($1, ..), (..) [suffix]` for `rows` rows. SQLite gets
@@ -183,15 +191,12 @@ impl TableSpec {
     }
 }
 
-/// Inserts `rows` into `spec.table` inside `tx`, in as few statements as the backend allows.
-pub async fn insert_rows(
-    tx: &mut Tx,
-    spec: &TableSpec,
-    rows: &[Vec<Value>],
-) -> Result<(), StoreError> {
-    if rows.is_empty() {
+/// Inserts `rows` (all of one table) inside `tx`, in as few statements as the backend allows.
+pub async fn insert_rows<R: TableRow>(tx: &mut Tx, rows: &[R]) -> Result<(), StoreError> {
+    let Some(first) = rows.first() else {
         return Ok(());
-    }
+    };
+    let spec = first.spec();
     rows.iter().for_each(|r| spec.check_row(r));
     match tx {
         Tx::Sqlite(_) => write_values(tx, spec, rows, "", SQLITE_PARAMS_PER_STATEMENT_MAX).await,
@@ -202,15 +207,12 @@ pub async fn insert_rows(
     }
 }
 
-/// Inserts or updates `rows` by their key (the first `spec.key_len` columns).
-pub async fn upsert_rows(
-    tx: &mut Tx,
-    spec: &TableSpec,
-    rows: &[Vec<Value>],
-) -> Result<(), StoreError> {
-    if rows.is_empty() {
+/// Inserts or updates `rows` (all of one table) by their key (the first `key_len` columns).
+pub async fn upsert_rows<R: TableRow>(tx: &mut Tx, rows: &[R]) -> Result<(), StoreError> {
+    let Some(first) = rows.first() else {
         return Ok(());
-    }
+    };
+    let spec = first.spec();
     rows.iter().for_each(|r| spec.check_row(r));
     let limit = match tx {
         Tx::Sqlite(_) => SQLITE_PARAMS_PER_STATEMENT_MAX,
@@ -219,10 +221,10 @@ pub async fn upsert_rows(
     write_values(tx, spec, rows, &spec.upsert_suffix(), limit).await
 }
 
-async fn write_values(
+async fn write_values<R: TableRow>(
     tx: &mut Tx,
     spec: &TableSpec,
-    rows: &[Vec<Value>],
+    rows: &[R],
     suffix: &str,
     params_max: usize,
 ) -> Result<(), StoreError> {
@@ -240,8 +242,12 @@ async fn write_values(
         };
         on_tx!(tx, conn => {
             let mut query = sqlx::query(AssertSqlSafe(sql)).persistent(cached);
-            for value in chunk.iter().flatten() {
-                query = bind_value!(query, value);
+            let mut failed = None;
+            for row in chunk {
+                row.each_field(&mut |field| bind_field!(query, field, failed));
+            }
+            if let Some(error) = failed {
+                return Err(StoreError::Sqlx(sqlx::Error::Encode(error)));
             }
             query.execute(conn).await?;
         });
@@ -250,10 +256,10 @@ async fn write_values(
 }
 
 /// Streams rows to PostgreSQL with `COPY .. FROM STDIN (FORMAT csv)`.
-async fn copy_rows(
+async fn copy_rows<R: TableRow>(
     conn: &mut sqlx::PgConnection,
     spec: &TableSpec,
-    rows: &[Vec<Value>],
+    rows: &[R],
 ) -> Result<(), StoreError> {
     let statement = format!(
         "copy {} ({}) from stdin with (format csv)",
@@ -263,12 +269,14 @@ async fn copy_rows(
     let mut copy = conn.copy_in_raw(&statement).await?;
     let mut buffer = String::with_capacity(COPY_CHUNK_BYTES + 4096);
     for row in rows {
-        for (c, value) in row.iter().enumerate() {
-            if c > 0 {
+        let mut first = true;
+        row.each_field(&mut |field| {
+            if !first {
                 buffer.push(',');
             }
-            write_csv_value(&mut buffer, value);
-        }
+            first = false;
+            write_csv_value(&mut buffer, field);
+        });
         buffer.push('\n');
         if buffer.len() >= COPY_CHUNK_BYTES {
             copy.send(buffer.as_bytes()).await?;
@@ -283,9 +291,9 @@ async fn copy_rows(
 }
 
 /// Writes one CSV field for `COPY`: NULL is an empty unquoted field, text is always quoted.
-fn write_csv_value(out: &mut String, value: &Value) {
+fn write_csv_value(out: &mut String, value: Field<'_>) {
     match value {
-        Value::Text(Some(s)) => {
+        Field::Text(Some(s)) => {
             out.push('"');
             for ch in s.chars() {
                 if ch == '"' {
@@ -295,17 +303,17 @@ fn write_csv_value(out: &mut String, value: &Value) {
             }
             out.push('"');
         }
-        Value::Int(Some(v)) => {
+        Field::Int(Some(v)) => {
             let _ = write!(out, "{v}");
         }
-        Value::Date(Some(v)) => {
+        Field::Date(Some(v)) => {
             let _ = write!(out, "{v}");
         }
-        Value::Instant(Some(v)) => {
-            let _ = write!(out, "{}", instant_seconds(v));
+        Field::Instant(Some(v)) => {
+            let _ = write!(out, "{}", instant_seconds(&v));
         }
-        Value::Bool(v) => out.push(if *v { 't' } else { 'f' }),
-        Value::Text(None) | Value::Int(None) | Value::Date(None) | Value::Instant(None) => {}
+        Field::Bool(v) => out.push(if v { 't' } else { 'f' }),
+        Field::Text(None) | Field::Int(None) | Field::Date(None) | Field::Instant(None) => {}
     }
 }
 
@@ -386,12 +394,12 @@ mod tests {
     fn copy_fields_quote_text_and_leave_null_empty() {
         let mut out = String::new();
         for (i, v) in [
-            Value::text("a \"b\", c"),
-            Value::Text(None),
-            Value::int(-3),
-            Value::Bool(true),
+            Field::Text(Some("a \"b\", c")),
+            Field::Text(None),
+            Field::Int(Some(-3)),
+            Field::Bool(true),
         ]
-        .iter()
+        .into_iter()
         .enumerate()
         {
             if i > 0 {

@@ -11,11 +11,11 @@ use super::Tx;
 use super::batch::{
     Batch, insert_each, numbered_to_anonymous, sqlite_error, write_in, write_sqlite_in,
 };
-use super::bulk::{Value, instant_seconds};
+use super::bulk::instant_seconds;
 use super::shift_records::{
     self, AuditEntry, Decision, NearbySegment, ShiftHeader, StoredResponse, audit_row,
 };
-use super::shifts::SHIFT_AUDIT;
+use crate::domain::shift::ShiftStatus;
 
 /// What a shift change reads and writes inside its transaction.
 pub(crate) trait ChangeTx {
@@ -120,7 +120,9 @@ fn header_from(row: &rusqlite::Row<'_>) -> rusqlite::Result<ShiftHeader> {
         shift_id: row.get(0)?,
         worker_id: row.get(1)?,
         shift_ref: row.get(2)?,
-        status: row.get(3)?,
+        status: ShiftStatus::try_from(row.get::<_, String>(3)?).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(3, rusqlite::types::Type::Text, Box::new(e))
+        })?,
         version: row.get(4)?,
         source: row.get(5)?,
         content_hash: row.get(6)?,
@@ -227,7 +229,7 @@ impl ChangeTx for SqliteChangeTx<'_> {
             .execute(rusqlite::params![
                 decision.shift_id,
                 decision.read_version,
-                decision.status,
+                decision.status.as_str(),
                 decision.reason,
                 decision.actor,
                 instant_seconds(&decision.now),
@@ -236,8 +238,7 @@ impl ChangeTx for SqliteChangeTx<'_> {
         Ok(changed == 1)
     }
     async fn audit(&mut self, entry: &AuditEntry<'_>) -> Result<(), StoreError> {
-        let row: Vec<Value> = audit_row(entry);
-        insert_each(self.0, &SHIFT_AUDIT, &[row], "")
+        insert_each(self.0, &[audit_row(entry)], false)
     }
     async fn write_batch(&mut self, batch: &Batch) -> Result<(), StoreError> {
         write_sqlite_in(self.0, batch).map(drop)

@@ -14,6 +14,7 @@ pub mod bulk;
 pub(crate) mod change_tx;
 pub mod claims;
 pub mod reference;
+pub mod rows;
 pub mod runs;
 pub mod shift_records;
 pub mod shifts;
@@ -203,16 +204,15 @@ impl Store {
                 record.map_err(|e| StoreError::Corrupt(format!("shipped bank holidays: {e}")))?;
             let date = crate::domain::time::parse_date(&record[1])
                 .map_err(|e| StoreError::Corrupt(format!("shipped bank holidays: {e}")))?;
-            rows.push(vec![
-                Value::text(&record[0]),
-                Value::Date(Some(date)),
-                Value::text(&record[2]),
-            ]);
+            rows.push(rows::BankHolidayRow {
+                calendar: record[0].to_owned(),
+                holiday_date: date,
+                name: record[2].to_owned(),
+            });
         }
-        let spec = reference::spec(crate::domain::reference::Target::BankHoliday);
         let mut tx = self.begin().await?;
         reference::bump_version(&mut tx).await?;
-        bulk::upsert_rows(&mut tx, spec, &rows).await?;
+        bulk::upsert_rows(&mut tx, &rows).await?;
         tx.commit().await
     }
 

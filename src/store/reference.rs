@@ -1,217 +1,47 @@
-//! Reference tables: their shapes, loading them into the engine's context, and applying an
-//! imported file as audited inserts and updates.
+//! Reference tables: loading them into the engine's context, and applying an imported file as
+//! audited inserts and updates.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::Utc;
 use sqlx::AssertSqlSafe;
 
-use super::bulk::{ColType, TableSpec, Value, load_rows, upsert_rows};
+use super::bulk::{TableSpec, load_rows, upsert_rows};
+use super::rows::{
+    ArrangementRow, BankHolidayRow, CostCentreRow, Field, PayEnhancementRow, PayerRow, PersonRow,
+    RateCardEntryRow, ReadRow, ReferenceAuditRow, ReferenceRow, ServiceRow, SleepInAllowanceRow,
+    TableRow, WorkerRow,
+};
 use super::{Store, StoreError, Tx, on_pool, on_tx};
 use crate::calendar::{BandRules, BankHolidays};
-use crate::cost::{
-    Enhancement, PayRules, RateCard, RateEntry, RatingContext, SleepInAllowance, WorkerTerms,
-};
-use crate::domain::reference::{ArrangementKind, PayElement, Unit};
+use crate::cost::{PayRules, RateCard, RatingContext, WorkerTerms};
+use crate::domain::reference::ArrangementKind;
 use crate::domain::reference::{KnownKeys, Target};
-use crate::domain::{
-    Band, CostCentreId, LocalZone, PayerId, Pence, PersonId, Rate, ServiceCode, WorkerId,
-};
-
-use ColType::{Date, Int, Text};
+use crate::domain::{CostCentreId, LocalZone, PayerId, PersonId, ServiceCode, WorkerId};
 
 /// The table behind each target, key columns first.
 pub fn spec(target: Target) -> &'static TableSpec {
-    const COST_CENTRE: TableSpec = TableSpec {
-        table: "cost_centre",
-        columns: &[
-            ("cost_centre_id", Text),
-            ("name", Text),
-            ("region", Text),
-            ("manager_email", Text),
-        ],
-        key_len: 1,
-    };
-    const SERVICE: TableSpec = TableSpec {
-        table: "service",
-        columns: &[
-            ("service_code", Text),
-            ("name", Text),
-            ("pay_element", Text),
-        ],
-        key_len: 1,
-    };
-    const WORKER: TableSpec = TableSpec {
-        table: "worker",
-        columns: &[
-            ("worker_id", Text),
-            ("name", Text),
-            ("payroll_number", Text),
-            ("cost_centre_id", Text),
-            ("base_rate_centipence", Int),
-            ("date_of_birth", Date),
-        ],
-        key_len: 1,
-    };
-    const PERSON: TableSpec = TableSpec {
-        table: "person",
-        columns: &[
-            ("person_id", Text),
-            ("name", Text),
-            ("cost_centre_id", Text),
-            ("document_format", Text),
-            ("contact_name", Text),
-            ("contact_email", Text),
-        ],
-        key_len: 1,
-    };
-    const PAYER: TableSpec = TableSpec {
-        table: "payer",
-        columns: &[
-            ("payer_id", Text),
-            ("name", Text),
-            ("kind", Text),
-            ("email", Text),
-            ("address", Text),
-        ],
-        key_len: 1,
-    };
-    const ARRANGEMENT: TableSpec = TableSpec {
-        table: "arrangement",
-        columns: &[
-            ("person_id", Text),
-            ("payer_id", Text),
-            ("kind", Text),
-            ("share_basis_points", Int),
-            ("weekly_amount_pence", Int),
-        ],
-        key_len: 2,
-    };
-    const RATE_CARD_ENTRY: TableSpec = TableSpec {
-        table: "rate_card_entry",
-        columns: &[
-            ("service_code", Text),
-            ("band", Text),
-            ("ratio", Int),
-            ("payer_id", Text),
-            ("effective_from", Date),
-            ("effective_to", Date),
-            ("unit", Text),
-            ("rate_centipence", Int),
-        ],
-        key_len: 5,
-    };
-    const PAY_ENHANCEMENT: TableSpec = TableSpec {
-        table: "pay_enhancement",
-        columns: &[
-            ("band", Text),
-            ("effective_from", Date),
-            ("effective_to", Date),
-            ("rate_centipence", Int),
-        ],
-        key_len: 2,
-    };
-    const SLEEP_IN_ALLOWANCE: TableSpec = TableSpec {
-        table: "sleep_in_allowance",
-        columns: &[
-            ("band", Text),
-            ("effective_from", Date),
-            ("effective_to", Date),
-            ("amount_pence", Int),
-        ],
-        key_len: 2,
-    };
-    const BUDGET: TableSpec = TableSpec {
-        table: "budget",
-        columns: &[
-            ("person_id", Text),
-            ("period_start", Date),
-            ("period_end", Date),
-            ("amount_pence", Int),
-            ("management_costs_pence", Int),
-            ("contingency_pence", Int),
-        ],
-        key_len: 2,
-    };
-    const BANK_HOLIDAY: TableSpec = TableSpec {
-        table: "bank_holiday",
-        columns: &[("calendar", Text), ("holiday_date", Date), ("name", Text)],
-        key_len: 2,
-    };
-    const ONE_OFF: TableSpec = TableSpec {
-        table: "one_off",
-        columns: &[
-            ("person_id", Text),
-            ("service_code", Text),
-            ("charge_date", Date),
-            ("description", Text),
-        ],
-        key_len: 3,
-    };
-    match target {
-        Target::CostCentre => &COST_CENTRE,
-        Target::Service => &SERVICE,
-        Target::Worker => &WORKER,
-        Target::Person => &PERSON,
-        Target::Payer => &PAYER,
-        Target::Arrangement => &ARRANGEMENT,
-        Target::RateCardEntry => &RATE_CARD_ENTRY,
-        Target::PayEnhancement => &PAY_ENHANCEMENT,
-        Target::SleepInAllowance => &SLEEP_IN_ALLOWANCE,
-        Target::Budget => &BUDGET,
-        Target::BankHoliday => &BANK_HOLIDAY,
-        Target::OneOff => &ONE_OFF,
-    }
+    ReferenceRow::spec_of(target)
 }
 
-const AUDIT: TableSpec = TableSpec {
-    table: "reference_audit",
-    columns: &[
-        ("kind", Text),
-        ("record_key", Text),
-        ("action", Text),
-        ("before_json", Text),
-        ("after_json", Text),
-        ("source_file", Text),
-        ("changed_at", ColType::Instant),
-    ],
-    key_len: 0,
-};
-
-/// A stored row's key, rendered: the join of its key columns with `|`.
-pub fn key_of(spec: &TableSpec, row: &[Value]) -> String {
-    row[..spec.key_len]
+/// Every stored row of a table, in key order.
+pub async fn load_table<R: ReadRow>(store: &Store) -> Result<Vec<R>, StoreError> {
+    load_rows(store, R::SPEC)
+        .await?
         .iter()
-        .map(|v| v.render().unwrap_or_default())
-        .collect::<Vec<_>>()
-        .join("|")
-}
-
-fn to_json(spec: &TableSpec, row: &[Value]) -> String {
-    let object: serde_json::Map<String, serde_json::Value> = spec
-        .columns
-        .iter()
-        .zip(row)
-        .map(|((name, _), v)| {
-            (
-                (*name).to_owned(),
-                v.render()
-                    .map_or(serde_json::Value::Null, serde_json::Value::String),
-            )
-        })
-        .collect();
-    serde_json::Value::Object(object).to_string()
+        .map(|values| R::from_values(values))
+        .collect()
 }
 
 /// The rows of one table after a file is merged over what is stored, with the changes.
 #[derive(Clone, Debug, Default)]
 pub struct Merged {
     /// Every row after the change, by key.
-    pub rows: BTreeMap<String, Vec<Value>>,
-    pub inserts: Vec<Vec<Value>>,
+    pub rows: BTreeMap<String, ReferenceRow>,
+    pub inserts: Vec<ReferenceRow>,
     /// `(before, after)` pairs.
-    pub updates: Vec<(Vec<Value>, Vec<Value>)>,
-    pub deletes: Vec<Vec<Value>>,
+    pub updates: Vec<(ReferenceRow, ReferenceRow)>,
+    pub deletes: Vec<ReferenceRow>,
 }
 
 impl Merged {
@@ -220,22 +50,43 @@ impl Merged {
     }
 }
 
-/// Merges `incoming` over the stored rows of `target`. With `replace_group` (arrangements), rows
-/// of the same first key column as an incoming row but absent from the file are deleted.
+/// The first key column of a row, rendered: the group a replacing file rewrites.
+fn group_of(row: &ReferenceRow) -> String {
+    let mut first = None;
+    row.each_field(&mut |field| {
+        if first.is_none() {
+            first = Some(field.render().unwrap_or_default());
+        }
+    });
+    first.unwrap_or_default()
+}
+
+/// Merges `incoming` (rows of `target`) over the stored rows of `target`. With `replace_group`
+/// (arrangements), rows of the same first key column as an incoming row but absent from the file
+/// are deleted.
 pub async fn merge(
     store: &Store,
     target: Target,
-    incoming: Vec<Vec<Value>>,
+    incoming: Vec<ReferenceRow>,
     replace_group: bool,
 ) -> Result<Merged, StoreError> {
-    let spec = spec(target);
-    let stored: BTreeMap<String, Vec<Value>> = load_rows(store, spec)
+    if let Some(other) = incoming.iter().find(|r| r.target() != target) {
+        return Err(StoreError::Corrupt(format!(
+            "a {:?} row merged into the {:?} table",
+            other.target(),
+            target
+        )));
+    }
+    let stored: BTreeMap<String, ReferenceRow> = load_rows(store, spec(target))
         .await?
-        .into_iter()
-        .map(|r| (key_of(spec, &r), r))
-        .collect();
-    let groups: HashSet<Value> = if replace_group {
-        incoming.iter().map(|r| r[0].clone()).collect()
+        .iter()
+        .map(|values| {
+            let row = ReferenceRow::from_values(target, values)?;
+            Ok((row.key(), row))
+        })
+        .collect::<Result<_, StoreError>>()?;
+    let groups: HashSet<String> = if replace_group {
+        incoming.iter().map(group_of).collect()
     } else {
         HashSet::new()
     };
@@ -243,15 +94,15 @@ pub async fn merge(
         rows: stored.clone(),
         ..Merged::default()
     };
-    let incoming_keys: HashSet<String> = incoming.iter().map(|r| key_of(spec, r)).collect();
+    let incoming_keys: HashSet<String> = incoming.iter().map(TableRow::key).collect();
     for (key, row) in &stored {
-        if groups.contains(&row[0]) && !incoming_keys.contains(key) {
+        if groups.contains(&group_of(row)) && !incoming_keys.contains(key) {
             merged.rows.remove(key);
             merged.deletes.push(row.clone());
         }
     }
     for row in incoming {
-        let key = key_of(spec, &row);
+        let key = row.key();
         match stored.get(&key) {
             None => merged.inserts.push(row.clone()),
             Some(before) if *before != row => merged.updates.push((before.clone(), row.clone())),
@@ -274,70 +125,62 @@ pub async fn write_merged(
     let now = Utc::now();
     let mut audit = Vec::with_capacity(merged.changed());
     let audit_row = |action: &str, key: String, before: Option<String>, after: Option<String>| {
-        vec![
-            Value::text(kind),
-            Value::text(key),
-            Value::text(action),
-            Value::Text(before),
-            Value::Text(after),
-            Value::text(source_file),
-            Value::Instant(Some(now)),
-        ]
+        ReferenceAuditRow {
+            kind: kind.to_owned(),
+            record_key: key,
+            action: action.to_owned(),
+            before_json: before,
+            after_json: after,
+            source_file: source_file.to_owned(),
+            changed_at: now,
+        }
     };
     for row in &merged.deletes {
-        let keys: Vec<&str> = spec.columns[..spec.key_len]
-            .iter()
-            .map(|(n, _)| *n)
-            .collect();
-        let condition: Vec<String> = keys
+        let condition: Vec<String> = spec.columns[..spec.key_len]
             .iter()
             .enumerate()
-            .map(|(i, k)| format!("{k} = ${}", i + 1))
+            .map(|(i, (k, _))| format!("{k} = ${}", i + 1))
             .collect();
         let sql = format!(
             "delete from {} where {}",
             spec.table,
             condition.join(" and ")
         );
+        let mut keys: Vec<Field<'_>> = Vec::with_capacity(spec.key_len);
+        row.each_field(&mut |field| {
+            if keys.len() < spec.key_len {
+                keys.push(field);
+            }
+        });
         on_tx!(tx, conn => {
             let mut query = sqlx::query(AssertSqlSafe(sql));
-            for value in &row[..spec.key_len] {
-                query = match value {
-                    Value::Text(v) => query.bind(v.as_deref()),
-                    Value::Int(v) => query.bind(*v),
-                    Value::Date(v) => query.bind(*v),
+            for value in &keys {
+                query = match *value {
+                    Field::Text(v) => query.bind(v),
+                    Field::Int(v) => query.bind(v),
+                    Field::Date(v) => query.bind(v),
                     other => return Err(StoreError::Corrupt(format!("unexpected key value {other:?}"))),
                 };
             }
             query.execute(conn).await?;
         });
-        audit.push(audit_row(
-            "delete",
-            key_of(spec, row),
-            Some(to_json(spec, row)),
-            None,
-        ));
+        audit.push(audit_row("delete", row.key(), Some(row.to_json()), None));
     }
-    let mut writes: Vec<Vec<Value>> = merged.inserts.clone();
+    let mut writes: Vec<ReferenceRow> = merged.inserts.clone();
     writes.extend(merged.updates.iter().map(|(_, after)| after.clone()));
-    upsert_rows(tx, spec, &writes).await?;
+    upsert_rows(tx, &writes).await?;
     for row in &merged.inserts {
-        audit.push(audit_row(
-            "insert",
-            key_of(spec, row),
-            None,
-            Some(to_json(spec, row)),
-        ));
+        audit.push(audit_row("insert", row.key(), None, Some(row.to_json())));
     }
     for (before, after) in &merged.updates {
         audit.push(audit_row(
             "update",
-            key_of(spec, after),
-            Some(to_json(spec, before)),
-            Some(to_json(spec, after)),
+            after.key(),
+            Some(before.to_json()),
+            Some(after.to_json()),
         ));
     }
-    super::bulk::insert_rows(tx, &AUDIT, &audit).await
+    super::bulk::insert_rows(tx, &audit).await
 }
 
 /// Marks shifts whose costs a reference change may alter: all of them, or one worker's.
@@ -394,17 +237,33 @@ pub async fn bump_version(tx: &mut Tx) -> Result<(), StoreError> {
 
 /// The keys reference rows may refer to.
 pub async fn known_keys(store: &Store) -> Result<KnownKeys, StoreError> {
-    let firsts = |rows: Vec<Vec<Value>>| {
-        rows.into_iter()
-            .filter_map(|r| r[0].render())
-            .collect::<HashSet<String>>()
-    };
-    let mut services = firsts(load_rows(store, spec(Target::Service)).await?);
-    services.extend(firsts(load_rows(store, spec(Target::RateCardEntry)).await?));
+    let mut services: HashSet<String> = load_table::<ServiceRow>(store)
+        .await?
+        .into_iter()
+        .map(|r| r.service_code.to_string())
+        .collect();
+    services.extend(
+        load_table::<RateCardEntryRow>(store)
+            .await?
+            .into_iter()
+            .map(|r| r.service_code.to_string()),
+    );
     Ok(KnownKeys {
-        cost_centres: firsts(load_rows(store, spec(Target::CostCentre)).await?),
-        people: firsts(load_rows(store, spec(Target::Person)).await?),
-        payers: firsts(load_rows(store, spec(Target::Payer)).await?),
+        cost_centres: load_table::<CostCentreRow>(store)
+            .await?
+            .into_iter()
+            .map(|r| r.cost_centre_id.to_string())
+            .collect(),
+        people: load_table::<PersonRow>(store)
+            .await?
+            .into_iter()
+            .map(|r| r.person_id.to_string())
+            .collect(),
+        payers: load_table::<PayerRow>(store)
+            .await?
+            .into_iter()
+            .map(|r| r.payer_id.to_string())
+            .collect(),
         services,
     })
 }
@@ -436,31 +295,6 @@ impl crate::domain::reference::Directory for ReferenceData {
     }
 }
 
-fn corrupt(what: &str, value: &Value) -> StoreError {
-    StoreError::Corrupt(format!("stored {what} {value:?} is not valid"))
-}
-
-fn text_of(v: &Value) -> &str {
-    match v {
-        Value::Text(Some(s)) => s,
-        _ => "",
-    }
-}
-
-fn int_of(v: &Value) -> Option<i64> {
-    match v {
-        Value::Int(i) => *i,
-        _ => None,
-    }
-}
-
-fn date_of(v: &Value) -> Option<chrono::NaiveDate> {
-    match v {
-        Value::Date(d) => *d,
-        _ => None,
-    }
-}
-
 /// Loads reference data for costing in `zone` with `bands` and the named bank-holiday calendar.
 pub async fn load_reference(
     store: &Store,
@@ -472,131 +306,70 @@ pub async fn load_reference(
         version: version(store).await?,
         ..ReferenceData::default()
     };
-    for row in load_rows(store, spec(Target::Service)).await? {
-        let code = ServiceCode::parse(text_of(&row[0])).map_err(|_| corrupt("service", &row[0]))?;
-        let element: PayElement = text_of(&row[2])
-            .parse()
-            .map_err(|_| corrupt("pay element", &row[2]))?;
-        data.ctx.pay_elements.insert(code.clone(), element);
-        data.services.insert(code);
+    for row in load_table::<ServiceRow>(store).await? {
+        data.ctx
+            .pay_elements
+            .insert(row.service_code.clone(), row.pay_element);
+        data.services.insert(row.service_code);
     }
-    for row in load_rows(store, spec(Target::Worker)).await? {
-        let id = WorkerId::parse(text_of(&row[0])).map_err(|_| corrupt("worker", &row[0]))?;
-        let cost_centre =
-            CostCentreId::parse(text_of(&row[3])).map_err(|_| corrupt("cost centre", &row[3]))?;
-        let base_rate =
-            Rate::from_centipence(int_of(&row[4]).ok_or_else(|| corrupt("base rate", &row[4]))?);
+    for row in load_table::<WorkerRow>(store).await? {
         data.workers.insert(
-            id,
+            row.worker_id,
             WorkerTerms {
-                base_rate,
-                cost_centre,
+                base_rate: row.base_rate_centipence,
+                cost_centre: row.cost_centre_id,
             },
         );
     }
-    for row in load_rows(store, spec(Target::Person)).await? {
-        let id = PersonId::parse(text_of(&row[0])).map_err(|_| corrupt("person", &row[0]))?;
-        let cost_centre =
-            CostCentreId::parse(text_of(&row[2])).map_err(|_| corrupt("cost centre", &row[2]))?;
+    for row in load_table::<PersonRow>(store).await? {
         data.person_details
-            .insert(id.clone(), (text_of(&row[1]).to_owned(), cost_centre));
-        data.people.insert(id);
+            .insert(row.person_id.clone(), (row.name, row.cost_centre_id));
+        data.people.insert(row.person_id);
     }
-    data.ctx.rate_card = RateCard::new(load_rate_entries(store, &mut data.services).await?);
-    data.ctx.pay_rules = load_pay_rules(store).await?;
-    data.ctx.full_payers = load_full_payers(store).await?;
-    let holidays = load_rows(store, spec(Target::BankHoliday)).await?;
-    let dates = holidays
-        .iter()
-        .filter(|r| text_of(&r[0]) == calendar)
-        .filter_map(|r| Some((date_of(&r[1])?, text_of(&r[2]).to_owned())));
+    let entries = load_table::<RateCardEntryRow>(store).await?;
+    data.services
+        .extend(entries.iter().map(|e| e.service_code.clone()));
+    data.ctx.rate_card = RateCard::new(entries.iter().map(RateCardEntryRow::to_entry));
+    data.ctx.pay_rules = PayRules {
+        enhancements: load_table::<PayEnhancementRow>(store)
+            .await?
+            .iter()
+            .map(PayEnhancementRow::to_enhancement)
+            .collect(),
+        sleep_in_allowances: load_table::<SleepInAllowanceRow>(store)
+            .await?
+            .iter()
+            .map(SleepInAllowanceRow::to_allowance)
+            .collect(),
+    };
+    data.ctx.full_payers = full_payers(load_table::<ArrangementRow>(store).await?);
+    let dates = load_table::<BankHolidayRow>(store)
+        .await?
+        .into_iter()
+        .filter(|r| r.calendar == calendar)
+        .map(|r| (r.holiday_date, r.name));
     data.ctx.holidays = BankHolidays::new(calendar, dates);
     data.ctx.zone = zone;
     data.ctx.bands = bands;
     Ok(data)
 }
 
-async fn load_rate_entries(
-    store: &Store,
-    services: &mut HashSet<ServiceCode>,
-) -> Result<Vec<RateEntry>, StoreError> {
-    let mut entries = Vec::new();
-    for row in load_rows(store, spec(Target::RateCardEntry)).await? {
-        let service =
-            ServiceCode::parse(text_of(&row[0])).map_err(|_| corrupt("service", &row[0]))?;
-        services.insert(service.clone());
-        let payer = match text_of(&row[3]) {
-            "" => None,
-            p => Some(PayerId::parse(p).map_err(|_| corrupt("payer", &row[3]))?),
-        };
-        entries.push(RateEntry {
-            service,
-            band: text_of(&row[1])
-                .parse::<Band>()
-                .map_err(|_| corrupt("band", &row[1]))?,
-            ratio: u32::try_from(int_of(&row[2]).unwrap_or(0))
-                .map_err(|_| corrupt("ratio", &row[2]))?,
-            payer,
-            effective_from: date_of(&row[4]).ok_or_else(|| corrupt("date", &row[4]))?,
-            effective_to: date_of(&row[5]),
-            unit: text_of(&row[6])
-                .parse::<Unit>()
-                .map_err(|_| corrupt("unit", &row[6]))?,
-            rate: Rate::from_centipence(int_of(&row[7]).ok_or_else(|| corrupt("rate", &row[7]))?),
-        });
-    }
-    Ok(entries)
-}
-
-async fn load_pay_rules(store: &Store) -> Result<PayRules, StoreError> {
-    let mut rules = PayRules::default();
-    for row in load_rows(store, spec(Target::PayEnhancement)).await? {
-        rules.enhancements.push(Enhancement {
-            band: text_of(&row[0])
-                .parse()
-                .map_err(|_| corrupt("band", &row[0]))?,
-            effective_from: date_of(&row[1]).ok_or_else(|| corrupt("date", &row[1]))?,
-            effective_to: date_of(&row[2]),
-            amount: Rate::from_centipence(int_of(&row[3]).ok_or_else(|| corrupt("rate", &row[3]))?),
-        });
-    }
-    for row in load_rows(store, spec(Target::SleepInAllowance)).await? {
-        let band = match text_of(&row[0]) {
-            "" => None,
-            b => Some(b.parse().map_err(|_| corrupt("band", &row[0]))?),
-        };
-        rules.sleep_in_allowances.push(SleepInAllowance {
-            band,
-            effective_from: date_of(&row[1]).ok_or_else(|| corrupt("date", &row[1]))?,
-            effective_to: date_of(&row[2]),
-            amount: Pence::new(int_of(&row[3]).ok_or_else(|| corrupt("amount", &row[3]))?),
-        });
-    }
-    Ok(rules)
-}
-
 /// People whose only arrangement is one `full` payer.
-async fn load_full_payers(store: &Store) -> Result<HashMap<PersonId, PayerId>, StoreError> {
-    let mut by_person: HashMap<String, Vec<(String, String)>> = HashMap::new();
-    for row in load_rows(store, spec(Target::Arrangement)).await? {
+fn full_payers(arrangements: Vec<ArrangementRow>) -> HashMap<PersonId, PayerId> {
+    let mut by_person: HashMap<PersonId, Vec<ArrangementRow>> = HashMap::new();
+    for row in arrangements {
         by_person
-            .entry(text_of(&row[0]).to_owned())
+            .entry(row.person_id.clone())
             .or_default()
-            .push((text_of(&row[1]).to_owned(), text_of(&row[2]).to_owned()));
+            .push(row);
     }
-    let mut full = HashMap::new();
-    for (person, arrangements) in by_person {
-        if let [(payer, kind)] = arrangements.as_slice()
-            && kind == ArrangementKind::Full.as_str()
-        {
-            let person = PersonId::parse(&person)
-                .map_err(|_| StoreError::Corrupt(format!("person {person}")))?;
-            let payer =
-                PayerId::parse(payer).map_err(|_| StoreError::Corrupt(format!("payer {payer}")))?;
-            full.insert(person, payer);
-        }
-    }
-    Ok(full)
+    by_person
+        .into_iter()
+        .filter_map(|(person, arrangements)| match arrangements.as_slice() {
+            [only] if only.kind == ArrangementKind::Full => Some((person, only.payer_id.clone())),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Every cost centre id.

@@ -5,9 +5,10 @@ use chrono::{DateTime, Utc};
 use sqlx::AssertSqlSafe;
 
 use super::bulk::{Value, insert_rows, instant_from_seconds, instant_seconds};
-use super::shifts::SHIFT_AUDIT;
+use super::rows::ShiftAuditRow;
 use super::{Store, StoreError, Tx, on_pool, on_tx};
 use crate::domain::LocalZone;
+use crate::domain::shift::ShiftStatus;
 
 /// A stored shift's header.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -15,7 +16,8 @@ pub struct ShiftHeader {
     pub shift_id: i64,
     pub worker_id: String,
     pub shift_ref: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: ShiftStatus,
     pub version: i64,
     pub source: String,
     pub content_hash: String,
@@ -91,7 +93,7 @@ impl ShiftRecord {
             "shift_id": h.shift_id,
             "worker_id": h.worker_id,
             "shift_ref": h.shift_ref,
-            "status": h.status,
+            "status": h.status.as_str(),
             "version": h.version,
             "source": h.source,
             "decision_reason": h.decision_reason,
@@ -125,7 +127,7 @@ pub struct ShiftFilter {
     pub worker_id: Option<String>,
     /// Only workers in these cost centres (a manager's scope).
     pub cost_centres: Option<Vec<String>>,
-    pub status: Option<String>,
+    pub status: Option<ShiftStatus>,
     /// Shifts starting in `[from, to)`.
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
@@ -394,7 +396,7 @@ pub async fn segments_overlapping(
 pub struct Decision<'a> {
     pub shift_id: i64,
     pub read_version: i64,
-    pub status: &'a str,
+    pub status: ShiftStatus,
     pub reason: &'a str,
     pub actor: &'a str,
     pub now: DateTime<Utc>,
@@ -405,7 +407,7 @@ pub async fn decide(tx: &mut Tx, decision: &Decision<'_>) -> Result<bool, StoreE
     let changed = on_tx!(tx, conn => sqlx::query(include_str!("../../sql/decide_shift.sql"))
         .bind(decision.shift_id)
         .bind(decision.read_version)
-        .bind(decision.status)
+        .bind(decision.status.as_str())
         .bind(decision.reason)
         .bind(decision.actor)
         .bind(instant_seconds(&decision.now))
@@ -427,25 +429,25 @@ pub struct AuditEntry<'a> {
 }
 
 /// The audit row of an entry.
-pub(crate) fn audit_row(entry: &AuditEntry<'_>) -> Vec<Value> {
+pub(crate) fn audit_row(entry: &AuditEntry<'_>) -> ShiftAuditRow {
     let h = entry.header;
-    vec![
-        Value::int(h.shift_id),
-        Value::text(h.worker_id.as_str()),
-        Value::text(h.shift_ref.as_str()),
-        Value::int(entry.version),
-        Value::text(entry.action),
-        Value::text(h.content_hash.as_str()),
-        Value::text(entry.after_hash),
-        Value::text("api"),
-        Value::text(""),
-        Value::Instant(Some(entry.now)),
-        Value::text(entry.actor),
-        Value::text(entry.detail),
-    ]
+    ShiftAuditRow {
+        shift_id: h.shift_id,
+        worker_id: h.worker_id.clone(),
+        shift_ref: h.shift_ref.clone(),
+        version: entry.version,
+        action: entry.action.to_owned(),
+        before_hash: Some(h.content_hash.clone()),
+        after_hash: entry.after_hash.to_owned(),
+        source: "api".to_owned(),
+        source_file: String::new(),
+        changed_at: entry.now,
+        actor: entry.actor.to_owned(),
+        detail: entry.detail.to_owned(),
+    }
 }
 
 /// Appends an audit row.
 pub async fn audit(tx: &mut Tx, entry: &AuditEntry<'_>) -> Result<(), StoreError> {
-    insert_rows(tx, &SHIFT_AUDIT, &[audit_row(entry)]).await
+    insert_rows(tx, &[audit_row(entry)]).await
 }

@@ -4,124 +4,10 @@
 use chrono::{DateTime, Utc};
 use futures_util::stream::BoxStream;
 
-use super::bulk::{ColType, TableSpec, Value, instant_seconds};
+use super::bulk::instant_seconds;
 use super::{Store, StoreError, on_pool, on_tx};
-use crate::domain::shift::ShiftRow;
-
-use ColType::{Instant, Int, Text};
-
-pub const IMPORT_ROW: TableSpec = TableSpec {
-    table: "import_row",
-    columns: &[
-        ("import_file_id", Int),
-        ("row_no", Int),
-        ("worker_id", Text),
-        ("shift_ref", Text),
-        ("start_utc", Instant),
-        ("end_utc", Instant),
-        ("service_code", Text),
-        ("people", Text),
-        ("miles", Text),
-        ("notes", Text),
-        ("error_field", Text),
-        ("error_reason", Text),
-    ],
-    key_len: 2,
-};
-
-pub const SHIFT_REJECT: TableSpec = TableSpec {
-    table: "shift_reject",
-    columns: &[
-        ("import_file_id", Int),
-        ("row_no", Int),
-        ("worker_id", Text),
-        ("shift_ref", Text),
-        ("field", Text),
-        ("reason", Text),
-    ],
-    key_len: 2,
-};
-
-pub const SHIFT: TableSpec = TableSpec {
-    table: "shift",
-    columns: &[
-        ("shift_id", Int),
-        ("worker_id", Text),
-        ("shift_ref", Text),
-        ("status", Text),
-        ("source", Text),
-        ("version", Int),
-        ("content_hash", Text),
-        ("first_start_utc", Instant),
-        ("last_end_utc", Instant),
-        ("needs_costing", ColType::Bool),
-        ("created_at", Instant),
-        ("updated_at", Instant),
-    ],
-    key_len: 1,
-};
-
-pub const SEGMENT: TableSpec = TableSpec {
-    table: "segment",
-    columns: &[
-        ("shift_id", Int),
-        ("segment_no", Int),
-        ("worker_id", Text),
-        ("start_utc", Instant),
-        ("end_utc", Instant),
-        ("service_code", Text),
-        ("people", Text),
-        ("miles", Text),
-        ("notes", Text),
-    ],
-    key_len: 2,
-};
-
-pub const SHIFT_AUDIT: TableSpec = TableSpec {
-    table: "shift_audit",
-    columns: &[
-        ("shift_id", Int),
-        ("worker_id", Text),
-        ("shift_ref", Text),
-        ("version", Int),
-        ("action", Text),
-        ("before_hash", Text),
-        ("after_hash", Text),
-        ("source", Text),
-        ("source_file", Text),
-        ("changed_at", Instant),
-        ("actor", Text),
-        ("detail", Text),
-    ],
-    key_len: 0,
-};
-
-pub const ALLOCATION: TableSpec = TableSpec {
-    table: "allocation",
-    columns: &[
-        ("allocation_id", Int),
-        ("shift_id", Int),
-        ("row_no", Int),
-        ("segment_no", Int),
-        ("start_utc", Instant),
-        ("end_utc", Instant),
-        ("local_date", ColType::Date),
-        ("band", Text),
-        ("service_code", Text),
-        ("person_id", Text),
-        ("cost_centre_id", Text),
-        ("ratio", Int),
-        ("minutes", Int),
-        ("allocated_ticks", Int),
-        ("pay_pence", Int),
-        ("charge_unit", Text),
-        ("entry_rate_centipence", Int),
-        ("divisor", Int),
-        ("night_units", Int),
-        ("unpriced", ColType::Bool),
-    ],
-    key_len: 2,
-};
+use crate::domain::import::ImportStatus;
+use crate::domain::shift::ShiftStatus;
 
 /// Most allocation rows one shift can have. Its rows are keyed `shift_id * this + row_no`, so
 /// each shift owns one key range: 96 segments, each split a few times at midnights and bands,
@@ -154,31 +40,9 @@ pub async fn open_import_file(
 ) -> Result<i64, StoreError> {
     let now = Utc::now();
     let id: i64 = on_pool!(store, pool => {
-        sqlx::query_scalar(include_str!("../../sql/open_import_file.sql")).bind(kind).bind(file_name).bind(sha256).bind(instant_seconds(&now)).bind(job_run_id).bind(scope).fetch_one(pool).await?
+        sqlx::query_scalar(include_str!("../../sql/open_import_file.sql")).bind(kind).bind(file_name).bind(sha256).bind(instant_seconds(&now)).bind(job_run_id).bind(scope).bind(ImportStatus::Running.as_str()).fetch_one(pool).await?
     });
     Ok(id)
-}
-
-/// Parsed rows of an import as `import_row` rows, for staging.
-pub fn staged_values(import_file_id: i64, rows: &[ShiftRow]) -> Vec<Vec<Value>> {
-    rows.iter()
-        .map(|r| {
-            vec![
-                Value::int(import_file_id),
-                Value::int(i64::try_from(r.row_no).unwrap_or(i64::MAX)),
-                Value::text(r.worker_id.as_str()),
-                Value::text(r.shift_ref.as_str()),
-                Value::Instant(r.start),
-                Value::Instant(r.end),
-                Value::text(r.service.as_str()),
-                Value::text(r.people.as_str()),
-                Value::text(r.miles.as_str()),
-                Value::text(r.notes.as_str()),
-                Value::Text(r.problem.as_ref().map(|p| p.field.to_owned())),
-                Value::Text(r.problem.as_ref().map(|p| p.reason.clone())),
-            ]
-        })
-        .collect()
 }
 
 /// A staged row with the stored shift of the same key, if any.
@@ -197,7 +61,7 @@ pub struct StagedRow {
     pub error_reason: Option<String>,
     pub shift_id: Option<i64>,
     pub content_hash: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<ShiftStatus>,
     pub version: Option<i64>,
 }
 
@@ -229,6 +93,7 @@ pub async fn finish_import(
             .bind(n(counts.shifts_unchanged))
             .bind(n(counts.shifts_rejected))
             .bind(n(counts.rows_rejected))
+            .bind(ImportStatus::Done.as_str())
             .execute(&mut *conn)
             .await?;
     });

@@ -9,17 +9,78 @@
 use sqlx::PgPool;
 use tokio::sync::mpsc;
 
-use super::batch::{open_sqlite, sqlite_error};
-use super::bulk::{TableSpec, Value, insert_rows};
-use super::shifts::{IMPORT_ROW, StagedRow};
+use super::batch::{execute_each, open_sqlite, sqlite_error};
+use super::bulk::{ColType, TableSpec, insert_rows};
+use super::rows::{Field, TableRow};
+use super::shifts::StagedRow;
 use super::{Store, StoreError};
 use crate::allocate::SHIFT_SPAN_MINUTES_MAX;
+use crate::domain::shift::{ShiftRow, ShiftStatus};
 
 /// Staged rows sent per message: few enough hand-offs between threads that reading costs little
 /// more than the query itself, small enough that memory stays flat.
 const STAGED_ROWS_PER_CHUNK: usize = 2_048;
 /// Chunks read ahead of the consumer.
 const STAGED_CHUNKS_AHEAD: usize = 4;
+
+/// The staged table's columns, as written (the stored shift's columns are attached later).
+const IMPORT_ROW: TableSpec = TableSpec {
+    table: "import_row",
+    columns: &[
+        ("import_file_id", ColType::Int),
+        ("row_no", ColType::Int),
+        ("worker_id", ColType::Text),
+        ("shift_ref", ColType::Text),
+        ("start_utc", ColType::Instant),
+        ("end_utc", ColType::Instant),
+        ("service_code", ColType::Text),
+        ("people", ColType::Text),
+        ("miles", ColType::Text),
+        ("notes", ColType::Text),
+        ("error_field", ColType::Text),
+        ("error_reason", ColType::Text),
+    ],
+    key_len: 2,
+};
+
+/// A parsed row of an import as its staged row: the row itself is bound, not copied.
+struct StagingRow<'a> {
+    import_file_id: i64,
+    row: &'a ShiftRow,
+}
+
+impl TableRow for StagingRow<'_> {
+    fn spec(&self) -> &'static TableSpec {
+        &IMPORT_ROW
+    }
+
+    fn each_field<'a>(&'a self, visit: &mut impl FnMut(Field<'a>)) {
+        let r = self.row;
+        visit(Field::Int(Some(self.import_file_id)));
+        visit(Field::Int(Some(
+            i64::try_from(r.row_no).unwrap_or(i64::MAX),
+        )));
+        visit(Field::Text(Some(&r.worker_id)));
+        visit(Field::Text(Some(&r.shift_ref)));
+        visit(Field::Instant(r.start));
+        visit(Field::Instant(r.end));
+        visit(Field::Text(Some(&r.service)));
+        visit(Field::Text(Some(&r.people)));
+        visit(Field::Text(Some(&r.miles)));
+        visit(Field::Text(Some(&r.notes)));
+        visit(Field::Text(r.problem.as_ref().map(|p| p.field)));
+        visit(Field::Text(r.problem.as_ref().map(|p| p.reason.as_str())));
+    }
+}
+
+fn staging_rows(import_file_id: i64, rows: &[ShiftRow]) -> Vec<StagingRow<'_>> {
+    rows.iter()
+        .map(|row| StagingRow {
+            import_file_id,
+            row,
+        })
+        .collect()
+}
 
 /// The staging area of one import.
 pub struct Staging {
@@ -63,16 +124,17 @@ impl Staging {
         })
     }
 
-    /// Appends `import_row` rows.
-    pub async fn stage(&mut self, rows: Vec<Vec<Value>>) -> Result<(), StoreError> {
+    /// Appends parsed rows of the file.
+    pub async fn stage(&mut self, rows: Vec<ShiftRow>) -> Result<(), StoreError> {
+        let id = self.import_file_id;
         match &self.backend {
             Backend::Sqlite(_) => {
-                self.on_sqlite(move |conn| append_sqlite(conn, &IMPORT_ROW, &rows))
+                self.on_sqlite(move |conn| append_sqlite(conn, &staging_rows(id, &rows)))
                     .await
             }
             Backend::Postgres(pool) => {
                 let mut tx = super::Tx::Postgres(pool.begin().await?);
-                insert_rows(&mut tx, &IMPORT_ROW, &rows).await?;
+                insert_rows(&mut tx, &staging_rows(id, &rows)).await?;
                 tx.commit().await
             }
         }
@@ -171,22 +233,26 @@ fn stopped(e: tokio::task::JoinError) -> StoreError {
 
 fn append_sqlite(
     conn: &mut rusqlite::Connection,
-    spec: &TableSpec,
-    rows: &[Vec<Value>],
+    rows: &[StagingRow<'_>],
 ) -> Result<(), StoreError> {
     let tx = conn.transaction().map_err(sqlite_error)?;
     {
         let mut statement = tx
-            .prepare_cached(&spec.insert_sql_single())
+            .prepare_cached(&IMPORT_ROW.insert_sql_single())
             .map_err(sqlite_error)?;
-        for row in rows {
-            spec.check_row(row);
-            statement
-                .execute(rusqlite::params_from_iter(row.iter()))
-                .map_err(sqlite_error)?;
-        }
+        execute_each(&mut statement, &IMPORT_ROW, rows)?;
     }
     tx.commit().map_err(sqlite_error)
+}
+
+/// A stored shift's status as staged beside its rows.
+fn status(stored: Option<String>) -> Result<Option<ShiftStatus>, StoreError> {
+    stored
+        .map(|s| {
+            ShiftStatus::try_from(s)
+                .map_err(|e| StoreError::Corrupt(format!("a stored shift's status {e}")))
+        })
+        .transpose()
 }
 
 fn instant(seconds: Option<i64>) -> Result<Option<chrono::DateTime<chrono::Utc>>, StoreError> {
@@ -226,7 +292,7 @@ fn read_sqlite(
             error_reason: text(10)?,
             shift_id: int(11)?,
             content_hash: text(12)?,
-            status: text(13)?,
+            status: status(text(13)?)?,
             version: int(14)?,
         });
         if chunk.len() == STAGED_ROWS_PER_CHUNK
@@ -288,7 +354,7 @@ async fn read_postgres(
             error_reason: r.error_reason,
             shift_id: r.shift_id,
             content_hash: r.content_hash,
-            status: r.status,
+            status: status(r.status)?,
             version: r.version,
         });
         if chunk.len() == STAGED_ROWS_PER_CHUNK

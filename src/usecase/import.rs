@@ -18,16 +18,16 @@ use crate::capture::shifts::{
 };
 use crate::cost::{RateCard, cost_shift};
 use crate::domain::LocalZone;
+use crate::domain::reference::ArrangementKind;
+use crate::domain::shift::ShiftStatus;
 use crate::ledger::{
     AcceptedShift, StoredShift, WriteContext, import_claims, recost_marked, shift_batch,
 };
-use crate::store::bulk::Value;
 use crate::store::reference::{
     ReferenceData, bump_version, known_keys, mark_for_costing, merge, write_merged,
 };
-use crate::store::shifts::{
-    ImportCounts, finish_import, open_import_file, reserve_shift_ids, staged_values,
-};
+use crate::store::rows::{BankHolidayRow, ReferenceRow, ShiftRejectRow, TableRow};
+use crate::store::shifts::{ImportCounts, finish_import, open_import_file, reserve_shift_ids};
 use crate::store::staging::Staging;
 use crate::store::{Store, StoreError};
 
@@ -147,9 +147,8 @@ pub async fn import_shifts(
             batch.push(parse_row(&row, zone, reference));
         }
         if batch.len() == IMPORT_BATCH_ROWS || (done && !batch.is_empty()) {
-            let rows = staged_values(import_file_id, &batch);
             progress.inc(batch.len() as u64);
-            batch.clear();
+            let rows = std::mem::replace(&mut batch, Vec::with_capacity(IMPORT_BATCH_ROWS));
             staging.stage(rows).await?;
         }
         if done {
@@ -174,9 +173,9 @@ pub async fn import_shifts(
     );
     let write = WriteContext {
         status: if options.approve {
-            "approved"
+            ShiftStatus::Approved
         } else {
-            "submitted"
+            ShiftStatus::Submitted
         },
         source: "csv",
         actor: "import",
@@ -260,7 +259,7 @@ struct Decider<'a> {
     import_file_id: i64,
     counts: &'a mut ImportCounts,
     accepted: Vec<AcceptedShift>,
-    rejects: Vec<Vec<Value>>,
+    rejects: Vec<ShiftRejectRow>,
     segments: usize,
     /// Reserved shift ids not used yet, in order.
     spare_ids: VecDeque<i64>,
@@ -394,14 +393,14 @@ impl Decider<'_> {
         self.counts.shifts_rejected += 1;
         self.counts.rows_rejected += rejection.rows.len() as u64;
         for row_no in &rejection.rows {
-            self.rejects.push(vec![
-                Value::int(self.import_file_id),
-                Value::int(i64::try_from(*row_no).unwrap_or(i64::MAX)),
-                Value::text(rejection.worker_id.as_str()),
-                Value::text(rejection.shift_ref.as_str()),
-                Value::text(rejection.field),
-                Value::text(rejection.reason.as_str()),
-            ]);
+            self.rejects.push(ShiftRejectRow {
+                import_file_id: self.import_file_id,
+                row_no: i64::try_from(*row_no).unwrap_or(i64::MAX),
+                worker_id: rejection.worker_id.clone(),
+                shift_ref: rejection.shift_ref.clone(),
+                field: rejection.field.to_owned(),
+                reason: rejection.reason.clone(),
+            });
         }
     }
 
@@ -595,7 +594,12 @@ pub async fn import_reference(
         if kind.affects_costing() {
             let changed_workers: Vec<String> = merged
                 .iter()
-                .flat_map(|(_, m)| m.updates.iter().filter_map(|(_, after)| after[0].render()))
+                .flat_map(|(_, m)| {
+                    m.updates.iter().filter_map(|(_, after)| match after {
+                        ReferenceRow::Worker(worker) => Some(worker.worker_id.to_string()),
+                        _ => None,
+                    })
+                })
                 .collect();
             let scope = (kind == ReferenceKind::Workers).then_some(changed_workers.as_slice());
             mark_for_costing(&mut tx, scope).await?;
@@ -617,7 +621,7 @@ pub async fn import_reference(
     Ok(summary)
 }
 
-type TargetRows = BTreeMap<Target, Vec<Vec<Value>>>;
+type TargetRows = BTreeMap<Target, Vec<ReferenceRow>>;
 
 async fn read_reference_csv(
     store: &Store,
@@ -632,17 +636,16 @@ async fn read_reference_csv(
     let mut seen: HashMap<(Target, String), u64> = HashMap::new();
     while let Some(row) = input.next_row() {
         match parse_reference_row(kind, &row, &known) {
-            Ok((target, values)) => {
-                let key =
-                    crate::store::reference::key_of(crate::store::reference::spec(target), &values);
+            Ok(parsed) => {
+                let (target, key) = (parsed.target(), parsed.key());
                 if let Some(first) = seen.insert((target, key.clone()), row.row_no) {
                     problems.push(format!(
                         "row {}: repeats the key {key} of row {first}",
                         row.row_no
                     ));
                 }
-                register_key(&mut known, kind, &values);
-                by_target.entry(target).or_default().push(values);
+                register_key(&mut known, &parsed);
+                by_target.entry(target).or_default().push(parsed);
             }
             Err(p) => problems.push(format!("row {}, {}: {}", row.row_no, p.field, p.reason)),
         }
@@ -654,17 +657,13 @@ async fn read_reference_csv(
 }
 
 /// Lets later rows of the same file refer to keys defined earlier in it.
-fn register_key(
-    known: &mut crate::domain::reference::KnownKeys,
-    kind: ReferenceKind,
-    values: &[Value],
-) {
-    let key = values[0].render().unwrap_or_default();
-    match kind {
-        ReferenceKind::CostCentres => known.cost_centres.insert(key),
-        ReferenceKind::People => known.people.insert(key),
-        ReferenceKind::Payers => known.payers.insert(key),
-        ReferenceKind::Services | ReferenceKind::RateCard => known.services.insert(key),
+fn register_key(known: &mut crate::domain::reference::KnownKeys, row: &ReferenceRow) {
+    match row {
+        ReferenceRow::CostCentre(r) => known.cost_centres.insert(r.cost_centre_id.to_string()),
+        ReferenceRow::Person(r) => known.people.insert(r.person_id.to_string()),
+        ReferenceRow::Payer(r) => known.payers.insert(r.payer_id.to_string()),
+        ReferenceRow::Service(r) => known.services.insert(r.service_code.to_string()),
+        ReferenceRow::RateCardEntry(r) => known.services.insert(r.service_code.to_string()),
         _ => false,
     };
 }
@@ -675,14 +674,15 @@ fn read_gov_uk(path: &Path, file: &str) -> Result<(u64, TargetRows), ImportError
         source,
     })?;
     let events = parse_gov_uk_json(&json).map_err(|e| refused(file, vec![e.to_string()]))?;
-    let rows: Vec<Vec<Value>> = events
+    let rows: Vec<ReferenceRow> = events
         .into_iter()
         .map(|(division, date, title)| {
-            vec![
-                Value::text(division),
-                Value::Date(Some(date)),
-                Value::text(title),
-            ]
+            BankHolidayRow {
+                calendar: division,
+                holiday_date: date,
+                name: title,
+            }
+            .into()
         })
         .collect();
     Ok((
@@ -732,7 +732,10 @@ fn rate_card_clashes(m: &crate::store::reference::Merged) -> Vec<String> {
     let entries: Vec<(String, crate::cost::RateEntry)> = m
         .rows
         .iter()
-        .filter_map(|(key, row)| Some((key.clone(), rate_entry_of(row)?)))
+        .filter_map(|(key, row)| match row {
+            ReferenceRow::RateCardEntry(entry) => Some((key.clone(), entry.to_entry())),
+            _ => None,
+        })
         .collect();
     let plain: Vec<crate::cost::RateEntry> = entries.iter().map(|(_, e)| e.clone()).collect();
     RateCard::clashes(&plain)
@@ -751,24 +754,6 @@ fn rate_card_clashes(m: &crate::store::reference::Merged) -> Vec<String> {
         .collect()
 }
 
-fn rate_entry_of(row: &[Value]) -> Option<crate::cost::RateEntry> {
-    let text = |i: usize| row[i].render().unwrap_or_default();
-    let date = |i: usize| match &row[i] {
-        Value::Date(d) => *d,
-        _ => None,
-    };
-    Some(crate::cost::RateEntry {
-        service: crate::domain::ServiceCode::parse(&text(0)).ok()?,
-        band: text(1).parse().ok()?,
-        ratio: text(2).parse().ok()?,
-        payer: crate::domain::PayerId::parse(&text(3)).ok(),
-        effective_from: date(4)?,
-        effective_to: date(5),
-        unit: text(6).parse().ok()?,
-        rate: crate::domain::Rate::from_centipence(text(7).parse().ok()?),
-    })
-}
-
 fn date_clashes(m: &crate::store::reference::Merged, target: Target) -> Vec<String> {
     let what = if target == Target::PayEnhancement {
         "enhancements"
@@ -778,12 +763,14 @@ fn date_clashes(m: &crate::store::reference::Merged, target: Target) -> Vec<Stri
     let mut by_band: BTreeMap<String, Vec<(chrono::NaiveDate, Option<chrono::NaiveDate>)>> =
         BTreeMap::new();
     for row in m.rows.values() {
-        if let (Value::Date(Some(from)), Value::Date(to)) = (&row[1], &row[2]) {
-            by_band
-                .entry(row[0].render().unwrap_or_default())
-                .or_default()
-                .push((*from, *to));
-        }
+        let (band, from, to) = match row {
+            ReferenceRow::PayEnhancement(r) => (r.band.as_str(), r.effective_from, r.effective_to),
+            ReferenceRow::SleepInAllowance(r) => {
+                (r.band.as_text(), r.effective_from, r.effective_to)
+            }
+            _ => continue,
+        };
+        by_band.entry(band.to_owned()).or_default().push((from, to));
     }
     let mut problems = Vec::new();
     for (band, mut spans) in by_band {
@@ -803,27 +790,27 @@ fn date_clashes(m: &crate::store::reference::Merged, target: Target) -> Vec<Stri
 }
 
 fn arrangement_problems(m: &crate::store::reference::Merged) -> Vec<String> {
-    let mut by_person: BTreeMap<String, Vec<&Vec<Value>>> = BTreeMap::new();
+    let mut by_person: BTreeMap<&str, Vec<&crate::store::rows::ArrangementRow>> = BTreeMap::new();
     for row in m.rows.values() {
-        by_person
-            .entry(row[0].render().unwrap_or_default())
-            .or_default()
-            .push(row);
+        if let ReferenceRow::Arrangement(arrangement) = row {
+            by_person
+                .entry(arrangement.person_id.as_str())
+                .or_default()
+                .push(arrangement);
+        }
     }
     let mut problems = Vec::new();
     for (person, rows) in by_person {
-        let kinds: Vec<String> = rows
-            .iter()
-            .map(|r| r[2].render().unwrap_or_default())
-            .collect();
-        let full = kinds.iter().filter(|k| *k == "full").count();
+        let count = |kind: ArrangementKind| rows.iter().filter(|r| r.kind == kind).count();
+        let full = count(ArrangementKind::Full);
+        // Each share is at most 100%, so the total of a person's shares cannot overflow.
         let percentage: i64 = rows
             .iter()
-            .filter(|r| r[2].render().as_deref() == Some("percentage"))
-            .filter_map(|r| r[3].render()?.parse::<i64>().ok())
-            .sum();
-        let has_percentage = kinds.iter().any(|k| k == "percentage");
-        let has_contribution = kinds.iter().any(|k| k == "contribution");
+            .filter(|r| r.kind == ArrangementKind::Percentage)
+            .filter_map(|r| r.share_basis_points)
+            .fold(0, i64::saturating_add);
+        let has_percentage = count(ArrangementKind::Percentage) > 0;
+        let has_contribution = count(ArrangementKind::Contribution) > 0;
         if full > 1 {
             problems.push(format!(
                 "person {person} has {full} full payers; use percentage shares to split"

@@ -1,5 +1,6 @@
 //! The inbox files each ingest step handled, and the imports they became.
 
+use crate::domain::import::{ImportOutcome, ImportStatus};
 use crate::store::{Store, StoreError, on_pool, on_tx};
 
 /// An inbox file an ingest step handled.
@@ -8,8 +9,8 @@ pub struct IngestFile {
     pub file_name: String,
     pub sha256: String,
     pub kind: String,
-    /// `imported`, `rejected_rows`, `refused` or `duplicate`.
-    pub outcome: String,
+    #[sqlx(try_from = "String")]
+    pub outcome: ImportOutcome,
     pub rows_read: i64,
     pub shifts_new: i64,
     pub shifts_amended: i64,
@@ -30,7 +31,7 @@ impl IngestFile {
         self.shifts_rejected = n(counts.shifts_rejected);
         self.rows_rejected = n(counts.rows_rejected);
         if counts.rows_rejected > 0 {
-            self.outcome = "rejected_rows".to_owned();
+            self.outcome = ImportOutcome::RejectedRows;
         }
     }
 }
@@ -44,7 +45,7 @@ pub async fn put_ingest_file(
     let mut tx = store.begin().await?;
     on_tx!(&mut tx, conn => sqlx::query(include_str!("../../../sql/ingest_file_put.sql"))
         .bind(job_run_id).bind(&file.file_name).bind(&file.sha256).bind(&file.kind)
-        .bind(&file.outcome).bind(file.rows_read).bind(file.shifts_new).bind(file.shifts_amended)
+        .bind(file.outcome.as_str()).bind(file.rows_read).bind(file.shifts_new).bind(file.shifts_amended)
         .bind(file.shifts_unchanged).bind(file.shifts_rejected).bind(file.rows_rejected)
         .bind(&file.detail).execute(conn).await?.rows_affected());
     tx.commit().await
@@ -62,7 +63,8 @@ pub async fn ingest_files(store: &Store, job_run_id: i64) -> Result<Vec<IngestFi
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct EarlierImport {
     pub import_file_id: i64,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: ImportStatus,
     pub job_run_id: Option<i64>,
     pub file_name: String,
     pub first_imported_at: i64,
