@@ -803,7 +803,8 @@ fn arrangement_problems(m: &crate::store::reference::Merged) -> Vec<String> {
     for (person, rows) in by_person {
         let count = |kind: ArrangementKind| rows.iter().filter(|r| r.kind == kind).count();
         let full = count(ArrangementKind::Full);
-        // Each share is at most 100%, so the total of a person's shares cannot overflow.
+        // Shares written outside tms may be out of range: their total stops at the largest
+        // number (which is not 100% either) instead of wrapping round to a plausible one.
         let percentage: i64 = rows
             .iter()
             .filter(|r| r.kind == ArrangementKind::Percentage)

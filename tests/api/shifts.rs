@@ -291,6 +291,63 @@ async fn auto_approve_stores_api_shifts_as_approved(db: &TestDb) {
     api.stop().await;
 }
 
+on_both!(the_status_filter_takes_exactly_the_four_statuses);
+async fn the_status_filter_takes_exactly_the_four_statuses(db: &TestDb) {
+    let api = Api::start(db).await;
+    let first = api
+        .submit(
+            "worker",
+            "k1",
+            &shift(None, "2026-10-06T09:00", "2026-10-06T10:00", &["A"]),
+        )
+        .await;
+    let approved_id = first.json()["shift_id"].as_i64().expect("id");
+    let approve = format!("/api/v1/shifts/{approved_id}/approve");
+    let approved = api.send("manager", Method::POST, &approve, &[], None).await;
+    assert_eq!(approved.status, StatusCode::OK, "{}", approved.text);
+    let second = api
+        .submit(
+            "worker",
+            "k2",
+            &shift(None, "2026-10-07T09:00", "2026-10-07T10:00", &["A"]),
+        )
+        .await;
+    let submitted_id = second.json()["shift_id"].as_i64().expect("id");
+    let ids = |status: &str| {
+        let api = &api;
+        let path = format!("/api/v1/shifts?status={status}");
+        async move {
+            let listed = api.send("manager", Method::GET, &path, &[], None).await;
+            assert_eq!(listed.status, StatusCode::OK, "{}", listed.text);
+            let shifts = listed.json()["shifts"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            shifts
+                .iter()
+                .map(|s| (s["shift_id"].as_i64().expect("id"), s["status"].to_string()))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        ids("approved").await,
+        [(approved_id, "\"approved\"".to_owned())]
+    );
+    assert_eq!(
+        ids("submitted").await,
+        [(submitted_id, "\"submitted\"".to_owned())]
+    );
+    assert_eq!(ids("withdrawn").await, []);
+    // Only the stored words themselves: no other case, no spaces, no other word.
+    for status in ["Approved", "approved%20", "%20approved", "done", ""] {
+        let path = format!("/api/v1/shifts?status={status}");
+        let refused = api.send("manager", Method::GET, &path, &[], None).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "status={status}");
+        assert_eq!(refused.pointers(), ["?status"], "status={status}");
+    }
+    api.stop().await;
+}
+
 /// Every way a shift can be invalid, with the field the problem must name.
 fn invalid_cases() -> Vec<(&'static str, serde_json::Value, &'static str)> {
     let seg = |start: &str, end: &str, people: serde_json::Value| json!({"start": start, "end": end, "service": "PERSONAL_CARE", "people": people});

@@ -582,3 +582,77 @@ async fn stored_refs(db: &TestDb) -> Vec<String> {
         tms::store::Store::Postgres(p) => sqlx::query_scalar(SQL).fetch_all(p).await.unwrap(),
     }
 }
+
+/// An import's record is running from when it opens until its counts are recorded, and it reads
+/// back as such; a stored shift's status reads back as the shift's status.
+async fn import_and_shift_statuses_read_back_as_stored(db: &TestDb) {
+    use tms::domain::{ImportStatus, ShiftStatus};
+    use tms::store::runs::earlier_import;
+    use tms::store::shifts::{ImportCounts, finish_import, open_import_file};
+
+    let id = open_import_file(&db.store, "shifts", "s.csv", "abc123", None, "")
+        .await
+        .unwrap();
+    let running = earlier_import(&db.store, "shifts", "abc123")
+        .await
+        .unwrap()
+        .expect("recorded");
+    assert_eq!(
+        (running.import_file_id, running.status),
+        (id, ImportStatus::Running)
+    );
+    let counts = ImportCounts {
+        rows_read: 3,
+        shifts_new: 2,
+        ..ImportCounts::default()
+    };
+    finish_import(&db.store, id, &counts).await.unwrap();
+    let done = earlier_import(&db.store, "shifts", "abc123")
+        .await
+        .unwrap()
+        .expect("recorded");
+    assert_eq!(done.status, ImportStatus::Done);
+    assert_eq!(done.counts(), counts);
+    // Opening the same content again runs it again under the same record.
+    let again = open_import_file(&db.store, "shifts", "s-again.csv", "abc123", None, "")
+        .await
+        .unwrap();
+    assert_eq!(again, id);
+    let reopened = earlier_import(&db.store, "shifts", "abc123")
+        .await
+        .unwrap()
+        .expect("recorded");
+    assert_eq!(reopened.status, ImportStatus::Running);
+
+    load_rules_reference(db).await;
+    let file = format!("{HEADER}S1,W1,2026-10-06T09:00,2026-10-06T10:00,PERSONAL_CARE,A,,\n");
+    assert_eq!(
+        db.import_text("shifts", "one.csv", &file).await,
+        ExitStatus::Ok
+    );
+    let listed = tms::store::shift_records::list_shifts(
+        &db.store,
+        &tms::store::shift_records::ShiftFilter {
+            status: Some(ShiftStatus::Approved),
+            limit: 10,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(listed.len(), 1, "a CSV shift is stored approved");
+    assert_eq!(listed[0].header.status, ShiftStatus::Approved);
+    assert_eq!(listed[0].to_json(db.settings.zone())["status"], "approved");
+    let waiting = tms::store::shift_records::list_shifts(
+        &db.store,
+        &tms::store::shift_records::ShiftFilter {
+            status: Some(ShiftStatus::Submitted),
+            limit: 10,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(waiting.is_empty());
+}
+on_both!(import_and_shift_statuses_read_back_as_stored);

@@ -4,6 +4,7 @@
 use chrono::NaiveDate;
 use sqlx::AssertSqlSafe;
 use tms::capture::ReferenceKind;
+use tms::cli::ExitStatus;
 use tms::domain::Pence;
 use tms::domain::money::MoneyError;
 use tms::pipeline::{RunKey, RunOutcome, RunRequest, Step};
@@ -220,3 +221,40 @@ async fn totals_beyond_64_bit_pence_fail_loudly(db: &TestDb) {
     );
 }
 on_both!(totals_beyond_64_bit_pence_fail_loudly);
+
+/// Percentage shares written outside tms, beyond any real total: the check of a person's shares
+/// must refuse the file naming the person, not overflow while adding them up.
+async fn stored_shares_beyond_range_refuse_the_file_instead_of_overflowing(db: &TestDb) {
+    load_rules_reference(db).await;
+    let payers = "payer_id,name,kind\nLA1,Northshire Council,local_authority\n\
+                  FAM-B,Beth Birch,representative\n";
+    assert_eq!(
+        db.import_text("payers", "payers.csv", payers).await,
+        ExitStatus::Ok
+    );
+    let split = "person_id,payer_id,arrangement,share_percent,weekly_amount\n\
+                 B,LA1,percentage,60,\nB,FAM-B,percentage,40,\n";
+    assert_eq!(
+        db.import_text("arrangements", "arr-b.csv", split).await,
+        ExitStatus::Ok
+    );
+    execute(
+        db,
+        "update arrangement set share_basis_points = 9223372036854775000 where person_id = 'B'",
+    )
+    .await;
+    let list = refusal(
+        db,
+        ReferenceKind::Arrangements,
+        "arr-a.csv",
+        "person_id,payer_id,arrangement,share_percent,weekly_amount\nA,LA1,full,,\n",
+    )
+    .await;
+    assert!(
+        list.contains("person B's percentage shares add up to"),
+        "{list}"
+    );
+    assert!(!list.contains("person A"), "{list}");
+    assert_eq!(db.count("arrangement").await, 2, "nothing is written");
+}
+on_both!(stored_shares_beyond_range_refuse_the_file_instead_of_overflowing);
