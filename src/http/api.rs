@@ -20,24 +20,17 @@ use super::auth::ApiCaller;
 use super::limits::{BodyLimit, UPLOAD_PATH, declared_length};
 use super::problem::{InvalidParam, Problem};
 use super::{AppState, Endpoint, Route};
-use crate::capture::shifts::Directory;
-use crate::capture::submission::{ShiftSubmission, check_submission, derived_shift_ref};
-use crate::cost::{EngineError, cost_shift};
-use crate::domain::{CostCentreId, PersonId, Principal, Reach, Scope, ServiceCode, WorkerId};
-use crate::ledger::AcceptedShift;
-use crate::ledger::changes::{Change, Outcome};
+use crate::capture::submission::ShiftSubmission;
+use crate::domain::{CostCentreId, Principal, Scope};
+use crate::ledger::changes::Outcome;
 use crate::report::Format;
-use crate::store::reference::ReferenceData;
-use crate::store::shift_records::{ShiftFilter, ShiftRecord, etag, list_shifts, load_shift};
+use crate::store::shift_records::{ShiftFilter, ShiftRecord, etag, list_shifts};
+use crate::usecase::shifts;
 use crate::usecase::{ShiftImportOptions, import_shifts};
 
-/// Longest accepted Idempotency-Key.
-pub const IDEMPOTENCY_KEY_LEN_MAX: usize = 255;
 /// Shifts per page of a listing, by default and at most.
 const LIST_LIMIT_DEFAULT: u32 = 50;
 const LIST_LIMIT_MAX: u32 = 500;
-/// Longest rejection reason.
-pub const REASON_LEN_MAX: usize = 500;
 /// The API description.
 const OPENAPI: &str = include_str!("../../assets/api/openapi.json");
 
@@ -150,73 +143,6 @@ fn shift_response(state: &AppState, status: StatusCode, record: &ShiftRecord) ->
     )
 }
 
-/// Whether `caller` may see the shifts of `worker`.
-pub(crate) fn sees_worker(caller: &Principal, reference: &ReferenceData, worker: &str) -> bool {
-    let Ok(worker) = WorkerId::parse(worker) else {
-        return false;
-    };
-    let cost_centre = reference.workers.get(&worker).map(|w| &w.cost_centre);
-    caller.sees_worker(&worker, cost_centre)
-}
-
-/// Whether `caller` may see the charges of `person`.
-pub(crate) fn sees_person(caller: &Principal, reference: &ReferenceData, person: &str) -> bool {
-    let Ok(person) = PersonId::parse(person) else {
-        return false;
-    };
-    let cost_centre = reference.person_details.get(&person).map(|d| &d.1);
-    caller.sees_person(&person, cost_centre)
-}
-
-/// The people `caller` may name on a shift (`Principal::reach`), with a worker's own cost centre
-/// taken from the reference data.
-pub(crate) fn naming_reach(
-    state: &AppState,
-    caller: &Principal,
-    reference: &ReferenceData,
-) -> Reach {
-    let own_centre = caller
-        .own_worker()
-        .and_then(|worker| reference.workers.get(worker))
-        .map(|terms| &terms.cost_centre);
-    caller.reach(own_centre, &state.extra_cost_centres)
-}
-
-/// The reference data as one caller may name it: a person outside the caller's reach is not
-/// there, so naming one is refused with exactly the words used for an unknown person.
-struct Nameable<'a> {
-    reference: &'a ReferenceData,
-    reach: Reach,
-}
-
-impl Directory for Nameable<'_> {
-    fn has_worker(&self, worker: &WorkerId) -> bool {
-        self.reference.has_worker(worker)
-    }
-    fn has_person(&self, person: &PersonId) -> bool {
-        self.reference.has_person(person)
-            && self
-                .reach
-                .covers(self.reference.person_details.get(person).map(|d| &d.1))
-    }
-    fn has_service(&self, service: &ServiceCode) -> bool {
-        self.reference.has_service(service)
-    }
-}
-
-/// A shift the caller may see, or 404 (the same answer as for a shift that does not exist).
-pub(crate) async fn visible_shift(
-    state: &AppState,
-    caller: &Principal,
-    shift_id: i64,
-) -> Result<ShiftRecord, Problem> {
-    let reference = state.reference.get(&state.store).await?;
-    match load_shift(&state.store, shift_id).await? {
-        Some(record) if sees_worker(caller, &reference, &record.header.worker_id) => Ok(record),
-        _ => Err(Problem::not_found()),
-    }
-}
-
 fn parse_body<T: serde::de::DeserializeOwned>(
     state: &AppState,
     body: &Bytes,
@@ -241,142 +167,6 @@ fn parse_body<T: serde::de::DeserializeOwned>(
     })
 }
 
-/// The worker a submission is for: a worker's own, or one named in the body that the caller may
-/// record for. A worker outside the caller's scope is refused exactly like an unknown one.
-fn worker_for(
-    caller: &Principal,
-    reference: &ReferenceData,
-    named: Option<&str>,
-) -> Result<String, Problem> {
-    let unknown = |id: &str| {
-        Problem::invalid(vec![crate::capture::submission::FieldProblem {
-            pointer: "/worker_id".into(),
-            field: "worker_id",
-            reason: format!("unknown worker '{id}'"),
-        }])
-    };
-    match (caller.own_worker(), named.map(str::trim)) {
-        (Some(own), None) => Ok(own.to_string()),
-        (Some(own), Some(id)) if id == own.as_str() => Ok(own.to_string()),
-        (Some(_), Some(_)) => Err(Problem::forbidden("workers record their own shifts")),
-        (None, None) => Err(Problem::invalid(vec![
-            crate::capture::submission::FieldProblem {
-                pointer: "/worker_id".into(),
-                field: "worker_id",
-                reason: "worker_id is needed".into(),
-            },
-        ])),
-        (None, Some(id)) if sees_worker(caller, reference, id) => Ok(id.to_owned()),
-        (None, Some(id)) => Err(unknown(id)),
-    }
-}
-
-/// Checks and costs a shift for `worker_id` exactly as a CSV import would, naming only the people
-/// within the caller's reach.
-pub(crate) fn prepare_shift(
-    state: &AppState,
-    caller: &Principal,
-    reference: &ReferenceData,
-    submission: &ShiftSubmission,
-    worker_id: &str,
-    shift_ref: &str,
-) -> Result<AcceptedShift, Problem> {
-    let directory = Nameable {
-        reference,
-        reach: naming_reach(state, caller, reference),
-    };
-    let candidate = check_submission(submission, worker_id, shift_ref, state.zone, &directory)
-        .map_err(Problem::invalid)?;
-    let worker = reference
-        .workers
-        .get(&candidate.draft.worker_id)
-        .ok_or_else(Problem::internal)?;
-    match cost_shift(&reference.ctx, &candidate.draft, worker) {
-        Ok(costed) => Ok(AcceptedShift {
-            costed,
-            cost_centre: worker.cost_centre.clone(),
-            replaces: None,
-            candidate,
-            reference_version: reference.version,
-        }),
-        Err(EngineError::Calendar(error)) => Err(Problem::invalid(vec![
-            crate::capture::submission::FieldProblem {
-                pointer: "/segments/0/start".into(),
-                field: "start",
-                reason: error.to_string(),
-            },
-        ])),
-        // The worker's pay rates are out of range: the provider's data, not the request.
-        Err(error @ EngineError::Money(_)) => {
-            tracing::error!(%error, "a shift could not be costed");
-            Err(Problem::internal())
-        }
-    }
-}
-
-/// The digest that tells a retry from a different request with the same key.
-fn request_digest(worker_id: &str, shift_ref: &str, submission: &ShiftSubmission) -> String {
-    let canonical = serde_json::to_vec(submission).unwrap_or_default();
-    let mut hasher = Sha256::new();
-    hasher.update(worker_id.as_bytes());
-    hasher.update(b"\n");
-    hasher.update(shift_ref.as_bytes());
-    hasher.update(b"\n");
-    hasher.update(&canonical);
-    hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-/// Checks an idempotency key's shape.
-pub(crate) fn check_key(key: &str) -> Result<(), Problem> {
-    if key.is_empty()
-        || key.len() > IDEMPOTENCY_KEY_LEN_MAX
-        || !key.bytes().all(|b| b.is_ascii_graphic())
-    {
-        return Err(Problem::bad_request(format!(
-            "Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_LEN_MAX} printable characters"
-        )));
-    }
-    Ok(())
-}
-
-/// Records a new shift through the writer. Shared by the API and the phone page.
-pub(crate) async fn record_shift(
-    state: &AppState,
-    caller: &Principal,
-    submission: &ShiftSubmission,
-    key: &str,
-) -> Result<Outcome, Problem> {
-    if !caller.may_record() {
-        return Err(Problem::forbidden("this token can only read"));
-    }
-    check_key(key)?;
-    let reference = state.reference.get(&state.store).await?;
-    let worker_id = worker_for(caller, &reference, submission.worker_id.as_deref())?;
-    let shift_ref = match submission.shift_ref.as_deref().map(str::trim) {
-        Some(r) if !r.is_empty() => r.to_owned(),
-        _ => derived_shift_ref(&caller.key(), key),
-    };
-    let request_sha256 = request_digest(&worker_id, &shift_ref, submission);
-    let shift = prepare_shift(
-        state, caller, &reference, submission, &worker_id, &shift_ref,
-    )?;
-    Ok(state
-        .writer
-        .apply(
-            &caller.key(),
-            Change::Submit {
-                idempotency_key: key.to_owned(),
-                request_sha256,
-                shift: Box::new(shift),
-            },
-        )
-        .await?)
-}
-
 async fn submit(
     State(state): State<Arc<AppState>>,
     ApiCaller(caller): ApiCaller,
@@ -394,7 +184,7 @@ async fn submit(
         })?
         .to_owned();
     let submission: ShiftSubmission = parse_body(&state, &body)?;
-    let outcome = record_shift(&state, &caller, &submission, &key).await?;
+    let outcome = shifts::submit(&state.desk(), &caller, &submission, &key).await?;
     let (shift_id, status, body, replayed) = match outcome {
         Outcome::Created { shift_id, body } => (shift_id, StatusCode::CREATED, body, false),
         Outcome::Replayed {
@@ -429,7 +219,7 @@ async fn read(
     ApiCaller(caller): ApiCaller,
     ShiftId(shift_id): ShiftId,
 ) -> Result<Response, Problem> {
-    let record = visible_shift(&state, &caller, shift_id).await?;
+    let record = shifts::visible(&state.desk(), &caller, shift_id).await?;
     Ok(shift_response(&state, StatusCode::OK, &record))
 }
 
@@ -554,62 +344,6 @@ fn if_match(headers: &HeaderMap, shift_id: i64) -> Result<Option<i64>, Problem> 
         })
 }
 
-/// Amends a shift the caller may see. Shared by the API and the phone page.
-pub(crate) async fn amend_shift(
-    state: &AppState,
-    caller: &Principal,
-    record: &ShiftRecord,
-    read_version: i64,
-    submission: &ShiftSubmission,
-) -> Result<(), Problem> {
-    if !caller.may_record() {
-        return Err(Problem::forbidden("this token can only read"));
-    }
-    let header = &record.header;
-    let fixed = |pointer: &str, given: Option<&str>, stored: &str| match given.map(str::trim) {
-        Some(value) if value != stored => Err(Problem::invalid(vec![
-            crate::capture::submission::FieldProblem {
-                pointer: pointer.into(),
-                field: "shift_ref",
-                reason: format!("{} cannot change: it is '{stored}'", &pointer[1..]),
-            },
-        ])),
-        _ => Ok(()),
-    };
-    fixed(
-        "/worker_id",
-        submission.worker_id.as_deref(),
-        &header.worker_id,
-    )?;
-    fixed(
-        "/shift_ref",
-        submission.shift_ref.as_deref(),
-        &header.shift_ref,
-    )?;
-    let reference = state.reference.get(&state.store).await?;
-    let shift = prepare_shift(
-        state,
-        caller,
-        &reference,
-        submission,
-        &header.worker_id,
-        &header.shift_ref,
-    )?;
-    state
-        .writer
-        .apply(
-            &caller.key(),
-            Change::Amend {
-                shift_id: header.shift_id,
-                read_version,
-                shift: Box::new(shift),
-                may_amend_approved: caller.may_decide(),
-            },
-        )
-        .await?;
-    Ok(())
-}
-
 async fn amend(
     State(state): State<Arc<AppState>>,
     ApiCaller(caller): ApiCaller,
@@ -620,7 +354,7 @@ async fn amend(
     if !caller.may_record() {
         return Err(Problem::forbidden("this token can only read"));
     }
-    let record = visible_shift(&state, &caller, shift_id).await?;
+    let record = shifts::visible(&state.desk(), &caller, shift_id).await?;
     let read_version = if_match(&headers, shift_id)?.ok_or_else(|| {
         Problem::new(
             StatusCode::PRECONDITION_REQUIRED,
@@ -629,20 +363,9 @@ async fn amend(
         )
     })?;
     let submission: ShiftSubmission = parse_body(&state, &body)?;
-    amend_shift(&state, &caller, &record, read_version, &submission).await?;
-    let record = visible_shift(&state, &caller, shift_id).await?;
+    shifts::amend(&state.desk(), &caller, &record, read_version, &submission).await?;
+    let record = shifts::visible(&state.desk(), &caller, shift_id).await?;
     Ok(shift_response(&state, StatusCode::OK, &record))
-}
-
-async fn change_status(
-    state: &AppState,
-    caller: &Principal,
-    shift_id: i64,
-    change: Change,
-) -> Result<Response, Problem> {
-    state.writer.apply(&caller.key(), change).await?;
-    let record = visible_shift(state, caller, shift_id).await?;
-    Ok(shift_response(state, StatusCode::OK, &record))
 }
 
 async fn withdraw(
@@ -654,14 +377,11 @@ async fn withdraw(
     if !caller.may_record() {
         return Err(Problem::forbidden("this token can only read"));
     }
-    visible_shift(&state, &caller, shift_id).await?;
+    shifts::visible(&state.desk(), &caller, shift_id).await?;
     let read_version = if_match(&headers, shift_id)?;
-    let change = Change::Withdraw {
-        shift_id,
-        read_version,
-        may_withdraw_approved: caller.may_decide(),
-    };
-    change_status(&state, &caller, shift_id, change).await
+    shifts::withdraw(&state.desk(), &caller, shift_id, read_version).await?;
+    let record = shifts::visible(&state.desk(), &caller, shift_id).await?;
+    Ok(shift_response(&state, StatusCode::OK, &record))
 }
 
 /// The body of a rejection.
@@ -670,55 +390,6 @@ async fn withdraw(
 pub struct DecisionBody {
     #[serde(default)]
     pub reason: String,
-}
-
-/// Approves or rejects a shift the caller may see. Shared by the API and the phone page.
-pub(crate) async fn decide_shift(
-    state: &AppState,
-    caller: &Principal,
-    shift_id: i64,
-    read_version: Option<i64>,
-    approve: bool,
-    reason: &str,
-) -> Result<(), Problem> {
-    if !caller.may_decide() {
-        return Err(Problem::forbidden(
-            "only managers and finance approve or reject shifts",
-        ));
-    }
-    visible_shift(state, caller, shift_id).await?;
-    let reason = reason.trim();
-    if !approve && reason.is_empty() {
-        return Err(Problem::invalid(vec![
-            crate::capture::submission::FieldProblem {
-                pointer: "/reason".into(),
-                field: "reason",
-                reason: "say why the shift is rejected, so the worker can correct it".into(),
-            },
-        ]));
-    }
-    if reason.chars().count() > REASON_LEN_MAX {
-        return Err(Problem::invalid(vec![
-            crate::capture::submission::FieldProblem {
-                pointer: "/reason".into(),
-                field: "reason",
-                reason: format!("the reason is longer than {REASON_LEN_MAX} characters"),
-            },
-        ]));
-    }
-    state
-        .writer
-        .apply(
-            &caller.key(),
-            Change::Decide {
-                shift_id,
-                read_version,
-                approve,
-                reason: reason.to_owned(),
-            },
-        )
-        .await?;
-    Ok(())
 }
 
 async fn decide_handler(
@@ -740,16 +411,13 @@ async fn decide_handler(
         parse_body(&state, &body)?
     };
     let read_version = if_match(&headers, shift_id)?;
-    decide_shift(
-        &state,
-        &caller,
-        shift_id,
-        read_version,
-        approve,
-        &decision.reason,
-    )
-    .await?;
-    let record = visible_shift(&state, &caller, shift_id).await?;
+    let desk = state.desk();
+    if approve {
+        shifts::approve(&desk, &caller, shift_id, read_version).await?;
+    } else {
+        shifts::reject(&desk, &caller, shift_id, read_version, &decision.reason).await?;
+    }
+    let record = shifts::visible(&state.desk(), &caller, shift_id).await?;
     Ok(shift_response(&state, StatusCode::OK, &record))
 }
 
@@ -864,7 +532,7 @@ async fn upload(
     let reference = state.reference.get(&state.store).await?;
     let scoped = match &caller.scope {
         Scope::CostCentres(_) => {
-            let reach = naming_reach(&state, &caller, &reference);
+            let reach = shifts::naming_reach(&state.desk(), &caller, &reference);
             let mut scoped = (*reference).clone();
             scoped
                 .workers
@@ -1005,7 +673,7 @@ async fn charges(
     }
     let reference = state.reference.get(&state.store).await?;
     if let Some(person) = &query.person_id
-        && !sees_person(&caller, &reference, person)
+        && !shifts::sees_person(&caller, &reference, person)
     {
         return Err(Problem::not_found());
     }
@@ -1019,7 +687,7 @@ async fn charges(
     .await?;
     let visible: Vec<_> = lines
         .into_iter()
-        .filter(|line| sees_person(&caller, &reference, line.key.person_id.as_str()))
+        .filter(|line| shifts::sees_person(&caller, &reference, line.key.person_id.as_str()))
         .collect();
     table_response(&crate::report::charges_table(&visible), format)
 }
@@ -1054,7 +722,7 @@ async fn allocation(
                 Scope::CostCentres(cs) => cs.iter().any(|c| c.as_str() == centre),
                 _ => false,
             },
-            None => sees_person(&caller, &reference, &row.person_id),
+            None => shifts::sees_person(&caller, &reference, &row.person_id),
         })
         .collect();
     table_response(&crate::report::allocation_table(period, &visible), format)

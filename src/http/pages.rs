@@ -14,9 +14,7 @@ use axum::routing::{get, post};
 use chrono::{Duration, NaiveDate, NaiveTime};
 use maud::{DOCTYPE, Markup, html};
 
-use super::api::{
-    ListQuery, amend_shift, decide_shift, naming_reach, record_shift, scoped_filter, visible_shift,
-};
+use super::api::{ListQuery, scoped_filter};
 use super::auth::{ClientAddress, PageCaller, SESSION_COOKIE};
 use super::origin::SignInOrigins;
 use super::problem::Problem;
@@ -26,6 +24,7 @@ use crate::domain::access::{digests_match, new_secret};
 use crate::domain::{Principal, Role, Scope};
 use crate::store::access;
 use crate::store::shift_records::{ShiftRecord, list_shifts};
+use crate::usecase::shifts;
 
 /// Most segments one form offers.
 const FORM_SEGMENTS_MAX: usize = 12;
@@ -712,7 +711,7 @@ fn shift_form_page(
     title: &str,
 ) -> Markup {
     // The people offered are exactly those the worker may name (`Principal::reach`).
-    let reach = naming_reach(state, &caller.principal, reference);
+    let reach = shifts::naming_reach(&state.desk(), &caller.principal, reference);
     let mut people: Vec<(&crate::domain::PersonId, &String)> = reference
         .person_details
         .iter()
@@ -982,7 +981,7 @@ async fn record(
         |submission, key, _| {
             let state = &state;
             async move {
-                record_shift(state, &principal, &submission, &key).await?;
+                shifts::submit(&state.desk(), &principal, &submission, &key).await?;
                 Ok("/shifts?done=recorded".to_owned())
             }
         },
@@ -998,9 +997,9 @@ async fn edit_shift(
     if let Err(response) = worker_only(&caller).await {
         return response;
     }
-    let record = match visible_shift(&state, &caller.principal, shift_id).await {
+    let record = match shifts::visible(&state.desk(), &caller.principal, shift_id).await {
         Ok(record) => record,
-        Err(problem) => return problem_page(&caller, &problem),
+        Err(problem) => return problem_page(&caller, &Problem::from(problem)),
     };
     if !matches!(record.header.status.as_str(), "submitted" | "rejected") {
         return message_page(
@@ -1037,9 +1036,9 @@ async fn correct(
     if let Err(response) = worker_only(&caller).await {
         return response;
     }
-    let record = match visible_shift(&state, &caller.principal, shift_id).await {
+    let record = match shifts::visible(&state.desk(), &caller.principal, shift_id).await {
         Ok(record) => record,
-        Err(problem) => return problem_page(&caller, &problem),
+        Err(problem) => return problem_page(&caller, &Problem::from(problem)),
     };
     let principal = caller.principal.clone();
     let action = format!("/shifts/{shift_id}");
@@ -1054,7 +1053,7 @@ async fn correct(
             let record = &record;
             async move {
                 let version = version.unwrap_or(record.header.version);
-                amend_shift(state, &principal, record, version, &submission).await?;
+                shifts::amend(&state.desk(), &principal, record, version, &submission).await?;
                 Ok("/shifts?done=corrected".to_owned())
             }
         },
@@ -1159,16 +1158,20 @@ async fn decide(
     }
     let approve = field(&fields, "action") == "approve";
     let version = field(&fields, "version").parse().ok();
-    match decide_shift(
-        &state,
-        &caller.principal,
-        shift_id,
-        version,
-        approve,
-        field(&fields, "reason"),
-    )
-    .await
-    {
+    let desk = state.desk();
+    let decided = if approve {
+        shifts::approve(&desk, &caller.principal, shift_id, version).await
+    } else {
+        shifts::reject(
+            &desk,
+            &caller.principal,
+            shift_id,
+            version,
+            field(&fields, "reason"),
+        )
+        .await
+    };
+    match decided.map_err(Problem::from) {
         Ok(()) => Redirect::to(if approve {
             "/approvals?done=approved"
         } else {

@@ -16,7 +16,7 @@ use crate::capture::shifts::{
     Candidate, Decision, Rejection, RowProblem, SHIFT_COLUMNS, ShiftRow, assemble_shift,
     decide_worker, parse_row,
 };
-use crate::cost::{RateCard, cost_shift};
+use crate::cost::RateCard;
 use crate::domain::LocalZone;
 use crate::ledger::{
     AcceptedShift, StoredShift, WriteContext, import_claims, recost_marked, shift_batch,
@@ -365,20 +365,8 @@ impl Decider<'_> {
         candidate: Candidate,
         replaces: Option<StoredShift>,
     ) -> Result<AcceptedShift, Box<Rejection>> {
-        let worker = self
-            .reference
-            .workers
-            .get(&candidate.draft.worker_id)
-            .expect("workers were checked per row");
-        match cost_shift(&self.reference.ctx, &candidate.draft, worker) {
-            Ok(costed) => Ok(AcceptedShift {
-                costed,
-                cost_centre: worker.cost_centre.clone(),
-                replaces,
-                candidate,
-                reference_version: self.reference.version,
-            }),
-            Err(error) => Err(Box::new(Rejection {
+        super::shifts::accept(self.reference, candidate, replaces).map_err(|(candidate, error)| {
+            Box::new(Rejection {
                 worker_id: candidate.draft.worker_id.to_string(),
                 shift_ref: candidate.draft.shift_ref.to_string(),
                 first_row: candidate.first_row,
@@ -386,8 +374,8 @@ impl Decider<'_> {
                 at_row: None,
                 field: error.field(),
                 reason: error.to_string(),
-            })),
-        }
+            })
+        })
     }
 
     fn reject(&mut self, rejection: Rejection) {
