@@ -3,14 +3,14 @@
 
 pub mod output;
 
-use chrono::{Datelike, NaiveDate, Weekday};
+use chrono::NaiveDate;
 use futures_util::stream::BoxStream;
 
 use crate::allocate::TICKS_PER_MINUTE;
 use crate::calendar::Period;
-use crate::cost::{ChargeKey, ChargeLine};
+use crate::cost::{ChargeKey, ChargeLine, EngineError, price_one_off};
 use crate::domain::money::{MoneyError, div_round_half_away};
-use crate::domain::{Band, Pence, PersonId, Rate, ServiceCode, Unit};
+use crate::domain::{Pence, PersonId, Rate, ServiceCode};
 use crate::store::reference::ReferenceData;
 use crate::store::{Store, StoreError, on_pool};
 
@@ -53,6 +53,13 @@ pub enum ReportError {
     /// refused rather than shown with a wrapped figure.
     #[error(transparent)]
     Money(#[from] MoneyError),
+    /// A one-off item's date cannot be banded: its year's bank holidays are not loaded.
+    #[error("the one-off item of {person_id} on {date} cannot be priced: {source}")]
+    OneOffDate {
+        person_id: String,
+        date: NaiveDate,
+        source: crate::calendar::CalendarError,
+    },
 }
 
 impl From<sqlx::Error> for ReportError {
@@ -112,20 +119,6 @@ impl ChargeSum {
     }
 }
 
-/// The band of a whole date, for one-off items: bank holiday, weekend or day.
-fn date_band(reference: &ReferenceData, date: NaiveDate) -> Band {
-    let holiday = reference.ctx.holidays.is_holiday(date).unwrap_or(false);
-    let weekend = matches!(date.weekday(), Weekday::Sat | Weekday::Sun);
-    for band in &reference.ctx.bands.precedence {
-        match band {
-            Band::BankHoliday if holiday => return Band::BankHoliday,
-            Band::Weekend if weekend => return Band::Weekend,
-            _ => {}
-        }
-    }
-    Band::Day
-}
-
 /// A one-off item with no fixed price on the card.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UnpricedOneOff {
@@ -156,31 +149,21 @@ pub async fn charge_lines(
         let corrupt = || ReportError::Corrupt(format!("one-off {person_id} {service} {date}"));
         let person = PersonId::parse(&person_id).map_err(|_| corrupt())?;
         let service_code = ServiceCode::parse(&service).map_err(|_| corrupt())?;
-        let band = date_band(reference, date);
-        let payer = reference.ctx.full_payers.get(&person);
-        match reference
-            .ctx
-            .rate_card
-            .lookup(&service_code, band, 1, date, payer)
-        {
-            Some(choice) if choice.unit == Unit::Fixed => {
-                let key = ChargeKey {
-                    person_id: person,
-                    date,
-                    service: service_code,
-                    band,
-                    ratio: 1,
-                    unit: Unit::Fixed,
-                    entry_rate: choice.entry_rate,
-                    divisor: choice.divisor,
-                };
-                lines.push(ChargeLine::new(key, 0, 1)?);
-            }
-            _ => unpriced.push(UnpricedOneOff {
+        match price_one_off(&reference.ctx, person, service_code, date) {
+            Ok(Some(line)) => lines.push(line),
+            Ok(None) => unpriced.push(UnpricedOneOff {
                 person_id,
                 service,
                 date,
             }),
+            Err(EngineError::Money(e)) => return Err(e.into()),
+            Err(EngineError::Calendar(source)) => {
+                return Err(ReportError::OneOffDate {
+                    person_id,
+                    date,
+                    source,
+                });
+            }
         }
     }
     lines.sort_by(|a, b| {
