@@ -497,7 +497,7 @@ async fn write_reject_report(
         csv::Writer::from_writer(crate::files::create_private_file(&path).map_err(output_error)?);
     // The header comes from RejectRecord's field names: file,row,worker_id,shift_ref,field,reason.
     let mut rows = crate::report::rejects_for_import(store, import_file_id);
-    while let Some(record) = rows.try_next().await.map_err(StoreError::from)? {
+    while let Some(record) = rows.try_next().await? {
         writer
             .serialize(record.guarded())
             .map_err(|e| output_error(e.into()))?;
