@@ -438,11 +438,7 @@ async fn reject_report(
         .map_err(failed)?;
     if let Some(import) = earlier_import(context.store, "shifts", &record.sha256).await? {
         let mut rows = crate::report::rejects_for_import(context.store, import.import_file_id);
-        while let Some(row) = rows
-            .try_next()
-            .await
-            .map_err(crate::store::StoreError::from)?
-        {
+        while let Some(row) = rows.try_next().await? {
             writer.serialize(row.guarded()).map_err(failed)?;
         }
     }

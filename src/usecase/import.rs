@@ -26,7 +26,7 @@ use crate::store::reference::{
     ReferenceData, bump_version, known_keys, mark_for_costing, merge, write_merged,
 };
 use crate::store::shifts::{
-    ImportCounts, finish_import, open_import_file, reserve_shift_ids, staged_values,
+    ImportCounts, clear_rejects, finish_import, open_import_file, reserve_shift_ids, staged_values,
 };
 use crate::store::staging::Staging;
 use crate::store::{Store, StoreError};
@@ -246,11 +246,6 @@ pub async fn import_shifts(
         counts,
         reject_report,
     })
-}
-
-async fn clear_rejects(store: &Store, import_file_id: i64) -> Result<(), StoreError> {
-    crate::store::on_pool!(store, pool => sqlx::query(include_str!("../../sql/clear_rejects.sql")).bind(import_file_id).execute(pool).await?.rows_affected());
-    Ok(())
 }
 
 /// Decides shifts worker by worker and collects what to write.
@@ -490,7 +485,7 @@ async fn write_reject_report(
         csv::Writer::from_writer(crate::files::create_private_file(&path).map_err(output_error)?);
     // The header comes from RejectRecord's field names: file,row,worker_id,shift_ref,field,reason.
     let mut rows = crate::report::rejects_for_import(store, import_file_id);
-    while let Some(record) = rows.try_next().await.map_err(StoreError::from)? {
+    while let Some(record) = rows.try_next().await? {
         writer
             .serialize(record.guarded())
             .map_err(|e| output_error(e.into()))?;

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod copy;
 mod imports;
 mod money;
 mod properties;
