@@ -236,7 +236,11 @@ mod tests {
             runs: &runs,
             dry_run: false,
         });
-        assert!(text.contains("  ingest 2026-11-30  done"), "{text}");
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with("  ingest 2026-11-30 ") && l.ends_with(" done    files 1")),
+            "{text}"
+        );
         assert!(
             !text.contains("report 2026-11-30") && !text.contains("send-outbox"),
             "{text}"

@@ -7,13 +7,13 @@ use chrono::{Duration, Utc};
 use sqlx::AssertSqlSafe;
 use tms::domain::step::{AllocateCounts, IngestCounts, StepTotals};
 use tms::domain::{Pence, Step};
-use tms::store::{Store, StoreError};
 use tms::store::batch::Batch;
 use tms::store::runs::{
     HolderProcess, JobStatus, LeaseClaim, OutboxMessage, StepReport, acquire_lease, check_lease,
     claim_partition, complete_partition, enqueue_in, ensure_partitions, finish_job_run_in, job_run,
     job_runs_for, outbox_due, partition_results, renew_lease, start_job_run, take_over_lease,
 };
+use tms::store::{Store, StoreError};
 
 use crate::on_both;
 use crate::support::TestDb;
