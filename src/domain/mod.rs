@@ -1,4 +1,5 @@
-//! Domain vocabulary: ids, money, instants and the reference records every layer shares. No I/O.
+//! Domain vocabulary: ids, money, instants, the reference records and the pipeline's steps every
+//! layer shares. No I/O.
 
 pub mod access;
 pub mod band;
@@ -6,6 +7,7 @@ pub mod ids;
 pub mod money;
 pub mod reference;
 pub mod shift;
+pub mod step;
 pub mod time;
 
 pub use access::{ExtraCostCentres, Principal, Reach, Role, Scope};
@@ -15,4 +17,5 @@ pub use money::{Pence, Rate};
 pub use reference::{
     Arrangement, ArrangementKind, DocumentFormat, PayElement, Person, Service, Unit, Worker,
 };
+pub use step::{Step, StepReport, StepTotals};
 pub use time::{Interval, LocalZone};

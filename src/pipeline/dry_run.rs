@@ -40,7 +40,7 @@ async fn run_in(
     let snapshot = DatabaseCopy::take(store, folder).await?;
     let span = tracing::info_span!("run", business_date = %request.business_date, dry_run = true);
     let result = tracing::Instrument::instrument(
-        super::run_on(snapshot.store(), &copy_settings, request),
+        super::run::run_on(snapshot.store(), &copy_settings, request),
         span,
     )
     .await;

@@ -172,7 +172,7 @@ async fn totals_beyond_64_bit_pence_fail_loudly(db: &TestDb) {
         matches!(outcome, RunOutcome::Failed(_)),
         "the period step fails: {outcome:?}"
     );
-    let record = tms::store::runs::job_run(&db.store, "period-charges", "2026-10")
+    let record = tms::store::runs::job_run(&db.store, Step::PeriodCharges, "2026-10")
         .await
         .expect("read")
         .expect("the step is recorded");
