@@ -10,8 +10,9 @@ use tms::pipeline::{RunKey, RunOutcome, RunRequest, Step};
 use tms::report::{ReportError, allocation_totals, charge_lines};
 use tms::store::Store;
 
+use crate::fixtures::{load_rules_reference, rules_fixtures};
 use crate::on_both;
-use crate::support::{TestDb, load_rules_reference, rules_fixtures};
+use crate::support::TestDb;
 
 /// Imports `contents` as a reference file of `kind`, returning the refusal's problem list.
 async fn refusal(db: &TestDb, kind: ReferenceKind, name: &str, contents: &str) -> String {
