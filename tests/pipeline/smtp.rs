@@ -13,8 +13,10 @@ use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-use super::harness::{Backend, Env};
+use super::harness::Env;
 use super::{NIGHT, night_two, text};
+use crate::on_both;
+use crate::support::Backend;
 
 const E2E: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/e2e");
 /// Longest the mail server may take to say where it listens.
@@ -185,7 +187,6 @@ async fn the_report_is_delivered_once_over_smtp(backend: Backend) {
     assert_eq!(env.texts(REPORT_STATUS).await, ["sent"]);
 
     server.stop().await;
-    env.finish().await;
 }
 on_both!(the_report_is_delivered_once_over_smtp);
 
@@ -222,7 +223,6 @@ async fn an_interrupted_send_is_marked_unknown_and_not_resent(backend: Backend) 
     assert_eq!(env.texts(REPORT_STATUS).await, ["unknown"]);
 
     server.stop().await;
-    env.finish().await;
 }
 on_both!(an_interrupted_send_is_marked_unknown_and_not_resent);
 
@@ -264,7 +264,6 @@ async fn an_unreachable_server_defers_and_a_later_run_sends(backend: Backend) {
     assert_eq!(env.texts(REPORT_STATUS).await, ["sent"]);
 
     server.stop().await;
-    env.finish().await;
 }
 on_both!(an_unreachable_server_defers_and_a_later_run_sends);
 
@@ -296,7 +295,6 @@ async fn a_refused_message_is_marked_failed(backend: Backend) {
     assert_eq!(env.texts(REPORT_STATUS).await, ["failed"]);
 
     server.stop().await;
-    env.finish().await;
 }
 on_both!(a_refused_message_is_marked_failed);
 
@@ -334,6 +332,5 @@ async fn a_send_cut_off_by_a_crash_is_marked_unknown_and_not_resent(backend: Bac
     );
 
     server.stop().await;
-    env.finish().await;
 }
 on_both!(a_send_cut_off_by_a_crash_is_marked_unknown_and_not_resent);

@@ -11,8 +11,9 @@ use tms::report::{ReportError, allocation_totals, charge_lines};
 use tms::store::Store;
 use tms::usecase::{ImportError, import_reference};
 
+use crate::fixtures::{load_rules_reference, rules_fixtures};
 use crate::on_both;
-use crate::support::{TestDb, load_rules_reference, rules_fixtures};
+use crate::support::TestDb;
 
 /// Imports `contents` as a reference file of `kind`, returning the refusal's problem list.
 async fn refusal(db: &TestDb, kind: ReferenceKind, name: &str, contents: &str) -> String {

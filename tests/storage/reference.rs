@@ -5,8 +5,9 @@ use chrono::NaiveDate;
 use tms::cli::ExitStatus;
 use tms::report::{Format, charge_lines, charges_table};
 
+use crate::fixtures::{load_rules_reference, render, rules_fixtures};
 use crate::on_both;
-use crate::support::{TestDb, load_rules_reference, render, rules_fixtures};
+use crate::support::TestDb;
 
 const SHIFTS: &str = "shift_ref,worker_id,start,end,service,people\n";
 const CARD: &str = "service,unit,band,ratio,rate,effective_from,effective_to,payer\n";
