@@ -26,9 +26,9 @@ use crate::calendar::Period;
 use crate::config::Settings;
 use crate::delivery::email::{EmailError, Transport, message_id, send_due};
 use crate::store::runs::{
-    JobRun, JobStatus, Lease, LeaseClaim, NIGHTLY_LEASE, OutboxMessage, StepTotals, acquire_lease,
-    enqueue_in, finish_job_run_in, job_run, job_runs_for, latest_run_report, release_lease,
-    renew_lease, start_job_run, take_over_lease,
+    JobRun, JobStatus, Lease, LeaseClaim, NIGHTLY_LEASE, OutboxMessage, OutboxStatus, StepTotals,
+    acquire_lease, enqueue_in, finish_job_run_in, job_run, job_runs_for, latest_run_report,
+    release_lease, renew_lease, start_job_run, take_over_lease,
 };
 use crate::store::{Store, StoreError};
 
@@ -564,10 +564,15 @@ async fn send_outbox(context: &StepContext<'_>) -> Result<StepTotals, PipelineEr
     // Counted from the outbox, so a step resumed after a crash counts what it sent before.
     let taken = crate::store::runs::outbox_sent_by(context.store, context.job_run_id).await?;
     let mut totals = StepTotals::default();
-    for status in ["sent", "failed", "unknown"] {
-        totals
-            .counts
-            .insert(status.into(), taken.get(status).copied().unwrap_or(0));
+    for status in [
+        OutboxStatus::Sent,
+        OutboxStatus::Failed,
+        OutboxStatus::Unknown,
+    ] {
+        totals.counts.insert(
+            status.as_str().into(),
+            taken.get(&status).copied().unwrap_or(0),
+        );
     }
     totals
         .counts
@@ -694,7 +699,7 @@ async fn queue_email_in(
         subject: subject.to_owned(),
         body: body.to_owned(),
         created_at: now,
-        status: "pending".to_owned(),
+        status: OutboxStatus::Pending,
         attempts: 0,
     };
     enqueue_in(tx, &message).await?;
