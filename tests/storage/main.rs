@@ -4,7 +4,9 @@
 mod support;
 
 mod imports;
+mod mime;
 mod money;
+mod outbox;
 mod properties;
 mod reference;
 mod rules_examples;

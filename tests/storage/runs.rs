@@ -6,9 +6,9 @@ use chrono::{Duration, Utc};
 use tms::store::StoreError;
 use tms::store::batch::Batch;
 use tms::store::runs::{
-    HolderProcess, JobStatus, LeaseClaim, OutboxMessage, StepTotals, acquire_lease, check_lease,
-    claim_partition, complete_partition, enqueue_in, ensure_partitions, finish_job_run_in, job_run,
-    outbox_due, renew_lease, start_job_run, take_over_lease,
+    HolderProcess, JobStatus, LeaseClaim, OutboxMessage, OutboxStatus, StepTotals, acquire_lease,
+    check_lease, claim_partition, complete_partition, enqueue_in, ensure_partitions,
+    finish_job_run_in, job_run, outbox_due, renew_lease, start_job_run, take_over_lease,
 };
 
 use crate::on_both;
@@ -218,7 +218,7 @@ async fn a_message_is_queued_once_per_message_id(db: &TestDb) {
         subject: "tms nightly run for 2026-11-30: done".into(),
         body: "done\n".into(),
         created_at: Utc::now(),
-        status: "pending".into(),
+        status: OutboxStatus::Pending,
         attempts: 0,
     };
     for expected in [true, false] {
