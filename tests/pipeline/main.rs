@@ -21,6 +21,8 @@ macro_rules! on_both {
     };
 }
 
+#[path = "../storage/mime.rs"]
+mod mime;
 mod smtp;
 
 use harness::{Backend, Env, demo_files};
