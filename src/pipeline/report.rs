@@ -146,7 +146,7 @@ async fn queue_email_in(
         subject: subject.to_owned(),
         body: body.to_owned(),
         created_at: now,
-        status: "pending".to_owned(),
+        status: crate::store::runs::OutboxStatus::Pending,
         attempts: 0,
     };
     enqueue_in(tx, &message).await?;

@@ -39,7 +39,7 @@ pub async fn run_on_schedule(
             Vec::new()
         } else {
             retry_after = None;
-            due_dates(&schedule, now, last_done, settings.runner.catch_up_days)
+            due_dates(schedule, now, last_done, settings.runner.catch_up_days)
         };
         for date in due {
             if *stop.borrow() {

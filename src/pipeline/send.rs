@@ -1,6 +1,7 @@
 //! The send-outbox step: sends the queued email (the run report among it) and counts what left,
 //! what failed and what waits for the next run.
 
+use crate::store::runs::OutboxStatus;
 use chrono::Utc;
 
 use super::error::PipelineError;
@@ -24,12 +25,12 @@ pub async fn run(context: &StepContext<'_>) -> Result<StepReport, PipelineError>
     .await?;
     // Counted from the outbox, so a step resumed after a crash counts what it sent before.
     let taken = crate::store::runs::outbox_sent_by(context.store, context.job_run_id).await?;
-    let taken = |status: &str| taken.get(status).copied().unwrap_or(0);
+    let taken = |status: OutboxStatus| taken.get(&status).copied().unwrap_or(0);
     let counts = SendOutboxCounts {
         deferred: sent_now.deferred as i64,
-        failed: taken("failed"),
-        sent: taken("sent"),
-        unknown: taken("unknown"),
+        failed: taken(OutboxStatus::Failed),
+        sent: taken(OutboxStatus::Sent),
+        unknown: taken(OutboxStatus::Unknown),
     };
     let mut warnings = Vec::new();
     if counts.deferred > 0 {

@@ -38,6 +38,11 @@ impl Env {
         }
     }
 
+    /// The database's URL.
+    pub(crate) fn url(&self) -> &str {
+        self.db.url()
+    }
+
     pub(crate) fn backend(&self) -> Backend {
         self.db.backend()
     }

@@ -6,6 +6,9 @@
 pub mod support;
 
 mod harness;
+
+#[path = "../storage/mime.rs"]
+mod mime;
 mod smtp;
 
 use harness::{Env, demo_files};

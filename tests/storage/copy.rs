@@ -10,7 +10,8 @@ use tms::store::copy::DatabaseCopy;
 use tms::store::runs::{HolderProcess, LeaseClaim, acquire_lease};
 
 use crate::on_both;
-use crate::support::{TestDb, load_rules_reference, rules_fixtures};
+use crate::fixtures::{load_rules_reference, rules_fixtures};
+use crate::support::TestDb;
 
 fn process() -> HolderProcess {
     HolderProcess {
@@ -57,7 +58,7 @@ async fn a_dry_run_copy_is_apart_from_the_live_database(db: &TestDb) {
     .expect("lease");
     assert!(matches!(live_lease, LeaseClaim::Acquired(_)));
 
-    let folder = db.dir.path().join("dry-run");
+    let folder = db.dir().join("dry-run");
     std::fs::create_dir_all(&folder).expect("folder");
     let copy = DatabaseCopy::take(&db.store, &folder)
         .await

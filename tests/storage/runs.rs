@@ -9,9 +9,10 @@ use tms::domain::step::{AllocateCounts, IngestCounts, StepTotals};
 use tms::domain::{Pence, Step};
 use tms::store::batch::Batch;
 use tms::store::runs::{
-    HolderProcess, JobStatus, LeaseClaim, OutboxMessage, StepReport, acquire_lease, check_lease,
-    claim_partition, complete_partition, enqueue_in, ensure_partitions, finish_job_run_in, job_run,
-    job_runs_for, outbox_due, partition_results, renew_lease, start_job_run, take_over_lease,
+    HolderProcess, JobStatus, LeaseClaim, OutboxMessage, OutboxStatus, StepReport, acquire_lease,
+    check_lease, claim_partition, complete_partition, enqueue_in, ensure_partitions,
+    finish_job_run_in, job_run, job_runs_for, outbox_due, partition_results, renew_lease,
+    start_job_run, take_over_lease,
 };
 use tms::store::{Store, StoreError};
 
@@ -408,7 +409,7 @@ async fn a_message_is_queued_once_per_message_id(db: &TestDb) {
         subject: "tms nightly run for 2026-11-30: done".into(),
         body: "done\n".into(),
         created_at: Utc::now(),
-        status: "pending".into(),
+        status: OutboxStatus::Pending,
         attempts: 0,
     };
     for expected in [true, false] {
