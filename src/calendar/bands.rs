@@ -1,4 +1,4 @@
-//! The band of each minute (rules.md B1) and the split of an interval into runs of one local date
+//! The band of each minute (docs/rules.md B1) and the split of an interval into runs of one local date
 //! and one band, at local midnight and at every band boundary, clock changes included.
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, Utc, Weekday};

@@ -1,5 +1,5 @@
 //! Costing: rates and pay turn allocated time into charges (what payers owe) and pay shares (what
-//! the provider spends), per person, exactly (rules.md C1–C5, K1–K2).
+//! the provider spends), per person, exactly (docs/rules.md C1–C5, K1–K2).
 
 pub mod engine;
 pub mod lines;

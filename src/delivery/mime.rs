@@ -33,7 +33,7 @@ fn is_unsafe_in_name(c: char) -> bool {
         )
 }
 
-/// An attachment name as it is sent: every unsafe character (see [`is_unsafe_in_name`]) becomes
+/// An attachment name as it is sent: every unsafe character (see `is_unsafe_in_name`) becomes
 /// `_`, surrounding spaces and leading dots go (no hidden files, no `..`), a name longer than
 /// 160 bytes is shortened keeping its extension, and an empty name becomes `attachment`.
 pub fn safe_file_name(name: &str) -> String {

@@ -15,7 +15,7 @@ pub const SEGMENT_MINUTES_MAX: i64 = 26 * 60;
 /// recorded as a shift a day. The bound keeps every overlap check a short index range.
 pub const SHIFT_SPAN_MINUTES_MAX: i64 = 48 * 60;
 
-/// One segment of a shift (rules.md S1).
+/// One segment of a shift (docs/rules.md S1).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SegmentDraft {
     pub interval: Interval,
@@ -24,7 +24,7 @@ pub struct SegmentDraft {
     pub people: Vec<PersonId>,
 }
 
-/// One worker's shift, checked against rules.md T1–T4 and S1–S4.
+/// One worker's shift, checked against docs/rules.md T1–T4 and S1–S4.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ShiftDraft {
     pub worker_id: WorkerId,

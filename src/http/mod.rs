@@ -1,8 +1,8 @@
 //! `tms serve`: the JSON API v1 for integrations and the phone page for support workers, over
-//! one axum app. Handlers are thin: they check who is asking, then call the same capture, ledger
-//! and report functions as the command line.
+//! one axum app. Handlers are thin: they check who is asking, then call the same use cases
+//! (`usecase`) and reports as the command line.
 //!
-//! Every endpoint is listed once in [`api::endpoints`] or [`pages::endpoints`], which build the
+//! Every endpoint is listed once in `api::routes` or `pages::routes`, which build the
 //! router; the authorisation-matrix test reads the same lists, so an endpoint cannot be added
 //! without being tested.
 

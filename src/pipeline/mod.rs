@@ -8,8 +8,8 @@
 //! issues documents). Every step is idempotent, so a run killed at any point finishes the job
 //! when started again.
 //!
-//! - [`plan`]: which steps a run takes, under which keys, and which may be forced;
-//! - [`run`]: the run loop under the lease, each step recorded as it ends;
+//! - [`plan`](mod@plan): which steps a run takes, under which keys, and which may be forced;
+//! - [`run`](mod@run): the run loop under the lease, each step recorded as it ends;
 //! - [`report`] and [`summary`]: the run report, stored, queued and rendered;
 //! - [`scheduler`]: the schedule `tms serve` runs the pipeline on;
 //! - the steps: [`ingest`], [`allocate`] (with [`worker`] for its partitions), [`period`],

@@ -1,5 +1,5 @@
 //! The period-charges step: when a period has closed, writes its charges (one row per invoice
-//! line, interchange.md) and allocation totals to `OUTPUT/periods/PERIOD/`, each file whole or
+//! line, docs/formats.md) and allocation totals to `OUTPUT/periods/PERIOD/`, each file whole or
 //! not at all. Invoices, statements, direct debit and payroll join as period steps beside it.
 
 use super::{PipelineError, RunKey, StepContext};

@@ -176,7 +176,7 @@ pub async fn charge_lines(
     Ok((lines, unpriced))
 }
 
-/// The charges report as interchange.md lays it out.
+/// The charges report as docs/formats.md lays it out.
 pub fn charges_table(lines: &[ChargeLine]) -> Table {
     let mut table = Table::new(&[
         "person_id",
@@ -248,7 +248,7 @@ pub async fn allocation_totals(
     Ok(rows)
 }
 
-/// The allocation report as interchange.md lays it out.
+/// The allocation report as docs/formats.md lays it out.
 pub fn allocation_table(period: Period, rows: &[AllocationTotal]) -> Table {
     let mut table = Table::new(&["person_id", "period", "allocated_minutes", "cost"]);
     for row in rows {

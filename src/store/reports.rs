@@ -8,7 +8,7 @@ use futures_util::stream::BoxStream;
 
 use super::{Store, StoreError, on_pool};
 
-/// Charged time of approved shifts summed per invoice line (rules.md C5).
+/// Charged time of approved shifts summed per invoice line (docs/rules.md C5).
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct ChargeSum {
     pub person_id: String,

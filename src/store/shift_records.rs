@@ -1,5 +1,5 @@
 //! Single shifts in storage: one shift with its segments, a scope's shifts page by page, and the
-//! records a change to one shift reads and writes inside its transaction (see [`super::change_tx`]).
+//! records a change to one shift reads and writes inside its transaction (see `store::change_tx`).
 
 use chrono::{DateTime, Utc};
 use sqlx::AssertSqlSafe;

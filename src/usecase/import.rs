@@ -111,7 +111,7 @@ pub fn sha256_of(path: &Path) -> Result<String, FileError> {
         .collect())
 }
 
-/// Imports a shift file (interchange.md): every shift accepted or rejected whole, accepted shifts
+/// Imports a shift file (docs/formats.md): every shift accepted or rejected whole, accepted shifts
 /// costed and stored, rejected rows reported. Safe to run again on the same file.
 #[tracing::instrument(skip_all, fields(file = %display_name(path)))]
 pub async fn import_shifts(

@@ -9,8 +9,8 @@ use tms::store::Store;
 use tms::store::copy::DatabaseCopy;
 use tms::store::runs::{HolderProcess, LeaseClaim, acquire_lease};
 
-use crate::on_both;
 use crate::fixtures::{load_rules_reference, rules_fixtures};
+use crate::on_both;
 use crate::support::TestDb;
 
 fn process() -> HolderProcess {

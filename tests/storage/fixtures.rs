@@ -1,4 +1,4 @@
-//! The rules.md worked-example fixtures and report rendering shared by the storage cases.
+//! The docs/rules.md worked-example fixtures and report rendering shared by the storage cases.
 
 use std::path::{Path, PathBuf};
 
@@ -6,7 +6,7 @@ use tms::cli::ExitStatus;
 
 use crate::support::TestDb;
 
-/// The folder of the rules.md worked-example fixtures.
+/// The folder of the docs/rules.md worked-example fixtures.
 pub(crate) fn rules_fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rules")
 }

@@ -1,4 +1,4 @@
-//! rules.md's worked examples 1–8, imported as CSV and read back through the reports.
+//! docs/rules.md's worked examples 1–8, imported as CSV and read back through the reports.
 
 use chrono::NaiveDate;
 use tms::calendar::Period;
