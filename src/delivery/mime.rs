@@ -20,17 +20,7 @@ const FALLBACK_NAME: &str = "attachment";
 /// characters, the line and paragraph separators, bidirectional overrides and isolates, and
 /// invisible joiners and marks.
 fn is_unsafe_in_name(c: char) -> bool {
-    matches!(c, '/' | '\\')
-        || c.is_control()
-        || matches!(
-            c,
-            '\u{00ad}'
-                | '\u{061c}'
-                | '\u{200b}'..='\u{200f}'
-                | '\u{2028}'..='\u{202e}'
-                | '\u{2060}'..='\u{2069}'
-                | '\u{feff}'
-        )
+    matches!(c, '/' | '\\') || crate::domain::text::is_hidden(c)
 }
 
 /// An attachment name as it is sent: every unsafe character (see `is_unsafe_in_name`) becomes

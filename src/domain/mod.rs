@@ -7,6 +7,7 @@ pub mod ids;
 pub mod money;
 pub mod reference;
 pub mod shift;
+pub mod text;
 pub mod step;
 pub mod time;
 
