@@ -7,8 +7,8 @@ pub mod ids;
 pub mod money;
 pub mod reference;
 pub mod shift;
-pub mod text;
 pub mod step;
+pub mod text;
 pub mod time;
 
 pub use access::{ExtraCostCentres, Principal, Reach, Role, Scope};
