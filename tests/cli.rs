@@ -1,45 +1,15 @@
 //! The `tms` binary end to end: exit codes, messages, and memory that stays flat on a large import.
 //! Runs against SQLite, and against PostgreSQL when `TMS_TEST_DATABASE_URL` is set.
 
+pub mod support;
+
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output};
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/rules");
+use support::{Backend, TestDatabase};
 
-/// A database URL per backend: a SQLite file in `dir`, or a fresh PostgreSQL database.
-fn database_urls(dir: &Path, name: &str) -> Vec<String> {
-    let mut urls = vec![format!(
-        "sqlite://{}",
-        dir.join(format!("{name}.db")).display()
-    )];
-    match std::env::var("TMS_TEST_DATABASE_URL") {
-        Ok(server) => {
-            let database = format!("tms_cli_{name}_{}", std::process::id());
-            let admin = Command::new("psql")
-                .arg(&server)
-                .arg("-qc")
-                .arg(format!("drop database if exists {database}"))
-                .output();
-            let created = Command::new("psql")
-                .arg(&server)
-                .arg("-qc")
-                .arg(format!("create database {database}"))
-                .output();
-            assert!(
-                admin.is_ok() && created.is_ok_and(|o| o.status.success()),
-                "psql can create a database on TMS_TEST_DATABASE_URL"
-            );
-            let cut = server.rfind('/').expect("a URL with a database");
-            urls.push(format!("{}/{database}", &server[..cut]));
-        }
-        Err(_) if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("CI=true but TMS_TEST_DATABASE_URL is not set")
-        }
-        Err(_) => eprintln!("PostgreSQL case not run: TMS_TEST_DATABASE_URL is not set"),
-    }
-    urls
-}
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/rules");
 
 fn tms(url: &str, out: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tms"))
@@ -68,100 +38,102 @@ fn load_reference(url: &str, out: &Path) {
     }
 }
 
-#[test]
-fn exit_codes_tell_what_happened() {
-    let dir = tempfile::tempdir().unwrap();
-    for url in database_urls(dir.path(), "codes") {
-        let out = dir.path().join("out");
-        load_reference(&url, &out);
-        let shifts = format!("{FIXTURES}/shifts.csv");
-        let first = tms(&url, &out, &["import", "shifts", &shifts]);
-        assert_eq!(
-            first.status.code(),
-            Some(3),
-            "rejected rows give 3: {}",
-            String::from_utf8_lossy(&first.stderr)
-        );
-        let stdout = String::from_utf8_lossy(&first.stdout);
-        assert!(
-            stdout.contains("8 new") && stdout.contains("2 rejected"),
-            "{stdout}"
-        );
-        let reports: Vec<String> = std::fs::read_dir(out.join("rejects"))
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        assert!(
-            reports.len() == 1 && reports[0].ends_with("-shifts.csv.rejects.csv"),
-            "one reject report, named after its import: {reports:?}"
-        );
+fn exit_codes_tell_what_happened(backend: Backend) {
+    let Some(db) = TestDatabase::new(backend) else {
+        return;
+    };
+    let dir = db.dir();
+    let url = db.url().to_owned();
+    let out = dir.join("out");
+    load_reference(&url, &out);
+    let shifts = format!("{FIXTURES}/shifts.csv");
+    let first = tms(&url, &out, &["import", "shifts", &shifts]);
+    assert_eq!(
+        first.status.code(),
+        Some(3),
+        "rejected rows give 3: {}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&first.stdout);
+    assert!(
+        stdout.contains("8 new") && stdout.contains("2 rejected"),
+        "{stdout}"
+    );
+    let reports: Vec<String> = std::fs::read_dir(out.join("rejects"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        reports.len() == 1 && reports[0].ends_with("-shifts.csv.rejects.csv"),
+        "one reject report, named after its import: {reports:?}"
+    );
 
-        let again = tms(&url, &out, &["import", "shifts", &shifts]);
-        assert!(String::from_utf8_lossy(&again.stdout).contains("0 new, 0 amended, 8 unchanged"));
+    let again = tms(&url, &out, &["import", "shifts", &shifts]);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("0 new, 0 amended, 8 unchanged"));
 
-        let empty = dir.path().join("empty.csv");
-        std::fs::write(&empty, "").unwrap();
-        let refused = tms(&url, &out, &["import", "shifts", empty.to_str().unwrap()]);
-        assert_eq!(refused.status.code(), Some(4));
-        assert!(String::from_utf8_lossy(&refused.stderr).contains("empty.csv: the file is empty"));
+    let empty = dir.join("empty.csv");
+    std::fs::write(&empty, "").unwrap();
+    let refused = tms(&url, &out, &["import", "shifts", empty.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("empty.csv: the file is empty"));
 
-        let usage = tms(
-            &url,
-            &out,
-            &[
-                "report",
-                "charges",
-                "--from",
-                "2026-10-31",
-                "--to",
-                "2026-10-01",
-            ],
-        );
-        assert_eq!(usage.status.code(), Some(2));
-        let bad_args = tms(
-            &url,
-            &out,
-            &[
-                "report",
-                "charges",
-                "--from",
-                "31/10/2026",
-                "--to",
-                "2026-10-01",
-            ],
-        );
-        assert_eq!(bad_args.status.code(), Some(2));
+    let usage = tms(
+        &url,
+        &out,
+        &[
+            "report",
+            "charges",
+            "--from",
+            "2026-10-31",
+            "--to",
+            "2026-10-01",
+        ],
+    );
+    assert_eq!(usage.status.code(), Some(2));
+    let bad_args = tms(
+        &url,
+        &out,
+        &[
+            "report",
+            "charges",
+            "--from",
+            "31/10/2026",
+            "--to",
+            "2026-10-01",
+        ],
+    );
+    assert_eq!(bad_args.status.code(), Some(2));
 
-        let report = tms(
-            &url,
-            &out,
-            &[
-                "report",
-                "charges",
-                "--from",
-                "2026-10-06",
-                "--to",
-                "2026-10-06",
-                "--person",
-                "C",
-                "--format",
-                "json",
-            ],
-        );
-        assert!(report.status.success());
-        let lines: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
-        assert_eq!(lines[0]["amount"], "8.00");
-        assert_eq!(lines[0]["minutes"], 60);
-        assert_eq!(lines.as_array().unwrap().len(), 1);
+    let report = tms(
+        &url,
+        &out,
+        &[
+            "report",
+            "charges",
+            "--from",
+            "2026-10-06",
+            "--to",
+            "2026-10-06",
+            "--person",
+            "C",
+            "--format",
+            "json",
+        ],
+    );
+    assert!(report.status.success());
+    let lines: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
+    assert_eq!(lines[0]["amount"], "8.00");
+    assert_eq!(lines[0]["minutes"], 60);
+    assert_eq!(lines.as_array().unwrap().len(), 1);
 
-        let broken_db = tms("sqlite:///proc/forbidden/tms.db", &out, &["migrate"]);
-        assert_eq!(
-            broken_db.status.code(),
-            Some(1),
-            "an unusable database is a failure, not a crash"
-        );
-    }
+    let broken_db = tms("sqlite:///proc/forbidden/tms.db", &out, &["migrate"]);
+    assert_eq!(
+        broken_db.status.code(),
+        Some(1),
+        "an unusable database is a failure, not a crash"
+    );
 }
+on_both!(exit_codes_tell_what_happened);
 
 /// Workers in the large file; W1–W4 come from the fixtures, the rest from [`write_workers`].
 const WORKERS: usize = 200;
@@ -220,103 +192,107 @@ fn peak_rss_kib(stderr: &[u8]) -> u64 {
     line.trim().parse().unwrap()
 }
 
-#[test]
-fn a_100k_row_import_stays_under_150_mb() {
-    let dir = tempfile::tempdir().unwrap();
-    let big = dir.path().join("big.csv");
+fn a_100k_row_import_stays_under_150_mb(backend: Backend) {
+    let Some(db) = TestDatabase::new(backend) else {
+        return;
+    };
+    let dir = db.dir();
+    let url = db.url().to_owned();
+    let big = dir.join("big.csv");
     write_big_file(&big, 100_000);
-    let workers = dir.path().join("workers.csv");
+    let workers = dir.join("workers.csv");
     write_workers(&workers);
-    for url in database_urls(dir.path(), "memory") {
-        let out = dir.path().join("out");
-        load_reference(&url, &out);
-        let more = tms(
+    let out = dir.join("out");
+    load_reference(&url, &out);
+    let more = tms(
+        &url,
+        &out,
+        &["import", "workers", workers.to_str().unwrap()],
+    );
+    assert!(
+        more.status.success(),
+        "{}",
+        String::from_utf8_lossy(&more.stderr)
+    );
+    let import = tms(&url, &out, &["import", "shifts", big.to_str().unwrap()]);
+    assert!(
+        import.status.success(),
+        "{}",
+        String::from_utf8_lossy(&import.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&import.stdout).contains("100000 rows; shifts: 100000 new"),
+        "{}",
+        String::from_utf8_lossy(&import.stdout)
+    );
+    let peak = peak_rss_kib(&import.stderr);
+    assert!(peak < 150 * 1024, "peak RSS {peak} KiB on {url}");
+}
+on_both!(a_100k_row_import_stays_under_150_mb);
+
+fn token_expiry_is_checked_and_never_panics(backend: Backend) {
+    let Some(db) = TestDatabase::new(backend) else {
+        return;
+    };
+    let dir = db.dir();
+    let url = db.url().to_owned();
+    let out = dir.join("out");
+    load_reference(&url, &out);
+    let create = |expires: &str| {
+        tms(
             &url,
             &out,
-            &["import", "workers", workers.to_str().unwrap()],
+            &[
+                "token",
+                "create",
+                "--role",
+                "worker",
+                "--subject",
+                "W1",
+                "--expires",
+                expires,
+            ],
+        )
+    };
+    for (expires, says) in [
+        ("999999999d", "too far ahead"),
+        ("99999999999999999999999h", "too far ahead"),
+        ("1827d", "too far ahead"),
+        ("1s", "use a duration like 90d, 12h or 30m"),
+        ("0m", "too short"),
+        ("2020-01-01", "is in the past"),
+    ] {
+        let refused = create(expires);
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert_eq!(
+            refused.status.code(),
+            Some(2),
+            "--expires {expires} is a usage error: {stderr}"
         );
-        assert!(
-            more.status.success(),
-            "{}",
-            String::from_utf8_lossy(&more.stderr)
-        );
-        let import = tms(&url, &out, &["import", "shifts", big.to_str().unwrap()]);
-        assert!(
-            import.status.success(),
-            "{}",
-            String::from_utf8_lossy(&import.stderr)
-        );
-        assert!(
-            String::from_utf8_lossy(&import.stdout).contains("100000 rows; shifts: 100000 new"),
-            "{}",
-            String::from_utf8_lossy(&import.stdout)
-        );
-        let peak = peak_rss_kib(&import.stderr);
-        assert!(peak < 150 * 1024, "peak RSS {peak} KiB on {url}");
+        assert!(stderr.contains(says), "--expires {expires}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
     }
+    let created = create("90m");
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let list = tms(&url, &out, &["token", "list", "--format", "json"]);
+    let tokens: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    let tokens = tokens.as_array().unwrap();
+    assert_eq!(tokens.len(), 1, "no refused token was stored: {tokens:?}");
+    let expires_at = tokens[0]["expires_at"].as_str().unwrap();
+    let expires_at = chrono::NaiveDateTime::parse_from_str(expires_at, "%Y-%m-%dT%H:%MZ")
+        .unwrap()
+        .and_utc();
+    let lasts = expires_at - chrono::Utc::now();
+    assert!(
+        lasts > chrono::Duration::minutes(85) && lasts <= chrono::Duration::minutes(90),
+        "90m from now: {expires_at}"
+    );
 }
-
-#[test]
-fn token_expiry_is_checked_and_never_panics() {
-    let dir = tempfile::tempdir().unwrap();
-    for url in database_urls(dir.path(), "expiry") {
-        let out = dir.path().join("out");
-        load_reference(&url, &out);
-        let create = |expires: &str| {
-            tms(
-                &url,
-                &out,
-                &[
-                    "token",
-                    "create",
-                    "--role",
-                    "worker",
-                    "--subject",
-                    "W1",
-                    "--expires",
-                    expires,
-                ],
-            )
-        };
-        for (expires, says) in [
-            ("999999999d", "too far ahead"),
-            ("99999999999999999999999h", "too far ahead"),
-            ("1827d", "too far ahead"),
-            ("1s", "use a duration like 90d, 12h or 30m"),
-            ("0m", "too short"),
-            ("2020-01-01", "is in the past"),
-        ] {
-            let refused = create(expires);
-            let stderr = String::from_utf8_lossy(&refused.stderr);
-            assert_eq!(
-                refused.status.code(),
-                Some(2),
-                "--expires {expires} is a usage error: {stderr}"
-            );
-            assert!(stderr.contains(says), "--expires {expires}: {stderr}");
-            assert!(!stderr.contains("panicked"), "{stderr}");
-        }
-        let created = create("90m");
-        assert!(
-            created.status.success(),
-            "{}",
-            String::from_utf8_lossy(&created.stderr)
-        );
-        let list = tms(&url, &out, &["token", "list", "--format", "json"]);
-        let tokens: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
-        let tokens = tokens.as_array().unwrap();
-        assert_eq!(tokens.len(), 1, "no refused token was stored: {tokens:?}");
-        let expires_at = tokens[0]["expires_at"].as_str().unwrap();
-        let expires_at = chrono::NaiveDateTime::parse_from_str(expires_at, "%Y-%m-%dT%H:%MZ")
-            .unwrap()
-            .and_utc();
-        let lasts = expires_at - chrono::Utc::now();
-        assert!(
-            lasts > chrono::Duration::minutes(85) && lasts <= chrono::Duration::minutes(90),
-            "90m from now: {expires_at}"
-        );
-    }
-}
+on_both!(token_expiry_is_checked_and_never_panics);
 
 /// Every file and folder under `root` that is readable, writable or searchable by anyone but
 /// its owner.

@@ -1,4 +1,4 @@
-//! The worked examples 1–8 of rules.md, each checked against the pure engine (`cost_shift`).
+//! The worked examples 1–8 of docs/rules.md, each checked against the pure engine (`cost_shift`).
 
 use std::collections::{BTreeMap, HashMap};
 

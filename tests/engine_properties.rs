@@ -1,4 +1,4 @@
-//! Property tests of the pure engine against an independent, minute-by-minute reference of rules.md.
+//! Property tests of the pure engine against an independent, minute-by-minute reference of docs/rules.md.
 //!
 //! The reference below never calls the engine's band, rate or rounding code: it walks every
 //! minute of every segment, finds its local date and band with chrono-tz directly, looks the rate
@@ -916,7 +916,7 @@ proptest! {
     }
 }
 
-/// The reference itself, on cases whose answers are written in rules.md or worked by hand.
+/// The reference itself, on cases whose answers are written in docs/rules.md or worked by hand.
 #[test]
 fn the_reference_agrees_with_hand_worked_cases() {
     assert_eq!(round_half_away(1255, 1000), 1);
@@ -926,7 +926,7 @@ fn the_reference_agrees_with_hand_worked_cases() {
     assert_eq!(round_half_away(14, 10), 1);
     assert_eq!(split_equally(100, 3), vec![34, 33, 33]);
     let world = world();
-    // rules.md worked example 3 with the fixture's October day rate of £24.50.
+    // docs/rules.md worked example 3 with the fixture's October day rate of £24.50.
     let spec = ShiftSpec {
         start: "2026-10-23T20:00:00Z".parse().unwrap(),
         base_rate: "12.00",

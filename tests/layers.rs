@@ -116,7 +116,7 @@ fn the_scanner_sees_through_comments_strings_and_groups() {
         let r = r#"crate::store"#;
         let c = '"'; let l: &'static str = "";
         use crate::{domain::Pence, calendar::{Period, BandRules}};
-        fn f<'a>(x: &'a str) -> crate::cost::Rate { todo!() }
+        fn f<'a>(x: &'a str) -> crate::cost::Rate { f(x) }
     "##;
     let found: Vec<(String, usize)> = uses_in(text, &["report".to_owned(), "x".to_owned()]);
     let names: Vec<&str> = found.iter().map(|(m, _)| m.as_str()).collect();
@@ -355,4 +355,128 @@ fn code_only(text: &str) -> String {
         }
     }
     out
+}
+
+/// What only `store` may write: the database drivers, the macros that run a query on either
+/// backend, and the SQL files under `sql/`.
+const SQL_MARKS: &[&str] = &["sqlx", "rusqlite", "on_pool!", "on_tx!"];
+
+#[test]
+fn only_the_store_talks_sql() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut outside = Vec::new();
+    let mut inside = 0;
+    for file in rust_files(&src) {
+        let text = std::fs::read_to_string(&file).expect("read source");
+        let in_store = module_path_of(&src, &file).first().map(String::as_str) == Some("store");
+        for (mark, line) in sql_marks_in(&text) {
+            if in_store {
+                inside += 1;
+            } else {
+                outside.push(format!(
+                    "{}:{line}: {mark}",
+                    file.strip_prefix(&src).unwrap_or(&file).display()
+                ));
+            }
+        }
+    }
+    assert!(
+        inside > 50,
+        "the scan found only {inside} SQL marks in store"
+    );
+    assert!(
+        outside.is_empty(),
+        "SQL outside store (move it behind a store function):\n{}",
+        outside.join("\n")
+    );
+}
+
+#[test]
+fn the_sql_scan_sees_drivers_macros_and_sql_files_but_not_prose() {
+    let text = r##"
+        // sqlx::query in a comment, on_pool! too
+        let s = "sqlx::query(include_str!(\"../../sql/x.sql\"))";
+        use sqlx::Row;
+        #[derive(sqlx::FromRow)]
+        let n = on_pool!(store, pool => 1);
+        let t = include_str!("../../sql/report_charges.sql");
+        let c = include_str!("../../assets/bank-holidays/england-and-wales.csv");
+        fn f(tx: &rusqlite::Transaction<'_>) {}
+        let my_sqlx_like = 1;
+    "##;
+    let marks: Vec<(String, usize)> = sql_marks_in(text);
+    assert_eq!(
+        marks,
+        [
+            ("sqlx".to_owned(), 4),
+            ("sqlx".to_owned(), 5),
+            ("on_pool!".to_owned(), 6),
+            ("include_str! of ../../sql/report_charges.sql".to_owned(), 7),
+            ("rusqlite".to_owned(), 9),
+        ]
+    );
+}
+
+/// The `.rs` files under `dir`.
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read folder") {
+            let path = entry.expect("dir entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// The SQL marks in `text` with their line numbers: a driver or query macro named in code
+/// (comments and strings are skipped), or an `include_str!` of a `.sql` file.
+fn sql_marks_in(text: &str) -> Vec<(String, usize)> {
+    let code = code_only(text);
+    let bytes = code.as_bytes();
+    let mut found = Vec::new();
+    for (i, _) in code.char_indices() {
+        if i > 0 && is_ident(bytes[i - 1]) {
+            continue;
+        }
+        let rest = &code[i..];
+        for mark in SQL_MARKS {
+            let whole_word = mark.ends_with('!')
+                || rest
+                    .as_bytes()
+                    .get(mark.len())
+                    .is_none_or(|&b| !is_ident(b));
+            if rest.starts_with(mark) && whole_word {
+                found.push(((*mark).to_owned(), code[..i].matches('\n').count() + 1));
+            }
+        }
+    }
+    // The path of an `include_str!` is a string, which `code_only` blanks: read it from the
+    // text, for the calls on lines where the code has one (line numbers are kept).
+    let code_lines: Vec<&str> = code.lines().collect();
+    for (at, _) in text.match_indices("include_str!(") {
+        let line = text[..at].matches('\n').count() + 1;
+        if !code_lines
+            .get(line - 1)
+            .is_some_and(|l| l.contains("include_str!"))
+        {
+            continue;
+        }
+        let argument = text[at + "include_str!(".len()..].trim_start();
+        if let Some(path) = argument
+            .strip_prefix('"')
+            .and_then(|a| a.split('"').next())
+            .filter(|p| p.ends_with(".sql"))
+        {
+            found.push((format!("include_str! of {path}"), line));
+        }
+    }
+    found.sort_by_key(|(_, line)| *line);
+    found
 }

@@ -8,14 +8,15 @@
 //! passes, except under `CI=true`, where it fails; so does a missing `TMS_TEST_DATABASE_URL`.
 //! Set `TMS_E2E_SCREENSHOT_DIR` to keep a screenshot of every page checked.
 
+pub mod support;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use sqlx::{AssertSqlSafe, Connection};
+use support::{Backend, TestDatabase, in_ci};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const E2E: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/e2e");
@@ -25,45 +26,22 @@ const BROWSER_DEADLINE: Duration = Duration::from_secs(300);
 /// Longest `tms serve` may take to say where it listens.
 const START_DEADLINE: Duration = Duration::from_secs(60);
 
-static COUNTER: AtomicU64 = AtomicU64::new(0);
-
-#[test]
-fn sqlite() {
+fn phone_page(backend: Backend) {
     if !tools_ready() {
         return;
     }
-    let dir = tempfile::tempdir().expect("temp dir");
-    let db = TestDatabase {
-        url: format!("sqlite://{}", dir.path().join("tms.db").display()),
-        cleanup: None,
-    };
-    phone_page(&db, dir.path());
-}
-
-#[test]
-fn postgres() {
-    if !tools_ready() {
-        return;
-    }
-    let Ok(server) = std::env::var("TMS_TEST_DATABASE_URL") else {
-        assert!(
-            !in_ci(),
-            "CI=true but TMS_TEST_DATABASE_URL is not set: the PostgreSQL case must run in CI"
-        );
-        eprintln!(
-            "PostgreSQL case not run: set TMS_TEST_DATABASE_URL=postgres://user@host:port/db to run it"
-        );
+    let Some(db) = TestDatabase::new(backend) else {
         return;
     };
-    let dir = tempfile::tempdir().expect("temp dir");
-    let db = TestDatabase::postgres(&server);
-    phone_page(&db, dir.path());
+    journey(&db);
 }
+on_both!(phone_page);
 
-/// The whole journey on one database; `dir` holds the data and output folders and the logs.
-fn phone_page(db: &TestDatabase, dir: &Path) {
+/// The whole journey on one database; its folder holds the data and output folders and the logs.
+fn journey(db: &TestDatabase) {
+    let dir = db.dir();
     let tms = Tms {
-        url: db.url.clone(),
+        url: db.url().to_owned(),
         dir: dir.to_owned(),
     };
     for kind in ["cost-centres", "services", "workers", "people", "rate-card"] {
@@ -188,80 +166,6 @@ fn tools_ready() -> bool {
             eprintln!("phone page test not run: {why}");
             false
         }
-    }
-}
-
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true")
-}
-
-/// A database for one test; a PostgreSQL one is dropped at the end, also after a panic.
-struct TestDatabase {
-    url: String,
-    cleanup: Option<(String, String)>,
-}
-
-impl TestDatabase {
-    fn postgres(server: &str) -> TestDatabase {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let name = format!(
-            "tms_phone_{}_{}_{nanos}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::SeqCst)
-        );
-        block_on(async {
-            let mut admin = sqlx::PgConnection::connect(server)
-                .await
-                .expect("connect to TMS_TEST_DATABASE_URL");
-            sqlx::query(AssertSqlSafe(format!("create database {name}")))
-                .execute(&mut admin)
-                .await
-                .expect("create test database");
-            admin.close().await.ok();
-        });
-        TestDatabase {
-            url: replace_database(server, &name),
-            cleanup: Some((server.to_owned(), name)),
-        }
-    }
-}
-
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        if let Some((server, name)) = self.cleanup.take() {
-            block_on(async {
-                if let Ok(mut admin) = sqlx::PgConnection::connect(&server).await {
-                    sqlx::query(AssertSqlSafe(format!(
-                        "drop database if exists {name} with (force)"
-                    )))
-                    .execute(&mut admin)
-                    .await
-                    .ok();
-                    admin.close().await.ok();
-                }
-            });
-        }
-    }
-}
-
-fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime")
-        .block_on(future)
-}
-
-fn replace_database(url: &str, name: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
-    let cut = base.rfind('/').expect("a database URL has a path");
-    match query {
-        Some(q) => format!("{}/{name}?{q}", &base[..cut]),
-        None => format!("{}/{name}", &base[..cut]),
     }
 }
 

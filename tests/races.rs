@@ -7,6 +7,8 @@
 //! Runs on SQLite, and on PostgreSQL when `TMS_TEST_DATABASE_URL` names a server. A longer soak:
 //! `TMS_RACE_ROUNDS=200 TMS_RACE_WRITERS=6 cargo test --release --test races -- --nocapture`.
 
+pub mod support;
+
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
@@ -14,6 +16,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use sqlx::AssertSqlSafe;
+
+use crate::support::{Backend, TestDatabase};
 
 const MONTH_FROM: &str = "2026-10-01";
 const MONTH_TO: &str = "2026-10-31";
@@ -24,45 +28,16 @@ const PAUSE_WAIT: Duration = Duration::from_secs(120);
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Backend {
-    Sqlite,
-    Postgres,
-}
-
 /// A fresh database with the provider's reference data, and a folder for files and output.
 struct Env {
-    dir: tempfile::TempDir,
-    url: String,
-    drop_db: Option<(String, String)>,
+    db: TestDatabase,
 }
 
 impl Env {
     fn new(backend: Backend) -> Option<Env> {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-        let (url, drop_db) = match backend {
-            Backend::Sqlite => (
-                format!("sqlite://{}", dir.path().join("tms.db").display()),
-                None,
-            ),
-            Backend::Postgres => {
-                let Ok(server) = std::env::var("TMS_TEST_DATABASE_URL") else {
-                    assert!(
-                        !std::env::var("CI").is_ok_and(|v| v == "true"),
-                        "CI=true but TMS_TEST_DATABASE_URL is not set"
-                    );
-                    eprintln!("PostgreSQL case not run: TMS_TEST_DATABASE_URL is not set");
-                    return None;
-                };
-                let name = format!("tms_race_{}_{n}", std::process::id());
-                psql(&server, &format!("drop database if exists {name}"));
-                psql(&server, &format!("create database {name}"));
-                let cut = server.rfind('/').expect("a URL with a database");
-                (format!("{}/{name}", &server[..cut]), Some((server, name)))
-            }
+        let env = Env {
+            db: TestDatabase::new(backend)?,
         };
-        let env = Env { dir, url, drop_db };
         env.write_reference();
         for kind in ["cost-centres", "services", "workers", "people", "rate-card"] {
             env.ok(&["import", kind, &env.file(&format!("{kind}.csv"))]);
@@ -71,7 +46,7 @@ impl Env {
     }
 
     fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
+        self.db.path(name)
     }
 
     fn file(&self, name: &str) -> String {
@@ -116,7 +91,7 @@ impl Env {
         let mut command = Command::new(env!("CARGO_BIN_EXE_tms"));
         command
             .args(args)
-            .env("TMS_DATABASE__URL", &self.url)
+            .env("TMS_DATABASE__URL", self.db.url())
             .env("TMS_PATHS__OUTPUT_DIR", self.path("out"))
             .env("TMS_PATHS__DATA_DIR", self.path("data"))
             .env("TMS_RUNNER__IN_SERVE", "false")
@@ -203,8 +178,10 @@ impl Env {
     }
 
     async fn sql_count(&self, sql: &str) -> i64 {
-        if self.url.starts_with("sqlite:") {
-            let pool = sqlx::SqlitePool::connect(&self.url).await.expect("connect");
+        if self.db.backend() == Backend::Sqlite {
+            let pool = sqlx::SqlitePool::connect(self.db.url())
+                .await
+                .expect("connect");
             let n = sqlx::query_scalar(AssertSqlSafe(sql.to_owned()))
                 .fetch_one(&pool)
                 .await
@@ -212,7 +189,7 @@ impl Env {
             pool.close().await;
             n
         } else {
-            let pool = sqlx::PgPool::connect(&self.url).await.expect("connect");
+            let pool = sqlx::PgPool::connect(self.db.url()).await.expect("connect");
             let n: i64 = sqlx::query_scalar(AssertSqlSafe(sql.to_owned()))
                 .fetch_one(&pool)
                 .await
@@ -242,17 +219,6 @@ impl Env {
     async fn marked_shifts(&self) -> i64 {
         self.sql_count("select count(*) from shift where needs_costing = true")
             .await
-    }
-}
-
-impl Drop for Env {
-    fn drop(&mut self) {
-        if let Some((server, name)) = &self.drop_db {
-            psql(
-                server,
-                &format!("drop database if exists {name} with (force)"),
-            );
-        }
     }
 }
 
@@ -300,16 +266,6 @@ impl Drop for Held {
             let _ = child.wait();
         }
     }
-}
-
-fn psql(server: &str, sql: &str) {
-    let out = Command::new("psql")
-        .arg(server)
-        .arg("-qc")
-        .arg(sql)
-        .output()
-        .expect("psql runs");
-    assert!(out.status.success(), "psql {sql}: {}", text(&out));
 }
 
 fn text(out: &Output) -> String {
@@ -386,21 +342,6 @@ fn clean_charges(backend: Backend, rates: &[&str; 4]) -> String {
 const BASE_RATES: [&str; 4] = ["24.00", "26.00", "27.00", "36.00"];
 const NEW_RATES: [&str; 4] = ["25.50", "27.75", "28.10", "38.00"];
 
-macro_rules! on_both {
-    ($name:ident) => {
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn sqlite() {
-                super::$name(super::Backend::Sqlite).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn postgres() {
-                super::$name(super::Backend::Postgres).await;
-            }
-        }
-    };
-}
-
 /// F1: an import held after costing while a second import of the same shifts (new refs) commits.
 /// The held one loses every shift, naming the other's, and the charges equal one import.
 async fn second_import_loses_inside_its_write(backend: Backend) {
@@ -436,7 +377,7 @@ async fn second_import_loses_inside_its_write(backend: Backend) {
     );
     assert_eq!(env.charges(), clean_charges(backend, &BASE_RATES));
 }
-on_both!(second_import_loses_inside_its_write);
+on_both!(second_import_loses_inside_its_write, worker_threads = 4);
 
 /// F1 with the API: shifts acknowledged by the API while an import is held are kept, and the
 /// import's shifts in the same slots are rejected.
@@ -476,7 +417,7 @@ async fn api_submissions_beat_a_held_import(backend: Backend) {
     assert_eq!(env.live_shifts().await, slots().len() as i64);
     assert_eq!(env.charges(), clean_charges(backend, &BASE_RATES));
 }
-on_both!(api_submissions_beat_a_held_import);
+on_both!(api_submissions_beat_a_held_import, worker_threads = 4);
 
 #[allow(clippy::too_many_arguments)]
 async fn submit(
@@ -555,7 +496,7 @@ async fn two_servers_take_each_slot_once(backend: Backend) {
     assert_eq!(env.overlapping_pairs().await, 0);
     assert_eq!(env.live_shifts().await, slots.len() as i64);
 }
-on_both!(two_servers_take_each_slot_once);
+on_both!(two_servers_take_each_slot_once, worker_threads = 4);
 
 /// F2: a rate-card change commits while an import holds costs computed at the old rates. The
 /// import's shifts are stored marked, and `tms recost` (not `--all`) brings the charges to a
@@ -576,7 +517,7 @@ async fn rate_change_during_import_is_recosted(backend: Backend) {
     assert_eq!(env.marked_shifts().await, 0);
     assert_eq!(env.charges(), clean_charges(backend, &NEW_RATES));
 }
-on_both!(rate_change_during_import_is_recosted);
+on_both!(rate_change_during_import_is_recosted, worker_threads = 4);
 
 /// F2 through the API: a submission costed at the old rates, held in the shift writer while the
 /// rate card changes, is stored marked; `tms recost` then equals `tms recost --all`.
@@ -645,7 +586,7 @@ async fn rate_change_during_api_write_is_recosted(backend: Backend) {
     env.ok(&["recost", "--all"]);
     assert_eq!(after_recost, env.charges(), "recost alone is enough");
 }
-on_both!(rate_change_during_api_write_is_recosted);
+on_both!(rate_change_during_api_write_is_recosted, worker_threads = 4);
 
 /// The race harness: rounds of writers started together through the real binary — imports of
 /// the same shifts under different refs, a rate-card change, and API submissions — with no
@@ -731,4 +672,4 @@ async fn race_harness(backend: Backend) {
         eprintln!("race round {round}: ok ({writers} imports, {acknowledged} API shifts kept)");
     }
 }
-on_both!(race_harness);
+on_both!(race_harness, worker_threads = 4);

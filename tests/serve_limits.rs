@@ -5,14 +5,10 @@
 //! server is stopped with SIGTERM and must exit cleanly. Every case runs on SQLite and on
 //! PostgreSQL.
 
-// The shared test support serves several suites; not all of it is used here.
-#![allow(dead_code)]
-
-#[path = "storage/support.rs"]
-mod support;
+pub mod support;
 
 #[path = "api/harness.rs"]
-mod harness;
+pub mod harness;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{IpAddr, Shutdown, SocketAddr, TcpStream};
@@ -46,7 +42,7 @@ struct Served {
 impl Served {
     /// Starts `tms serve` on the test database with `env` on top of the test settings.
     fn start(db: &TestDb, env: &[(&str, &str)]) -> Served {
-        let dir = db.dir.path();
+        let dir = db.dir();
         let log = dir.join(format!("serve-{}.log", std::process::id()));
         let mut command = Command::new(env!("CARGO_BIN_EXE_tms"));
         command
@@ -448,7 +444,7 @@ async fn uploads_over_the_limit_are_refused_once_the_caller_is_known(db: &TestDb
         );
     }
     // Nothing of the refused uploads is kept or imported.
-    let uploads = db.dir.path().join("data/uploads");
+    let uploads = db.dir().join("data/uploads");
     let kept: Vec<_> = std::fs::read_dir(&uploads)
         .map(|entries| entries.filter_map(Result::ok).map(|e| e.path()).collect())
         .unwrap_or_default();

@@ -1,4 +1,4 @@
-//! The band of each minute (rules.md B1) and the split of an interval into runs of one local date
+//! The band of each minute (docs/rules.md B1) and the split of an interval into runs of one local date
 //! and one band, at local midnight and at every band boundary, clock changes included.
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, Utc, Weekday};
@@ -74,13 +74,33 @@ impl BandRules {
         wall: NaiveDateTime,
         holidays: &BankHolidays,
     ) -> Result<Band, CalendarError> {
-        let date = wall.date();
+        self.band_on(wall.date(), Some(wall.time()), holidays)
+    }
+
+    /// The band of a whole local date, for items charged once a day (one-off items): the first of
+    /// bank holiday and weekend that applies in the precedence order, else day. Night is a time of
+    /// day, so it never applies to a whole date.
+    pub fn date_band(
+        &self,
+        date: NaiveDate,
+        holidays: &BankHolidays,
+    ) -> Result<Band, CalendarError> {
+        self.band_on(date, None, holidays)
+    }
+
+    /// The first band in precedence order that applies on `date` (at `time`, when given).
+    fn band_on(
+        &self,
+        date: NaiveDate,
+        time: Option<NaiveTime>,
+        holidays: &BankHolidays,
+    ) -> Result<Band, CalendarError> {
         let is_holiday = holidays.is_holiday(date)?;
         for &band in &self.precedence {
             let applies = match band {
                 Band::BankHoliday => is_holiday,
                 Band::Weekend => matches!(date.weekday(), Weekday::Sat | Weekday::Sun),
-                Band::Night => self.is_night(wall.time()),
+                Band::Night => time.is_some_and(|t| self.is_night(t)),
                 Band::Day => true,
             };
             if applies {
@@ -310,5 +330,19 @@ mod tests {
             &calendar(),
         );
         assert!(matches!(err, Err(CalendarError::OutOfRange { .. })));
+    }
+
+    #[test]
+    fn a_whole_date_takes_holiday_then_weekend_and_never_night() {
+        let rules = BandRules::default();
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let band = |date: &str| rules.date_band(d(date), &calendar()).unwrap();
+        assert_eq!(band("2026-08-31"), Band::BankHoliday);
+        assert_eq!(band("2026-08-29"), Band::Weekend);
+        assert_eq!(band("2026-09-01"), Band::Day);
+        assert!(
+            rules.date_band(d("2031-01-06"), &calendar()).is_err(),
+            "a year with no bank holidays loaded is an error, not an ordinary day"
+        );
     }
 }

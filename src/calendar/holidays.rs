@@ -20,7 +20,7 @@ pub enum CalendarError {
 /// The bank holidays of one calendar (e.g. `england-and-wales`) and the years it covers.
 ///
 /// A year is covered when the calendar lists at least one of its dates: every UK calendar has
-/// several bank holidays a year, so a year with none is a year nobody loaded (rules.md B1).
+/// several bank holidays a year, so a year with none is a year nobody loaded (docs/rules.md B1).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct BankHolidays {
     name: String,

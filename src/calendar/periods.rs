@@ -1,4 +1,4 @@
-//! Invoice periods: the local calendar month by default (rules.md P1).
+//! Invoice periods: the local calendar month by default (docs/rules.md P1).
 
 use std::fmt;
 use std::str::FromStr;

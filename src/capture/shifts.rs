@@ -1,4 +1,4 @@
-//! Shift rows in, validated shifts out (rules.md T1–T4, S1–S4): per-row checks, assembling a
+//! Shift rows in, validated shifts out (docs/rules.md T1–T4, S1–S4): per-row checks, assembling a
 //! shift from its rows wherever they are in the file, and per-worker overlap decisions.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -15,7 +15,7 @@ use crate::domain::shift::{
 };
 use crate::domain::{Interval, LocalZone, PersonId, ServiceCode, ShiftRef, WorkerId};
 
-/// The shift file's columns (interchange.md).
+/// The shift file's columns (docs/formats.md).
 pub const SHIFT_COLUMNS: Columns = Columns {
     required: &[
         "shift_ref",

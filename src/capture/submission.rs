@@ -1,5 +1,5 @@
 //! Shifts as the HTTP API and the phone page send them: one shift with all its segments, checked
-//! by the same code as a CSV row and a CSV shift (rules.md T1–T4, S1–S4). Every problem names
+//! by the same code as a CSV row and a CSV shift (docs/rules.md T1–T4, S1–S4). Every problem names
 //! the JSON path of the field at fault.
 
 use std::collections::HashSet;

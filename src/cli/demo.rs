@@ -87,8 +87,9 @@ pub async fn run(settings: &Settings, args: DemoArgs) -> anyhow::Result<ExitStat
     let request = crate::pipeline::RunRequest {
         business_date: last,
         only: None,
-        // Running the demo again re-runs every step rather than finding the night done.
-        force: crate::pipeline::Step::ALL.to_vec(),
+        // Running the demo again re-runs every step (none issues documents yet) rather than
+        // finding the night done.
+        force: crate::pipeline::forceable(),
         dry_run: false,
     };
     let outcome = crate::pipeline::run(&store, &run_settings, &request).await?;

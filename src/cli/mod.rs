@@ -112,7 +112,7 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum ReportCommand {
-    /// One row per invoice line (interchange.md).
+    /// One row per invoice line (docs/formats.md).
     Charges {
         #[arg(long, value_parser = parse_date_arg)]
         from: NaiveDate,

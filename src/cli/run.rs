@@ -1,5 +1,4 @@
-//! `tms run` and `tms worker`: the nightly pipeline from the command line, and the scheduler
-//! `tms serve` runs it with.
+//! `tms run` and `tms worker`: the nightly pipeline from the command line.
 
 use anyhow::Context;
 use chrono::{NaiveDate, Utc};
@@ -7,9 +6,11 @@ use clap::Args;
 
 use super::{ExitStatus, open_store, parse_date_arg};
 use crate::calendar::Period;
-use crate::calendar::schedule::{business_date_of, due_dates};
+use crate::calendar::schedule::business_date_of;
 use crate::config::Settings;
-use crate::pipeline::{RunKey, RunOutcome, RunRequest, Step, run};
+use crate::pipeline::{
+    Cadence, RunKey, RunOutcome, RunRequest, Step, catch_up_dates, forced, last_night_done, run,
+};
 use crate::store::Store;
 
 /// Options of `tms run`.
@@ -67,7 +68,7 @@ pub async fn run_command(settings: &Settings, args: RunArgs) -> anyhow::Result<E
             }
             Some(names) => {
                 for name in names {
-                    let Some(step) = Step::from_name(name) else {
+                    let Ok(step) = Step::from_name(name) else {
                         eprintln!("error: --force {name}: {}", known_steps());
                         return Ok(ExitStatus::Usage);
                     };
@@ -78,7 +79,7 @@ pub async fn run_command(settings: &Settings, args: RunArgs) -> anyhow::Result<E
         }
         (None, force)
     } else {
-        let Some(step) = Step::from_name(&args.target) else {
+        let Ok(step) = Step::from_name(&args.target) else {
             eprintln!(
                 "error: '{}' is not nightly or a step; {}",
                 args.target,
@@ -87,12 +88,13 @@ pub async fn run_command(settings: &Settings, args: RunArgs) -> anyhow::Result<E
             return Ok(ExitStatus::Usage);
         };
         let key = match (step.cadence(), args.period) {
-            (crate::pipeline::Cadence::Period, Some(period)) => RunKey::Period(period),
-            (crate::pipeline::Cadence::Period, None) => RunKey::Period(
-                crate::pipeline::closed_period(date, settings.runner.period_close_days),
-            ),
-            (crate::pipeline::Cadence::Nightly, None) => RunKey::Date(date),
-            (crate::pipeline::Cadence::Nightly, Some(_)) => {
+            (Cadence::Period, Some(period)) => RunKey::Period(period),
+            (Cadence::Period, None) => RunKey::Period(crate::pipeline::closed_period(
+                date,
+                settings.runner.period_close_days,
+            )),
+            (Cadence::Nightly, None) => RunKey::Date(date),
+            (Cadence::Nightly, Some(_)) => {
                 eprintln!("error: {step} runs per business date: use --date, not --period");
                 return Ok(ExitStatus::Usage);
             }
@@ -104,6 +106,11 @@ pub async fn run_command(settings: &Settings, args: RunArgs) -> anyhow::Result<E
         };
         (Some((step, key)), force)
     };
+    // A step that issues documents is never run again: refused before anything is opened.
+    if let Err(refused) = forced(&force) {
+        eprintln!("error: {refused}");
+        return Ok(ExitStatus::Usage);
+    }
     let store = open_store(settings).await?;
     let dates = if args.date.is_none() && only.is_none() {
         missed_nights(&store, settings, date).await?
@@ -155,39 +162,15 @@ async fn missed_nights(
     settings: &Settings,
     yesterday: NaiveDate,
 ) -> anyhow::Result<Vec<NaiveDate>> {
-    let last = crate::store::runs::last_done(store, Step::SendOutbox.name())
-        .await?
-        .and_then(|d| d.parse::<NaiveDate>().ok());
     Ok(catch_up_dates(
-        last,
+        last_night_done(store).await?,
         yesterday,
         settings.runner.catch_up_days,
     ))
 }
 
-/// The nights after `last_done` up to `yesterday`, keeping the newest `max` (at least one).
-pub fn catch_up_dates(
-    last_done: Option<NaiveDate>,
-    yesterday: NaiveDate,
-    max: u32,
-) -> Vec<NaiveDate> {
-    let first = match last_done {
-        Some(last) if last < yesterday => last + chrono::Duration::days(1),
-        _ => yesterday,
-    };
-    let earliest = yesterday - chrono::Duration::days(i64::from(max.max(1)) - 1);
-    let mut dates = Vec::new();
-    let mut date = first.max(earliest);
-    while date <= yesterday {
-        dates.push(date);
-        date += chrono::Duration::days(1);
-    }
-    dates
-}
-
 fn known_steps() -> String {
-    let names: Vec<&str> = Step::ALL.iter().map(|s| s.name()).collect();
-    format!("the steps are {}", names.join(", "))
+    format!("the steps are {}", crate::domain::step::step_names())
 }
 
 /// Prints how a run ended and gives its exit status.
@@ -245,103 +228,4 @@ pub async fn worker_command(settings: &Settings, args: WorkerArgs) -> anyhow::Re
         counts.partitions, counts.lost
     );
     Ok(ExitStatus::Ok)
-}
-
-/// The schedule inside `tms serve`: sleeps until the next run time (waking at least every
-/// five minutes, so a suspended machine or a changed clock is noticed), then runs every due
-/// business date, oldest first.
-pub async fn scheduler(
-    store: Store,
-    settings: Settings,
-    mut stop: tokio::sync::watch::Receiver<bool>,
-) {
-    let schedule = settings.schedule();
-    tracing::info!(schedule = schedule.pattern(), zone = %schedule.zone(), "nightly schedule on");
-    // After a failed night, wait for the next scheduled time rather than retrying every few
-    // minutes (and mailing finance each time).
-    let mut retry_after: Option<chrono::DateTime<Utc>> = None;
-    loop {
-        let now = Utc::now();
-        let held_back = retry_after.is_some_and(|at| now < at);
-        let last_done = match crate::store::runs::last_done(&store, Step::SendOutbox.name()).await {
-            Ok(last) => last.and_then(|d| d.parse::<NaiveDate>().ok()),
-            Err(error) => {
-                tracing::warn!(%error, "cannot read the last run; trying again in a minute");
-                tokio::select! {
-                    _ = stop.changed() => return,
-                    () = tokio::time::sleep(std::time::Duration::from_secs(60)) => continue,
-                }
-            }
-        };
-        let due = if held_back {
-            Vec::new()
-        } else {
-            retry_after = None;
-            due_dates(schedule, now, last_done, settings.runner.catch_up_days)
-        };
-        for date in due {
-            if *stop.borrow() {
-                return;
-            }
-            let request = RunRequest {
-                business_date: date,
-                only: None,
-                force: Vec::new(),
-                dry_run: false,
-            };
-            match run(&store, &settings, &request).await {
-                Ok(RunOutcome::Done(_)) => tracing::info!(%date, "scheduled run done"),
-                Ok(RunOutcome::Failed(_)) => {
-                    tracing::error!(%date, "scheduled run failed; see the run report")
-                }
-                Ok(RunOutcome::AlreadyDone(_)) => {}
-                Ok(RunOutcome::AlreadyRunning { holder, .. }) => {
-                    tracing::info!(%date, %holder, "another process is running the pipeline");
-                    break;
-                }
-                Err(error) => {
-                    tracing::error!(%date, error = %format!("{error:#}"), "scheduled run stopped; tried again at the next scheduled time");
-                    retry_after = schedule.next_after(Utc::now());
-                    break;
-                }
-            }
-        }
-        let next = schedule.next_after(Utc::now());
-        let wait = next
-            .map(|n| (n - Utc::now()).to_std().unwrap_or_default())
-            .unwrap_or(std::time::Duration::from_secs(300))
-            .min(std::time::Duration::from_secs(300))
-            .max(std::time::Duration::from_secs(1));
-        tokio::select! {
-            _ = stop.changed() => return,
-            () = tokio::time::sleep(wait) => {}
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::catch_up_dates;
-    use chrono::NaiveDate;
-
-    fn d(s: &str) -> NaiveDate {
-        s.parse().expect("date")
-    }
-
-    #[test]
-    fn missed_nights_are_caught_up_oldest_first_within_the_limit() {
-        assert_eq!(
-            catch_up_dates(Some(d("2026-11-27")), d("2026-11-30"), 7),
-            [d("2026-11-28"), d("2026-11-29"), d("2026-11-30")]
-        );
-        assert_eq!(
-            catch_up_dates(Some(d("2026-11-01")), d("2026-11-30"), 2),
-            [d("2026-11-29"), d("2026-11-30")]
-        );
-        assert_eq!(catch_up_dates(None, d("2026-11-30"), 7), [d("2026-11-30")]);
-        assert_eq!(
-            catch_up_dates(Some(d("2026-11-30")), d("2026-11-30"), 7),
-            [d("2026-11-30")]
-        );
-    }
 }

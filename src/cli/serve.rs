@@ -60,7 +60,7 @@ pub async fn serve(settings: Settings, args: ServeArgs) -> anyhow::Result<ExitSt
         .unwrap_or_else(|| settings.server.listen.clone());
     let (stop_schedule, stopped) = tokio::sync::watch::channel(false);
     let scheduler = settings.runner.in_serve.then(|| {
-        tokio::spawn(super::run::scheduler(
+        tokio::spawn(crate::pipeline::run_on_schedule(
             store.clone(),
             settings.clone(),
             stopped,

@@ -1,4 +1,4 @@
-//! The engine: one validated shift in, exact allocation rows out (rules.md B1, C1–C5, K1–K2).
+//! The engine: one validated shift in, exact allocation rows out (docs/rules.md B1, C1–C5, K1–K2).
 //!
 //! Each segment is split into runs of one local date and one band. Every run becomes one row per
 //! person supported (or one unallocated row), carrying the person's time share in ticks, their
@@ -292,7 +292,7 @@ fn push_run_rows(
     }
 }
 
-/// Checks the invariants of rules.md S4 and K2 on a costed shift.
+/// Checks the invariants of docs/rules.md S4 and K2 on a costed shift.
 fn assert_balanced(costed: &CostedShift) {
     let ticks: i64 = costed.rows.iter().map(|r| r.allocated_ticks).sum();
     assert_eq!(

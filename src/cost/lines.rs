@@ -1,4 +1,4 @@
-//! Invoice lines (rules.md C5): grouping charged time and the one rounding per line.
+//! Invoice lines (docs/rules.md C5): grouping charged time and the one rounding per line.
 
 use std::collections::BTreeMap;
 

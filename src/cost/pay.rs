@@ -1,4 +1,4 @@
-//! Pay rules (rules.md K1): band enhancements on top of a worker's base rate, and the flat
+//! Pay rules (docs/rules.md K1): band enhancements on top of a worker's base rate, and the flat
 //! sleep-in allowance. Configuration, separate from charge rates.
 
 use chrono::NaiveDate;

@@ -1,4 +1,4 @@
-//! The rate card and the look-up of rules.md C2, with per-payer overrides.
+//! The rate card and the look-up of docs/rules.md C2, with per-payer overrides.
 
 use std::collections::HashMap;
 
@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 
 use crate::domain::{Band, PayerId, Rate, ServiceCode, Unit};
 
-/// One rate-card entry (rules.md C1).
+/// One rate-card entry (docs/rules.md C1).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RateEntry {
     pub service: ServiceCode,
@@ -97,7 +97,7 @@ impl RateCard {
     }
 
     /// Looks up the rate for a minute with `k` people on local date `date` in band `band`
-    /// (rules.md C2). `payer` is the person's single full payer, whose own entries override the
+    /// (docs/rules.md C2). `payer` is the person's single full payer, whose own entries override the
     /// default card key by key. `None` means unpriced.
     pub fn lookup(
         &self,

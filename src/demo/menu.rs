@@ -108,7 +108,7 @@ const fn entry(svc: Svc, unit: &'static str, band: DemoBand, ratio: u32, pence: 
     }
 }
 
-/// The default card: the rules.md worked-example rates, and similar ones for the other services.
+/// The default card: the docs/rules.md worked-example rates, and similar ones for the other services.
 pub(crate) const DEFAULT_CARD: [RateEntry; 17] = [
     entry(Svc::PersonalCare, "hour", DemoBand::Day, 1, 2_400),
     entry(Svc::PersonalCare, "hour", DemoBand::Night, 1, 2_600),
@@ -135,7 +135,7 @@ pub(crate) const DEFAULT_CARD: [RateEntry; 17] = [
     entry(Svc::PcpFacilitation, "fixed", DemoBand::Day, 1, 15_000),
 ];
 
-/// One council's own prices for personal care (payer-specific overrides, rules.md C1).
+/// One council's own prices for personal care (payer-specific overrides, docs/rules.md C1).
 pub(crate) const COUNCIL_OVERRIDES: [RateEntry; 5] = [
     entry(Svc::PersonalCare, "hour", DemoBand::Day, 1, 2_350),
     entry(Svc::PersonalCare, "hour", DemoBand::Night, 1, 2_550),
@@ -195,7 +195,7 @@ pub(crate) fn is_bank_holiday(day: i64) -> bool {
     BANK_HOLIDAYS.contains(&(y, m, d))
 }
 
-/// The band of the minute starting at `wall` (rules.md B1 with the default night window).
+/// The band of the minute starting at `wall` (docs/rules.md B1 with the default night window).
 pub(crate) fn band_at(wall: Wall) -> DemoBand {
     let day = wall.div_euclid(DAY);
     let minute = wall.rem_euclid(DAY);
@@ -217,7 +217,7 @@ fn find(svc: Svc, band: DemoBand, ratio: u32) -> Option<i64> {
         .map(|e| e.pence)
 }
 
-/// The per-person rate in pence for `k` people in `band` (rules.md C2 on the default card).
+/// The per-person rate in pence for `k` people in `band` (docs/rules.md C2 on the default card).
 pub(crate) fn rate_per_person(svc: Svc, band: DemoBand, k: u32) -> Option<f64> {
     let k = k.max(1);
     let divided = |p: i64| p as f64 / f64::from(k);

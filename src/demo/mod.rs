@@ -6,7 +6,7 @@
 //! - a few regions, each with supported-living cost centres (houses of two or three people with
 //!   shared 1:2 and 1:3 support, individual 1:1 hours, sleep-ins with occasional awake periods or
 //!   waking nights) and a community team (1:1 calls in rounds with travel between them, outreach);
-//! - the services, a rate card holding the rules.md worked-example rates plus one council's own
+//! - the services, a rate card holding the docs/rules.md worked-example rates plus one council's own
 //!   prices, pay rules, councils, NHS, self-funding people and family representatives as payers,
 //!   full, percentage and contribution arrangements, budgets and fixed-price one-offs;
 //! - one shift file per month, every day staffed from per-worker timelines so that no worker's

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-/// The band of a minute (rules.md B1).
+/// The band of a minute (docs/rules.md B1).
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
 )]

@@ -1,4 +1,5 @@
-//! Domain vocabulary: ids, money, instants and the reference records every layer shares. No I/O.
+//! Domain vocabulary: ids, money, instants, the reference records and the pipeline's steps every
+//! layer shares. No I/O.
 
 pub mod access;
 pub mod band;
@@ -7,6 +8,8 @@ pub mod import;
 pub mod money;
 pub mod reference;
 pub mod shift;
+pub mod step;
+pub mod text;
 pub mod time;
 
 pub use access::{ExtraCostCentres, Principal, Reach, Role, Scope};
@@ -19,4 +22,5 @@ pub use reference::{
     Worker,
 };
 pub use shift::ShiftStatus;
+pub use step::{Step, StepReport, StepTotals};
 pub use time::{Interval, LocalZone};

@@ -3,7 +3,7 @@
 //! Amounts are stored and summed as integer pence. Rates carry up to four decimal places of a
 //! pound, so they are held as integer hundredths of a penny ("centipence"). Every division that
 //! can leave a fraction goes through [`div_round_half_away`], the single rounding rule of
-//! rules.md (half away from zero), applied once per line.
+//! docs/rules.md (half away from zero), applied once per line.
 
 use std::fmt;
 use std::str::FromStr;
@@ -167,7 +167,7 @@ impl fmt::Display for Rate {
 
 /// Divides `numerator` by `denominator` (> 0) and rounds half away from zero.
 ///
-/// This is the one rounding rule of rules.md: `1.255` becomes `1.26` and `-1.255` becomes
+/// This is the one rounding rule of docs/rules.md: `1.255` becomes `1.26` and `-1.255` becomes
 /// `-1.26`; a value exactly on a whole number is never bumped.
 pub fn div_round_half_away(numerator: i128, denominator: i128) -> i128 {
     assert!(denominator > 0, "rounding needs a positive denominator");

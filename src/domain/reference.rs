@@ -77,7 +77,7 @@ macro_rules! word_enum {
 pub(crate) use word_enum;
 
 word_enum!(
-    /// How a service's time is paid to the worker (interchange.md services).
+    /// How a service's time is paid to the worker (docs/formats.md services).
     PayElement {
         Contact => "contact",
         Travel => "travel",
@@ -98,7 +98,7 @@ impl PayElement {
 }
 
 word_enum!(
-    /// How a rate-card entry charges (rules.md C1).
+    /// How a rate-card entry charges (docs/rules.md C1).
     Unit {
         Hour => "hour",
         Night => "night",
@@ -127,7 +127,7 @@ word_enum!(
 );
 
 word_enum!(
-    /// How a payer shares a person's charges (rules.md P2).
+    /// How a payer shares a person's charges (docs/rules.md P2).
     ArrangementKind {
         Full => "full",
         Percentage => "percentage",

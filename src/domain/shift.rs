@@ -34,7 +34,7 @@ impl ShiftStatus {
     }
 }
 
-/// One segment of a shift (rules.md S1).
+/// One segment of a shift (docs/rules.md S1).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SegmentDraft {
     pub interval: Interval,
@@ -43,7 +43,7 @@ pub struct SegmentDraft {
     pub people: Vec<PersonId>,
 }
 
-/// One worker's shift, checked against rules.md T1–T4 and S1–S4.
+/// One worker's shift, checked against docs/rules.md T1–T4 and S1–S4.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ShiftDraft {
     pub worker_id: WorkerId,

@@ -6,7 +6,7 @@ use std::str::FromStr;
 use chrono::{DateTime, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
-/// Why a time string was refused (rules.md T2).
+/// Why a time string was refused (docs/rules.md T2).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TimeError {
     #[error("'{0}' is not a time like 2026-10-06T09:00 (optionally :00 seconds and Z or ±HH:MM)")]
@@ -25,7 +25,7 @@ pub enum TimeError {
     Zone(String),
 }
 
-/// The provider's time zone, which decides local dates, bands and periods (rules.md T1).
+/// The provider's time zone, which decides local dates, bands and periods (docs/rules.md T1).
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct LocalZone(Tz);
 
@@ -38,7 +38,7 @@ impl LocalZone {
         self.0
     }
 
-    /// Parses an input time per rules.md T2 and resolves it to a UTC instant.
+    /// Parses an input time per docs/rules.md T2 and resolves it to a UTC instant.
     pub fn parse_instant(self, raw: &str) -> Result<DateTime<Utc>, TimeError> {
         let text = raw.trim();
         let syntax = || TimeError::Syntax(raw.to_owned());
@@ -89,7 +89,7 @@ impl LocalZone {
         instant.with_timezone(&self.0).naive_local()
     }
 
-    /// The local date on which the minute starting at `instant` falls (rules.md T4).
+    /// The local date on which the minute starting at `instant` falls (docs/rules.md T4).
     pub fn local_date(self, instant: DateTime<Utc>) -> NaiveDate {
         self.local(instant).date()
     }
@@ -181,7 +181,7 @@ fn parse_offset(raw: &str) -> Option<FixedOffset> {
     FixedOffset::east_opt(sign * (hours * 3600 + minutes * 60))
 }
 
-/// A half-open interval of time `[start, end)` in whole minutes (rules.md T3).
+/// A half-open interval of time `[start, end)` in whole minutes (docs/rules.md T3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Interval {
     pub start: DateTime<Utc>,

@@ -1,8 +1,8 @@
 //! `tms serve`: the JSON API v1 for integrations and the phone page for support workers, over
-//! one axum app. Handlers are thin: they check who is asking, then call the same capture, ledger
-//! and report functions as the command line.
+//! one axum app. Handlers are thin: they check who is asking, then call the same use cases
+//! (`usecase`) and reports as the command line.
 //!
-//! Every endpoint is listed once in [`api::endpoints`] or [`pages::endpoints`], which build the
+//! Every endpoint is listed once in `api::routes` or `pages::routes`, which build the
 //! router; the authorisation-matrix test reads the same lists, so an endpoint cannot be added
 //! without being tested.
 
@@ -17,7 +17,7 @@ pub mod problem;
 use std::net::SocketAddr;
 use std::pin::pin;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
@@ -27,7 +27,7 @@ use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::MethodRouter;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
-use tokio::sync::{RwLock, watch};
+use tokio::sync::watch;
 use tower::ServiceExt;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -36,11 +36,10 @@ use tower_http::trace::TraceLayer;
 use crate::config::Settings;
 use crate::domain::{ExtraCostCentres, LocalZone};
 use crate::ledger::changes::{ShiftWriter, WriterSettings};
-use crate::store::reference::ReferenceData;
 use crate::store::{Store, StoreError};
+use crate::usecase::reference::ReferenceCache;
+use crate::usecase::shifts::ShiftDesk;
 
-/// How often the reference data is checked for changes made by another process.
-const REFERENCE_CHECK_INTERVAL: Duration = Duration::from_secs(2);
 /// How often expired idempotency keys are forgotten.
 const PRUNE_INTERVAL: Duration = Duration::from_secs(3_600);
 
@@ -53,39 +52,6 @@ pub struct Endpoint {
 
 /// An endpoint with its handler.
 pub(crate) type Route = (Endpoint, MethodRouter<Arc<AppState>>);
-
-/// Reference data as the server last loaded it, with when it last checked the stored reference
-/// version; reloaded when another process has changed it.
-pub struct ReferenceCache {
-    current: RwLock<(Arc<ReferenceData>, Instant)>,
-    settings: Arc<Settings>,
-}
-
-impl ReferenceCache {
-    async fn load(store: &Store, settings: &Settings) -> Result<ReferenceData, StoreError> {
-        crate::usecase::reference::current(store, settings).await
-    }
-
-    /// The reference data, reloaded first if it changed since it was last checked.
-    pub async fn get(&self, store: &Store) -> Result<Arc<ReferenceData>, StoreError> {
-        {
-            let current = self.current.read().await;
-            if current.1.elapsed() < REFERENCE_CHECK_INTERVAL {
-                return Ok(current.0.clone());
-            }
-        }
-        let mut current = self.current.write().await;
-        if current.1.elapsed() < REFERENCE_CHECK_INTERVAL {
-            return Ok(current.0.clone());
-        }
-        if crate::store::reference::version(store).await? != current.0.version {
-            tracing::info!("reference data changed; reloading");
-            current.0 = Arc::new(Self::load(store, &self.settings).await?);
-        }
-        current.1 = Instant::now();
-        Ok(current.0.clone())
-    }
-}
 
 /// What every handler shares.
 pub struct AppState {
@@ -101,12 +67,23 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// What the shift use cases need of the state.
+    pub fn desk(&self) -> ShiftDesk<'_> {
+        ShiftDesk {
+            store: &self.store,
+            reference: &self.reference,
+            writer: &self.writer,
+            zone: self.zone,
+            extra_cost_centres: &self.extra_cost_centres,
+        }
+    }
+
     /// Builds the state and starts the shift writer; the writer stops when the state is dropped.
     pub async fn new(store: Store, settings: Settings) -> Result<Arc<AppState>, StoreError> {
         let settings = Arc::new(settings);
         let zone = settings.zone();
         let extra_cost_centres = settings.extra_cost_centres().clone();
-        let reference = ReferenceCache::load(&store, &settings).await?;
+        let reference = ReferenceCache::load(&store, settings.clone()).await?;
         let writer = ShiftWriter::start(
             &store,
             WriterSettings {
@@ -123,10 +100,7 @@ impl AppState {
                 settings.server.failed_auth_per_minute,
                 settings.server.failed_auth_burst,
             ),
-            reference: ReferenceCache {
-                current: RwLock::new((Arc::new(reference), Instant::now())),
-                settings: settings.clone(),
-            },
+            reference,
             store,
             zone,
             extra_cost_centres,

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::capture::submission::FieldProblem;
 use crate::ledger::changes::ChangeError;
+use crate::usecase::shifts::ShiftError;
 
 /// One field at fault.
 #[derive(Clone, Debug, Serialize)]
@@ -120,6 +121,23 @@ impl From<crate::report::ReportError> for Problem {
     fn from(error: crate::report::ReportError) -> Problem {
         tracing::error!(%error, "report failed");
         Problem::internal()
+    }
+}
+
+impl From<ShiftError> for Problem {
+    fn from(error: ShiftError) -> Problem {
+        match error {
+            ShiftError::Forbidden(detail) => Problem::forbidden(detail),
+            ShiftError::NotFound => Problem::not_found(),
+            ShiftError::Invalid(problems) => Problem::invalid(problems),
+            ShiftError::BadRequest(detail) => Problem::bad_request(detail),
+            ShiftError::Change(error) => Problem::from(error),
+            ShiftError::Store(error) => Problem::from(error),
+            ShiftError::Costing(error) => {
+                tracing::error!(%error, "a shift could not be costed");
+                Problem::internal()
+            }
+        }
     }
 }
 

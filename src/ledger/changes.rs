@@ -12,17 +12,15 @@ use tracing::Instrument;
 use super::{AcceptedShift, StoredShift, WriteContext, shift_batch};
 use crate::domain::LocalZone;
 use crate::domain::shift::ShiftStatus;
-use crate::store::batch::{open_sqlite, sqlite_error};
-use crate::store::change_tx::{ChangeTx, SqliteChangeTx, reserve_sqlite_ids};
+use crate::store::change_tx::{ChangeConnection, ChangeTx};
 use crate::store::shift_records::{self, AuditEntry, Decision, ShiftHeader, StoredResponse};
-use crate::store::shifts::reserve_shift_ids;
 use crate::store::{Store, StoreError};
 
 /// Changes committed in one transaction at most.
 pub const GROUP_CHANGES_MAX: usize = 256;
 /// Changes waiting for the writer at most; callers wait for room beyond this.
 const QUEUE_DEPTH: usize = 4_096;
-/// Connections the writer keeps: one for its transaction, one to reserve shift ids.
+/// Connections the writer's pool keeps at most (its transactions run on one at a time).
 const WRITER_CONNECTIONS: u32 = 2;
 /// Shift ids reserved at a time for new shifts.
 const SHIFT_IDS_PER_RESERVATION: usize = 1_000;
@@ -185,10 +183,9 @@ impl ShiftWriter {
 
 async fn run(store: Store, settings: WriterSettings, mut inbox: mpsc::Receiver<Queued>) {
     let mut writer = Writer {
-        store,
+        conn: ChangeConnection::new(store),
         settings,
         spare_ids: VecDeque::new(),
-        sqlite: None,
     };
     while let Some(first) = inbox.recv().await {
         let mut group = vec![first];
@@ -238,12 +235,10 @@ async fn run(store: Store, settings: WriterSettings, mut inbox: mpsc::Receiver<Q
 
 /// The writer's state between groups.
 struct Writer {
-    store: Store,
+    conn: ChangeConnection,
     settings: WriterSettings,
     /// Reserved shift ids not used yet, in order.
     spare_ids: VecDeque<i64>,
-    /// On SQLite, the writer's own connection to the file, opened on first use.
-    sqlite: Option<rusqlite::Connection>,
 }
 
 impl Writer {
@@ -272,54 +267,20 @@ impl Writer {
             .count();
         let wanted = submits.max(SHIFT_IDS_PER_RESERVATION);
         let now = Utc::now();
-        match &self.store {
-            Store::Sqlite(pool) => {
-                if self.sqlite.is_none() {
-                    let conn = open_sqlite(pool.connect_options().get_filename())?;
-                    // An acknowledged change survives a power cut.
-                    conn.execute_batch("pragma synchronous = full")
-                        .map_err(sqlite_error)?;
-                    self.sqlite = Some(conn);
-                }
-                let conn = self.sqlite.as_mut().expect("opened above");
-                let tx = conn
-                    .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-                    .map_err(sqlite_error)?;
-                if self.spare_ids.len() < submits {
-                    self.spare_ids.extend(reserve_sqlite_ids(&tx, wanted)?);
-                }
-                let outcomes = apply_all(
-                    &mut SqliteChangeTx(&tx),
-                    self.settings,
-                    group,
-                    &mut self.spare_ids,
-                    now,
-                )
-                .await?;
-                tx.commit().map_err(sqlite_error)?;
-                Ok(outcomes)
-            }
-            Store::Postgres(_) => {
-                if self.spare_ids.len() < submits {
-                    self.spare_ids
-                        .extend(reserve_shift_ids(&self.store, wanted).await?);
-                }
-                let mut tx = self.store.begin().await?;
-                lock_group(&mut tx, group).await?;
-                let outcomes =
-                    apply_all(&mut tx, self.settings, group, &mut self.spare_ids, now).await?;
-                tx.commit().await?;
-                Ok(outcomes)
-            }
+        let mut tx = self.conn.begin().await?;
+        if self.spare_ids.len() < submits {
+            self.spare_ids.extend(tx.reserve_shift_ids(wanted).await?);
         }
+        let (workers, shift_ids) = touched(group);
+        tx.lock_group(workers, &shift_ids).await?;
+        let outcomes = apply_all(&mut tx, self.settings, group, &mut self.spare_ids, now).await?;
+        tx.commit().await?;
+        Ok(outcomes)
     }
 }
 
-/// Takes a PostgreSQL group's locks in the order every writer takes them: the reference version
-/// (shared), then the workers the group touches in worker order. An import batch locks its
-/// workers the same way, so the two never wait on each other in a cycle.
-async fn lock_group(tx: &mut crate::store::Tx, group: &[Queued]) -> Result<(), StoreError> {
-    crate::store::reference::version_in(tx).await?;
+/// The workers a group's new shifts belong to, and the shifts it changes.
+fn touched(group: &[Queued]) -> (Vec<String>, Vec<i64>) {
     let mut workers: Vec<String> = Vec::new();
     let mut shift_ids: Vec<i64> = Vec::new();
     for queued in group {
@@ -332,13 +293,13 @@ async fn lock_group(tx: &mut crate::store::Tx, group: &[Queued]) -> Result<(), S
             | Change::Decide { shift_id, .. } => shift_ids.push(*shift_id),
         }
     }
-    shift_records::lock_workers(tx, workers, &shift_ids).await
+    (workers, shift_ids)
 }
 
 /// Applies each change of a group in order inside `tx`. A refused change writes nothing and the
 /// others go on; a storage error stops the group.
 async fn apply_all(
-    tx: &mut impl ChangeTx,
+    tx: &mut ChangeTx<'_>,
     settings: WriterSettings,
     group: &[Queued],
     spare_ids: &mut VecDeque<i64>,
@@ -445,7 +406,7 @@ async fn apply_all(
 }
 
 /// The first overlap between the shift's segments and the worker's other live shifts.
-async fn check_overlaps(tx: &mut impl ChangeTx, shift: &AcceptedShift) -> Result<(), ChangeError> {
+async fn check_overlaps(tx: &mut ChangeTx<'_>, shift: &AcceptedShift) -> Result<(), ChangeError> {
     let candidate = &shift.candidate;
     let (first, last) = super::span(candidate);
     let worker_id = candidate.draft.worker_id.as_str();
@@ -479,7 +440,7 @@ fn status_for(settings: WriterSettings) -> ShiftStatus {
 
 #[allow(clippy::too_many_arguments)]
 async fn submit(
-    tx: &mut impl ChangeTx,
+    tx: &mut ChangeTx<'_>,
     settings: WriterSettings,
     actor: &str,
     key: &str,
@@ -552,7 +513,7 @@ async fn submit(
 }
 
 async fn read_for_change(
-    tx: &mut impl ChangeTx,
+    tx: &mut ChangeTx<'_>,
     shift_id: i64,
     read_version: Option<i64>,
 ) -> Result<ShiftHeader, ChangeError> {
@@ -567,7 +528,7 @@ async fn read_for_change(
 }
 
 async fn amend(
-    tx: &mut impl ChangeTx,
+    tx: &mut ChangeTx<'_>,
     settings: WriterSettings,
     actor: &str,
     shift_id: i64,
@@ -617,7 +578,7 @@ async fn amend(
 }
 
 async fn set_status(
-    tx: &mut impl ChangeTx,
+    tx: &mut ChangeTx<'_>,
     actor: &str,
     shift_id: i64,
     read_version: Option<i64>,

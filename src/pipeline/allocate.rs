@@ -7,25 +7,26 @@ use chrono::Utc;
 
 use super::{PipelineError, StepContext, worker};
 use crate::calendar::Period;
-use crate::store::runs::{
-    StepTotals, claim_partition, ensure_partitions, open_partitions, partition_results,
-};
+use crate::domain::step::{AllocateCounts, Step, StepReport, StepTotals};
+use crate::store::runs::{claim_partition, ensure_partitions, open_partitions, partition_results};
 use crate::store::shifts::shifts_to_cost_by_centre;
 
 /// How often the run looks for partitions finished by workers.
 const POLL: std::time::Duration = std::time::Duration::from_millis(200);
 
-pub async fn run(context: &StepContext<'_>) -> Result<StepTotals, PipelineError> {
+pub async fn run(context: &StepContext<'_>) -> Result<StepReport, PipelineError> {
     let store = context.store;
-    let step = super::Step::Allocate.name();
+    let step = Step::Allocate;
     let key = context.key.to_string();
-    let planned: Vec<(String, StepTotals)> = shifts_to_cost_by_centre(store)
+    let planned: Vec<(String, StepReport)> = shifts_to_cost_by_centre(store)
         .await?
         .into_iter()
         .map(|(centre, shifts)| {
-            let mut totals = StepTotals::default();
-            totals.counts.insert("shifts".into(), shifts);
-            (centre, totals)
+            let share = AllocateCounts {
+                shifts,
+                ..AllocateCounts::ZERO
+            };
+            (centre, partition_report(share, Vec::new()))
         })
         .collect();
     ensure_partitions(store, step, &key, &planned).await?;
@@ -57,16 +58,15 @@ pub async fn run(context: &StepContext<'_>) -> Result<StepTotals, PipelineError>
         tokio::time::sleep(POLL).await;
     }
     bar.finish_and_clear();
-    let mut totals = StepTotals::default();
     let results = partition_results(store, step, &key).await?;
-    totals
-        .counts
-        .insert("partitions".into(), results.len() as i64);
+    let mut counts = AllocateCounts {
+        partitions: results.len() as i64,
+        ..AllocateCounts::ZERO
+    };
+    let mut warnings = Vec::new();
     for (centre, result) in results {
-        for (name, n) in result.counts {
-            *totals.counts.entry(name).or_insert(0) += n;
-        }
-        totals.warnings.extend(result.warnings.into_iter().map(|w| {
+        counts.absorb(&partition_share(&result)?);
+        warnings.extend(result.warnings.into_iter().map(|w| {
             format!(
                 "cost centre {}: {w}",
                 if centre.is_empty() { "(none)" } else { &centre }
@@ -77,10 +77,36 @@ pub async fn run(context: &StepContext<'_>) -> Result<StepTotals, PipelineError>
     let lines =
         super::charges_between(store, &reference, month.first_day(), context.business_date).await?;
     let what = format!("the charges for {month} to {}", context.business_date);
-    totals.amount_pence =
-        crate::domain::Pence::checked_sum(lines.iter().map(|l| l.amount), &what)?.get();
-    totals
-        .counts
-        .insert("charge_lines_month_to_date".into(), lines.len() as i64);
-    Ok(totals)
+    let charges_month_to_date =
+        crate::domain::Pence::checked_sum(lines.iter().map(|l| l.amount), &what)?;
+    counts.charge_lines_month_to_date = lines.len() as i64;
+    Ok(StepReport {
+        totals: StepTotals::Allocate {
+            counts,
+            charges_month_to_date,
+        },
+        warnings,
+    })
+}
+
+/// A partition's share of the step's report: its counts, no money.
+pub(super) fn partition_report(share: AllocateCounts, warnings: Vec<String>) -> StepReport {
+    StepReport {
+        totals: StepTotals::Allocate {
+            counts: share,
+            charges_month_to_date: crate::domain::Pence::ZERO,
+        },
+        warnings,
+    }
+}
+
+/// The counts of a partition's share.
+pub(super) fn partition_share(report: &StepReport) -> Result<AllocateCounts, PipelineError> {
+    match report.totals {
+        StepTotals::Allocate { counts, .. } => Ok(counts),
+        other => Err(PipelineError::Step(format!(
+            "a partition of allocate holds the totals of {}",
+            other.step()
+        ))),
+    }
 }

@@ -14,10 +14,11 @@ use sha2::{Digest, Sha256};
 use super::{PipelineError, StepContext};
 use crate::capture::ReferenceKind;
 use crate::domain::import::{ImportOutcome, ImportStatus};
+use crate::domain::step::{IngestCounts, StepReport, StepTotals};
 use crate::report::output::{is_hidden, visible};
 use crate::store::runs::{
-    EarlierImport, IngestFile, StepTotals, earlier_import, file_changes_since, ingest_files,
-    put_ingest_file, recount_import,
+    EarlierImport, IngestFile, earlier_import, file_changes_since, ingest_files, put_ingest_file,
+    recount_import,
 };
 use crate::store::shifts::ImportCounts;
 use crate::usecase::import::sha256_of;
@@ -130,7 +131,7 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> PipelineError + '_ {
 }
 
 /// Runs the step.
-pub async fn run(context: &StepContext<'_>) -> Result<StepTotals, PipelineError> {
+pub async fn run(context: &StepContext<'_>) -> Result<StepReport, PipelineError> {
     let inbox = context.settings.runner.inbox_dir.clone();
     crate::files::create_private_dir_all(&inbox).map_err(io(&inbox))?;
     let settle = std::time::Duration::from_secs(context.settings.runner.settle_seconds);
@@ -205,19 +206,19 @@ pub async fn run(context: &StepContext<'_>) -> Result<StepTotals, PipelineError>
         bar.inc(1);
     }
     bar.finish_and_clear();
-    let mut totals = totals_of(
+    let mut report = report_of(
         &ingest_files(context.store, context.job_run_id).await?,
         context.business_date,
         &left_in_inbox,
     );
-    totals.warnings.extend(troubles);
+    report.warnings.extend(troubles);
     for name in waiting {
-        totals.warnings.push(format!(
+        report.warnings.push(format!(
             "{name} changed less than {} s ago; left for the next run",
             settle.as_secs()
         ));
     }
-    Ok(totals)
+    Ok(report)
 }
 
 fn new_record(kind: Option<FileKind>, name: &str, sha256: String) -> IngestFile {
@@ -439,11 +440,7 @@ async fn reject_report(
         .map_err(failed)?;
     if let Some(import) = earlier_import(context.store, "shifts", &record.sha256).await? {
         let mut rows = crate::report::rejects_for_import(context.store, import.import_file_id);
-        while let Some(row) = rows
-            .try_next()
-            .await
-            .map_err(crate::store::StoreError::from)?
-        {
+        while let Some(row) = rows.try_next().await? {
             writer.serialize(row.guarded()).map_err(failed)?;
         }
     }
@@ -483,30 +480,30 @@ fn one_line(reason: &str) -> String {
     }
 }
 
-/// The step's totals, from the recorded files.
-fn totals_of(
+/// The step's totals and warnings, from the recorded files.
+fn report_of(
     files: &[IngestFile],
     date: chrono::NaiveDate,
     left_in_inbox: &BTreeSet<String>,
-) -> StepTotals {
-    let mut totals = StepTotals::default();
-    let mut add = |key: &str, n: i64| *totals.counts.entry(key.to_owned()).or_insert(0) += n;
+) -> StepReport {
+    let mut counts = IngestCounts::ZERO;
+    let mut warnings = Vec::new();
     for f in files {
-        add("files", 1);
+        counts.files += 1;
         match f.outcome {
-            ImportOutcome::Refused => add("files_refused", 1),
-            ImportOutcome::Duplicate => add("files_duplicate", 1),
+            ImportOutcome::Refused => counts.files_refused += 1,
+            ImportOutcome::Duplicate => counts.files_duplicate += 1,
             ImportOutcome::Imported | ImportOutcome::RejectedRows => {}
         }
         if f.kind == "shifts" && f.outcome != ImportOutcome::Duplicate {
-            add("rows_read", f.rows_read);
-            add("shifts_new", f.shifts_new);
-            add("shifts_amended", f.shifts_amended);
-            add("shifts_unchanged", f.shifts_unchanged);
-            add("shifts_rejected", f.shifts_rejected);
-            add("rows_rejected", f.rows_rejected);
+            counts.rows_read += f.rows_read;
+            counts.shifts_new += f.shifts_new;
+            counts.shifts_amended += f.shifts_amended;
+            counts.shifts_unchanged += f.shifts_unchanged;
+            counts.shifts_rejected += f.shifts_rejected;
+            counts.rows_rejected += f.rows_rejected;
         } else if f.outcome == ImportOutcome::Imported {
-            add("reference_rows", f.rows_read);
+            counts.reference_rows += f.rows_read;
         }
     }
     for f in files {
@@ -517,25 +514,26 @@ fn totals_of(
             format!(" as {stored}")
         };
         match f.outcome {
-            ImportOutcome::Refused if left_in_inbox.contains(&f.file_name) => totals
-                .warnings
-                .push(format!("{}: refused: {}", f.file_name, one_line(&f.detail))),
-            ImportOutcome::Refused => totals.warnings.push(format!(
+            ImportOutcome::Refused if left_in_inbox.contains(&f.file_name) => {
+                warnings.push(format!("{}: refused: {}", f.file_name, one_line(&f.detail)))
+            }
+            ImportOutcome::Refused => warnings.push(format!(
                 "{}: refused, moved to rejects/{date}/{named}: {}",
                 f.file_name,
                 one_line(&f.detail)
             )),
-            ImportOutcome::Duplicate => {
-                totals.warnings.push(format!("{}: {}", f.file_name, f.detail))
-            }
-            ImportOutcome::RejectedRows => totals.warnings.push(format!(
+            ImportOutcome::Duplicate => warnings.push(format!("{}: {}", f.file_name, f.detail)),
+            ImportOutcome::RejectedRows => warnings.push(format!(
                 "{}: {} row(s) rejected ({} shift(s)); the file and its report are in rejects/{date}/{named}",
                 f.file_name, f.rows_rejected, f.shifts_rejected
             )),
             ImportOutcome::Imported => {}
         }
     }
-    totals
+    StepReport {
+        totals: StepTotals::Ingest(counts),
+        warnings,
+    }
 }
 
 #[cfg(test)]
@@ -654,16 +652,19 @@ mod tests {
                 ..IngestFile::default()
             },
         ];
-        let totals = totals_of(
+        let report = report_of(
             &files,
             "2026-11-30".parse().expect("date"),
             &BTreeSet::new(),
         );
-        assert_eq!(totals.counts["files"], 2);
-        assert_eq!(totals.counts["files_refused"], 1);
-        assert_eq!(totals.counts["shifts_new"], 6);
-        assert_eq!(totals.counts["rows_rejected"], 2);
-        assert_eq!(totals.warnings.len(), 2);
-        assert!(totals.warnings[0].contains("2 row(s) rejected"));
+        let StepTotals::Ingest(counts) = report.totals else {
+            panic!("ingest's totals: {:?}", report.totals);
+        };
+        assert_eq!(counts.files, 2);
+        assert_eq!(counts.files_refused, 1);
+        assert_eq!(counts.shifts_new, 6);
+        assert_eq!(counts.rows_rejected, 2);
+        assert_eq!(report.warnings.len(), 2);
+        assert!(report.warnings[0].contains("2 row(s) rejected"));
     }
 }

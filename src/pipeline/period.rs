@@ -1,12 +1,12 @@
 //! The period-charges step: when a period has closed, writes its charges (one row per invoice
-//! line, interchange.md) and allocation totals to `OUTPUT/periods/PERIOD/`, each file whole or
+//! line, docs/formats.md) and allocation totals to `OUTPUT/periods/PERIOD/`, each file whole or
 //! not at all. Invoices, statements, direct debit and payroll join as period steps beside it.
 
 use super::{PipelineError, RunKey, StepContext};
+use crate::domain::step::{PeriodChargesCounts, StepReport, StepTotals};
 use crate::report::Format;
-use crate::store::runs::StepTotals;
 
-pub async fn run(context: &StepContext<'_>) -> Result<StepTotals, PipelineError> {
+pub async fn run(context: &StepContext<'_>) -> Result<StepReport, PipelineError> {
     let RunKey::Period(period) = context.key else {
         return Err(PipelineError::Step("period-charges runs per period".into()));
     };
@@ -36,15 +36,18 @@ pub async fn run(context: &StepContext<'_>) -> Result<StepTotals, PipelineError>
         "allocation.csv",
         &crate::report::allocation_table(period, &allocation),
     )?;
-    let mut totals = StepTotals::default();
     let people: std::collections::BTreeSet<&str> =
         lines.iter().map(|l| l.key.person_id.as_str()).collect();
-    totals
-        .counts
-        .insert("charge_lines".into(), lines.len() as i64);
-    totals.counts.insert("people".into(), people.len() as i64);
-    totals.amount_pence = amount.get();
-    Ok(totals)
+    Ok(StepReport {
+        totals: StepTotals::PeriodCharges {
+            counts: PeriodChargesCounts {
+                charge_lines: lines.len() as i64,
+                people: people.len() as i64,
+            },
+            charges: amount,
+        },
+        warnings: Vec::new(),
+    })
 }
 
 fn write_table(

@@ -3,11 +3,12 @@
 //! line with its control characters shown as escapes, so nothing a file name or a value holds
 //! can break or forge a line of it.
 
-use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use chrono::NaiveDate;
 
+use crate::domain::Pence;
+use crate::domain::step::StepTotals;
 use crate::report::output::visible;
 use crate::store::runs::{JobRun, JobStatus};
 
@@ -27,7 +28,7 @@ pub fn subject(date: NaiveDate, outcome: JobStatus, runs: &[JobRun]) -> String {
             let failed = runs
                 .iter()
                 .find(|r| r.status == JobStatus::Failed)
-                .map_or("a step", |r| r.step.as_str());
+                .map_or("a step", |r| r.step.name());
             format!("tms nightly run for {date}: FAILED at {failed}")
         }
         _ if warnings > 0 => format!("tms nightly run for {date}: done, {warnings} warning(s)"),
@@ -35,20 +36,20 @@ pub fn subject(date: NaiveDate, outcome: JobStatus, runs: &[JobRun]) -> String {
     }
 }
 
-/// `files 2, shifts new 40, charges £1,234.56`: a step's counts on one line.
-pub fn counts_text(counts: &BTreeMap<String, i64>, amount_pence: i64) -> String {
+/// `files 2, shifts new 40, charges £1,234.56`: a step's counts that are not zero, in name
+/// order, then its money total if it has one.
+pub fn counts_text(totals: &StepTotals) -> String {
+    let mut counts = totals.counts();
+    counts.sort_unstable_by_key(|(name, _)| *name);
     let mut parts: Vec<String> = counts
         .iter()
-        .filter(|(_, v)| **v != 0)
+        .filter(|(_, v)| *v != 0)
         .map(|(k, v)| format!("{} {v}", k.replace('_', " ")))
         .collect();
-    if amount_pence != 0 {
-        let label = if counts.contains_key("charge_lines_month_to_date") {
-            "charges month to date"
-        } else {
-            "charges"
-        };
-        parts.push(format!("{label} {}", pounds(amount_pence)));
+    if let Some((label, amount)) = totals.money()
+        && amount != Pence::ZERO
+    {
+        parts.push(format!("{label} {}", pounds(amount)));
     }
     if parts.is_empty() {
         "nothing to do".to_owned()
@@ -58,7 +59,8 @@ pub fn counts_text(counts: &BTreeMap<String, i64>, amount_pence: i64) -> String 
 }
 
 /// £1,234.56 from pence.
-pub fn pounds(pence: i64) -> String {
+pub fn pounds(amount: Pence) -> String {
+    let pence = amount.get();
     // The magnitude as a decimal, so that even the most negative amount has one.
     let text = rust_decimal::Decimal::from_i128_with_scale(i128::from(pence).abs(), 2).to_string();
     let (whole, fraction) = text.split_once('.').unwrap_or((&text, "00"));
@@ -94,14 +96,14 @@ pub fn render(input: &ReportInput<'_>) -> String {
     let width = input
         .runs
         .iter()
-        .map(|r| r.step.len() + r.run_key.len() + 1)
+        .map(|r| r.step.name().len() + r.run_key.len() + 1)
         .max()
         .unwrap_or(0);
     // A step still running is the report's own (or one a crash left), and the report and send
     // steps come after the report: only their failures belong in it.
     let shown = |r: &&JobRun| match r.status {
         JobStatus::Running => false,
-        JobStatus::Done => !matches!(r.step.as_str(), "report" | "send-outbox"),
+        JobStatus::Done => r.step.info().reported_when_done,
         JobStatus::Failed => true,
     };
     for run in input.runs.iter().filter(shown) {
@@ -120,7 +122,7 @@ pub fn render(input: &ReportInput<'_>) -> String {
             out,
             "  {label:<width$}  {status:<7} {}{attempts}",
             if run.status == JobStatus::Done {
-                counts_text(&run.counts, run.amount_pence)
+                counts_text(&run.totals)
             } else {
                 String::new()
             }
@@ -132,11 +134,7 @@ pub fn render(input: &ReportInput<'_>) -> String {
     let warnings: Vec<(&str, &str)> = input
         .runs
         .iter()
-        .flat_map(|r| {
-            r.warnings
-                .iter()
-                .map(move |w| (r.step.as_str(), w.as_str()))
-        })
+        .flat_map(|r| r.warnings.iter().map(move |w| (r.step.name(), w.as_str())))
         .collect();
     if !warnings.is_empty() {
         let _ = writeln!(out);
@@ -159,18 +157,20 @@ pub fn render(input: &ReportInput<'_>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::step::Step;
 
     fn run(step: &str, key: &str, status: JobStatus, counts: &[(&str, i64)], pence: i64) -> JobRun {
+        let step = Step::from_name(step).expect("a step");
         JobRun {
             id: 1,
-            step: step.into(),
+            step,
             run_key: key.into(),
             status,
             attempts: 1,
             started_at: chrono::DateTime::UNIX_EPOCH,
             finished_at: None,
-            counts: counts.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect(),
-            amount_pence: pence,
+            totals: StepTotals::from_parts(step, counts.iter().copied(), Pence::new(pence))
+                .expect("the step's counts"),
             warnings: Vec::new(),
             error: None,
         }
@@ -178,11 +178,82 @@ mod tests {
 
     #[test]
     fn money_is_grouped_in_pounds() {
+        let pounds = |pence| pounds(Pence::new(pence));
         assert_eq!(pounds(123_456), "£1,234.56");
         assert_eq!(pounds(5), "£0.05");
         assert_eq!(pounds(-100_000_000), "-£1,000,000.00");
         assert_eq!(pounds(i64::MIN), "-£92,233,720,368,547,758.08");
         assert_eq!(pounds(i64::MAX), "£92,233,720,368,547,758.07");
+    }
+
+    #[test]
+    fn money_is_labelled_by_its_step() {
+        let allocate = run(
+            "allocate",
+            "2026-11-30",
+            JobStatus::Done,
+            &[("charge_lines_month_to_date", 3), ("shifts", 2)],
+            1_050,
+        );
+        assert_eq!(
+            counts_text(&allocate.totals),
+            "charge lines month to date 3, shifts 2, charges month to date £10.50"
+        );
+        let period = run(
+            "period-charges",
+            "2026-11",
+            JobStatus::Done,
+            &[("people", 1)],
+            1_050,
+        );
+        assert_eq!(counts_text(&period.totals), "people 1, charges £10.50");
+        let quiet = run(
+            "send-outbox",
+            "2026-11-30",
+            JobStatus::Done,
+            &[("sent", 0)],
+            0,
+        );
+        assert_eq!(counts_text(&quiet.totals), "nothing to do");
+    }
+
+    #[test]
+    fn the_report_and_send_steps_are_shown_only_when_they_fail() {
+        let runs = vec![
+            run("ingest", "2026-11-30", JobStatus::Done, &[("files", 1)], 0),
+            run("report", "2026-11-30", JobStatus::Done, &[], 0),
+            run(
+                "send-outbox",
+                "2026-11-30",
+                JobStatus::Done,
+                &[("sent", 1)],
+                0,
+            ),
+        ];
+        let text = render(&ReportInput {
+            business_date: "2026-11-30".parse().expect("date"),
+            outcome: JobStatus::Done,
+            runs: &runs,
+            dry_run: false,
+        });
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with("  ingest 2026-11-30 ") && l.ends_with(" done    files 1")),
+            "{text}"
+        );
+        assert!(
+            !text.contains("report 2026-11-30") && !text.contains("send-outbox"),
+            "{text}"
+        );
+        let mut failed = run("send-outbox", "2026-11-30", JobStatus::Failed, &[], 0);
+        failed.error = Some("no route to host".into());
+        let text = render(&ReportInput {
+            business_date: "2026-11-30".parse().expect("date"),
+            outcome: JobStatus::Failed,
+            runs: &[failed],
+            dry_run: false,
+        });
+        assert!(text.contains("send-outbox 2026-11-30  FAILED"), "{text}");
     }
 
     #[test]
@@ -201,7 +272,7 @@ mod tests {
                 "period-charges",
                 "2026-11",
                 JobStatus::Done,
-                &[("lines", 40)],
+                &[("charge_lines", 40)],
                 1_234_500,
             ),
         ];

@@ -34,9 +34,10 @@ async fn work_in(
     claim: &PartitionClaim,
     ttl: chrono::Duration,
 ) -> Result<(), PipelineError> {
-    let mut result = claim.planned.clone();
-    match Step::from_name(&claim.step) {
-        Some(Step::Allocate) => {
+    let result = match claim.step {
+        Step::Allocate => {
+            let mut share = super::allocate::partition_share(&claim.planned)?;
+            let mut warnings = claim.planned.warnings.clone();
             let counts = recost_scoped(
                 store,
                 reference,
@@ -46,27 +47,28 @@ async fn work_in(
                 },
             )
             .await?;
-            result.counts.insert("failed".into(), counts.failed as i64);
+            share.failed = counts.failed as i64;
             if counts.failed > 0 {
-                result.warnings.push(format!(
+                warnings.push(format!(
                     "{} shift(s) could not be costed and stay marked (see tms report unpriced and the log)",
                     counts.failed
                 ));
             }
             if counts.stale > 0 {
-                result.warnings.push(format!(
+                warnings.push(format!(
                     "{} shift(s) were costed while reference data changed; they stay marked for the next run",
                     counts.stale
                 ));
             }
+            super::allocate::partition_report(share, warnings)
         }
-        _ => {
+        Step::Ingest | Step::PeriodCharges | Step::Report | Step::SendOutbox => {
             return Err(PipelineError::Step(format!(
-                "partition of unknown step {:?}",
+                "{} is not split into partitions, yet a partition of it was claimed",
                 claim.step
             )));
         }
-    }
+    };
     crate::failpoint::hit("partition.before_complete");
     complete_partition(store, claim, &result).await?;
     tracing::info!("partition done");

@@ -3,21 +3,23 @@
 
 pub mod output;
 
-use chrono::{Datelike, NaiveDate, Weekday};
+use chrono::NaiveDate;
+use futures_util::TryStreamExt;
 use futures_util::stream::BoxStream;
 
 use crate::allocate::TICKS_PER_MINUTE;
 use crate::calendar::Period;
-use crate::cost::{ChargeKey, ChargeLine};
+use crate::cost::{ChargeKey, ChargeLine, EngineError, price_one_off};
 use crate::domain::money::{MoneyError, div_round_half_away};
-use crate::domain::{Band, Pence, PersonId, Rate, ServiceCode, Unit};
+use crate::domain::{Pence, PersonId, Rate, ServiceCode};
 use crate::store::reference::ReferenceData;
-use crate::store::{Store, StoreError, on_pool};
+use crate::store::reports::{self, ChargeSum, RejectRow};
+use crate::store::{Store, StoreError};
 
 pub use output::{Cell, Format, Table};
 
-/// A stored reject row.
-#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
+/// A stored reject row as the rejects report writes it; its field names are the report's header.
+#[derive(Clone, Debug, serde::Serialize)]
 pub struct RejectRecord {
     pub file: String,
     pub row: i64,
@@ -25,6 +27,19 @@ pub struct RejectRecord {
     pub shift_ref: String,
     pub field: String,
     pub reason: String,
+}
+
+impl From<RejectRow> for RejectRecord {
+    fn from(row: RejectRow) -> Self {
+        RejectRecord {
+            file: row.file,
+            row: row.row,
+            worker_id: row.worker_id,
+            shift_ref: row.shift_ref,
+            field: row.field,
+            reason: row.reason,
+        }
+    }
 }
 
 impl RejectRecord {
@@ -53,77 +68,43 @@ pub enum ReportError {
     /// refused rather than shown with a wrapped figure.
     #[error(transparent)]
     Money(#[from] MoneyError),
+    /// A one-off item's date cannot be banded: its year's bank holidays are not loaded.
+    #[error("the one-off item of {person_id} on {date} cannot be priced: {source}")]
+    OneOffDate {
+        person_id: String,
+        date: NaiveDate,
+        source: crate::calendar::CalendarError,
+    },
 }
 
-impl From<sqlx::Error> for ReportError {
-    fn from(e: sqlx::Error) -> Self {
-        ReportError::Store(StoreError::from(e))
+/// Turns the store's refusal to sum past 64 bits into an overflow naming `what`; other errors
+/// pass.
+fn sum_error(what: impl Fn() -> String) -> impl Fn(StoreError) -> ReportError {
+    move |error| match error {
+        StoreError::TotalOutOfRange(_) => ReportError::Money(MoneyError::overflow(what())),
+        other => ReportError::Store(other),
     }
 }
 
-/// Turns a database's refusal to sum past 64 bits (SQLite's "integer overflow", PostgreSQL's
-/// "bigint out of range", SQLSTATE 22003) into an overflow naming `what`; other errors pass.
-fn sum_error(what: impl Fn() -> String) -> impl Fn(sqlx::Error) -> ReportError {
-    move |error| {
-        let out_of_range = error.as_database_error().is_some_and(|db| {
-            db.code().as_deref() == Some("22003") || db.message().contains("integer overflow")
-        });
-        if out_of_range {
-            ReportError::Money(MoneyError::overflow(what()))
-        } else {
-            ReportError::from(error)
-        }
-    }
-}
-
-#[derive(sqlx::FromRow)]
-struct ChargeSum {
-    person_id: String,
-    local_date: NaiveDate,
-    service_code: String,
-    band: String,
-    ratio: i64,
-    charge_unit: String,
-    entry_rate_centipence: i64,
-    divisor: i64,
-    minutes: i64,
-    units: i64,
-}
-
-impl ChargeSum {
-    fn into_line(self) -> Result<ChargeLine, ReportError> {
-        let corrupt = || {
-            ReportError::Corrupt(format!(
-                "{} {} {}",
-                self.person_id, self.local_date, self.service_code
-            ))
-        };
-        let key = ChargeKey {
-            person_id: PersonId::parse(&self.person_id).map_err(|_| corrupt())?,
-            date: self.local_date,
-            service: ServiceCode::parse(&self.service_code).map_err(|_| corrupt())?,
-            band: self.band.parse().map_err(|_| corrupt())?,
-            ratio: u32::try_from(self.ratio).map_err(|_| corrupt())?,
-            unit: self.charge_unit.parse().map_err(|_| corrupt())?,
-            entry_rate: Rate::from_centipence(self.entry_rate_centipence),
-            divisor: u32::try_from(self.divisor).map_err(|_| corrupt())?,
-        };
-        Ok(ChargeLine::new(key, self.minutes, self.units)?)
-    }
-}
-
-/// The band of a whole date, for one-off items: bank holiday, weekend or day.
-fn date_band(reference: &ReferenceData, date: NaiveDate) -> Band {
-    let holiday = reference.ctx.holidays.is_holiday(date).unwrap_or(false);
-    let weekend = matches!(date.weekday(), Weekday::Sat | Weekday::Sun);
-    for band in &reference.ctx.bands.precedence {
-        match band {
-            Band::BankHoliday if holiday => return Band::BankHoliday,
-            Band::Weekend if weekend => return Band::Weekend,
-            _ => {}
-        }
-    }
-    Band::Day
+/// The invoice line of a stored sum.
+fn charge_line(sum: ChargeSum) -> Result<ChargeLine, ReportError> {
+    let corrupt = || {
+        ReportError::Corrupt(format!(
+            "{} {} {}",
+            sum.person_id, sum.local_date, sum.service_code
+        ))
+    };
+    let key = ChargeKey {
+        person_id: PersonId::parse(&sum.person_id).map_err(|_| corrupt())?,
+        date: sum.local_date,
+        service: ServiceCode::parse(&sum.service_code).map_err(|_| corrupt())?,
+        band: sum.band.parse().map_err(|_| corrupt())?,
+        ratio: u32::try_from(sum.ratio).map_err(|_| corrupt())?,
+        unit: sum.charge_unit.parse().map_err(|_| corrupt())?,
+        entry_rate: Rate::from_centipence(sum.entry_rate_centipence),
+        divisor: u32::try_from(sum.divisor).map_err(|_| corrupt())?,
+    };
+    Ok(ChargeLine::new(key, sum.minutes, sum.units)?)
 }
 
 /// A one-off item with no fixed price on the card.
@@ -145,42 +126,36 @@ pub async fn charge_lines(
 ) -> Result<(Vec<ChargeLine>, Vec<UnpricedOneOff>), ReportError> {
     let person = person.unwrap_or("");
     let overflow = sum_error(|| format!("the charged time from {from} to {to}"));
-    let sums: Vec<ChargeSum> = on_pool!(store, pool => sqlx::query_as(include_str!("../../sql/report_charges.sql")).bind(from).bind(to).bind(person).fetch_all(pool).await.map_err(&overflow)?);
+    let sums = reports::charge_sums(store, from, to, person)
+        .await
+        .map_err(&overflow)?;
     let mut lines = sums
         .into_iter()
-        .map(ChargeSum::into_line)
+        .map(charge_line)
         .collect::<Result<Vec<_>, _>>()?;
-    let one_offs: Vec<(String, String, NaiveDate)> = on_pool!(store, pool => sqlx::query_as(include_str!("../../sql/report_one_offs.sql")).bind(from).bind(to).bind(person).fetch_all(pool).await?);
+    let one_offs = reports::one_offs(store, from, to, person).await?;
     let mut unpriced = Vec::new();
-    for (person_id, service, date) in one_offs {
+    for one_off in one_offs {
+        let (person_id, service, date) =
+            (one_off.person_id, one_off.service_code, one_off.charge_date);
         let corrupt = || ReportError::Corrupt(format!("one-off {person_id} {service} {date}"));
         let person = PersonId::parse(&person_id).map_err(|_| corrupt())?;
         let service_code = ServiceCode::parse(&service).map_err(|_| corrupt())?;
-        let band = date_band(reference, date);
-        let payer = reference.ctx.full_payers.get(&person);
-        match reference
-            .ctx
-            .rate_card
-            .lookup(&service_code, band, 1, date, payer)
-        {
-            Some(choice) if choice.unit == Unit::Fixed => {
-                let key = ChargeKey {
-                    person_id: person,
-                    date,
-                    service: service_code,
-                    band,
-                    ratio: 1,
-                    unit: Unit::Fixed,
-                    entry_rate: choice.entry_rate,
-                    divisor: choice.divisor,
-                };
-                lines.push(ChargeLine::new(key, 0, 1)?);
-            }
-            _ => unpriced.push(UnpricedOneOff {
+        match price_one_off(&reference.ctx, person, service_code, date) {
+            Ok(Some(line)) => lines.push(line),
+            Ok(None) => unpriced.push(UnpricedOneOff {
                 person_id,
                 service,
                 date,
             }),
+            Err(EngineError::Money(e)) => return Err(e.into()),
+            Err(EngineError::Calendar(source)) => {
+                return Err(ReportError::OneOffDate {
+                    person_id,
+                    date,
+                    source,
+                });
+            }
         }
     }
     lines.sort_by(|a, b| {
@@ -201,7 +176,7 @@ pub async fn charge_lines(
     Ok((lines, unpriced))
 }
 
-/// The charges report as interchange.md lays it out.
+/// The charges report as docs/formats.md lays it out.
 pub fn charges_table(lines: &[ChargeLine]) -> Table {
     let mut table = Table::new(&[
         "person_id",
@@ -229,7 +204,7 @@ pub fn charges_table(lines: &[ChargeLine]) -> Table {
 }
 
 /// One row of the allocation report.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AllocationTotal {
     pub person_id: String,
     pub ticks: i64,
@@ -255,7 +230,17 @@ pub async fn allocation_totals(
     period: Period,
 ) -> Result<Vec<AllocationTotal>, ReportError> {
     let overflow = sum_error(|| format!("the allocated time or pay for {period}"));
-    let mut rows: Vec<AllocationTotal> = on_pool!(store, pool => sqlx::query_as(include_str!("../../sql/report_allocation.sql")).bind(period.first_day()).bind(period.last_day()).fetch_all(pool).await.map_err(&overflow)?);
+    let mut rows: Vec<AllocationTotal> =
+        reports::allocation_sums(store, period.first_day(), period.last_day())
+            .await
+            .map_err(&overflow)?
+            .into_iter()
+            .map(|sum| AllocationTotal {
+                person_id: sum.person_id,
+                ticks: sum.ticks,
+                pay_pence: sum.pay_pence,
+            })
+            .collect();
     rows.sort_by(|a, b| {
         (a.person_id.starts_with("UNALLOCATED:"), &a.person_id)
             .cmp(&(b.person_id.starts_with("UNALLOCATED:"), &b.person_id))
@@ -263,7 +248,7 @@ pub async fn allocation_totals(
     Ok(rows)
 }
 
-/// The allocation report as interchange.md lays it out.
+/// The allocation report as docs/formats.md lays it out.
 pub fn allocation_table(period: Period, rows: &[AllocationTotal]) -> Table {
     let mut table = Table::new(&["person_id", "period", "allocated_minutes", "cost"]);
     for row in rows {
@@ -279,8 +264,10 @@ pub fn allocation_table(period: Period, rows: &[AllocationTotal]) -> Table {
 
 /// Rejected rows, optionally of one file.
 pub async fn rejects(store: &Store, file: Option<&str>) -> Result<Table, ReportError> {
-    let rows: Vec<RejectRecord> = on_pool!(store, pool => sqlx::query_as(include_str!("../../sql/report_rejects.sql")).bind(file.unwrap_or("")).fetch_all(pool).await?);
-    Ok(rejects_table(rows))
+    let rows = reports::rejects(store, file).await?;
+    Ok(rejects_table(
+        rows.into_iter().map(RejectRecord::from).collect(),
+    ))
 }
 
 /// The rejected rows of one import, in row order.
@@ -309,20 +296,8 @@ fn rejects_table(rows: Vec<RejectRecord>) -> Table {
 pub fn rejects_for_import(
     store: &Store,
     import_file_id: i64,
-) -> BoxStream<'_, Result<RejectRecord, sqlx::Error>> {
-    on_pool!(store, pool => sqlx::query_as(include_str!("../../sql/report_rejects_for_import.sql")).bind(import_file_id).fetch(pool))
-}
-
-#[derive(sqlx::FromRow)]
-struct UnpricedSum {
-    person_id: String,
-    local_date: NaiveDate,
-    service_code: String,
-    band: String,
-    ratio: i64,
-    minutes: i64,
-    worker_id: String,
-    shift_ref: String,
+) -> BoxStream<'_, Result<RejectRecord, StoreError>> {
+    Box::pin(reports::rejects_of_import(store, import_file_id).map_ok(RejectRecord::from))
 }
 
 /// Time of approved shifts no rate applies to, and one-off items without a fixed price.
@@ -333,7 +308,9 @@ pub async fn unpriced(
     to: NaiveDate,
 ) -> Result<Table, ReportError> {
     let overflow = sum_error(|| format!("the unpriced time from {from} to {to}"));
-    let mut rows: Vec<UnpricedSum> = on_pool!(store, pool => sqlx::query_as(include_str!("../../sql/report_unpriced.sql")).bind(from).bind(to).bind(true).fetch_all(pool).await.map_err(&overflow)?);
+    let mut rows = reports::unpriced_sums(store, from, to)
+        .await
+        .map_err(&overflow)?;
     rows.sort_by(|a, b| {
         (
             &a.person_id,

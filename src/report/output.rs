@@ -66,21 +66,7 @@ pub fn guard_formula(text: &str) -> Cow<'_, str> {
     }
 }
 
-/// Whether a character must not reach a line of text as it is: control characters (line feed,
-/// carriage return and tab among them), the line and paragraph separators, bidirectional
-/// overrides and isolates, and invisible joiners and marks.
-pub fn is_hidden(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{00ad}'
-                | '\u{061c}'
-                | '\u{200b}'..='\u{200f}'
-                | '\u{2028}'..='\u{202e}'
-                | '\u{2060}'..='\u{2069}'
-                | '\u{feff}'
-        )
-}
+pub use crate::domain::text::is_hidden;
 
 /// Text as it may be shown on a line of a table, the run report or its email: every character
 /// of [`is_hidden`] is written as a visible escape (`\n`, `\r`, `\t`, `\u{202e}`), so a file

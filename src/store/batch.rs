@@ -365,7 +365,7 @@ pub(crate) fn write_sqlite_in(
             )))
             .map_err(sqlite_error)?
             .execute(rusqlite::params![
-                claim.step,
+                claim.step.name(),
                 claim.run_key,
                 claim.partition_key,
                 claim.token,

@@ -13,7 +13,9 @@ pub mod batch;
 pub mod bulk;
 pub(crate) mod change_tx;
 pub mod claims;
+pub mod copy;
 pub mod reference;
+pub mod reports;
 pub mod rows;
 pub mod runs;
 pub mod shift_records;
@@ -58,6 +60,9 @@ pub enum StoreError {
         "the partition {0} was taken over by another worker; this one's work on it was not committed"
     )]
     ClaimLost(String),
+    /// A sum the database was asked for left the range of 64-bit integers.
+    #[error("a total is out of the range of 64-bit integers: {0}")]
+    TotalOutOfRange(String),
 }
 
 /// Which database a [`Store`] talks to.

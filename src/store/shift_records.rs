@@ -1,12 +1,12 @@
 //! Single shifts in storage: one shift with its segments, a scope's shifts page by page, and the
-//! reads and updates a change to one shift makes inside its transaction.
+//! records a change to one shift reads and writes inside its transaction (see `store::change_tx`).
 
 use chrono::{DateTime, Utc};
 use sqlx::AssertSqlSafe;
 
-use super::bulk::{Value, insert_rows, instant_from_seconds, instant_seconds};
+use super::bulk::{Value, instant_from_seconds, instant_seconds};
 use super::rows::ShiftAuditRow;
-use super::{Store, StoreError, Tx, on_pool, on_tx};
+use super::{Store, StoreError, Tx, on_pool};
 use crate::domain::LocalZone;
 use crate::domain::shift::ShiftStatus;
 
@@ -241,49 +241,12 @@ async fn segments_of(
 }
 
 /// The first response stored for an idempotency key.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredResponse {
     pub request_sha256: String,
     pub shift_id: i64,
     pub status_code: i64,
     pub response_body: String,
-}
-
-/// The stored response for `(principal, key)`, if a request with that key succeeded.
-pub async fn stored_response(
-    tx: &mut Tx,
-    principal: &str,
-    key: &str,
-) -> Result<Option<StoredResponse>, StoreError> {
-    Ok(
-        on_tx!(tx, conn => sqlx::query_as(include_str!("../../sql/idempotency_get.sql"))
-        .bind(principal)
-        .bind(key)
-        .fetch_optional(&mut *conn)
-        .await?),
-    )
-}
-
-/// Stores the response for `(principal, key)`.
-pub async fn store_response(
-    tx: &mut Tx,
-    principal: &str,
-    key: &str,
-    response: &StoredResponse,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    on_tx!(tx, conn => sqlx::query(include_str!("../../sql/idempotency_put.sql"))
-        .bind(principal)
-        .bind(key)
-        .bind(response.request_sha256.as_str())
-        .bind(response.shift_id)
-        .bind(response.status_code)
-        .bind(response.response_body.as_str())
-        .bind(instant_seconds(&now))
-        .execute(&mut *conn)
-        .await?
-        .rows_affected());
-    Ok(())
 }
 
 /// Forgets idempotency keys older than `before`; returns how many.
@@ -295,19 +258,6 @@ pub async fn prune_responses(store: &Store, before: DateTime<Utc>) -> Result<u64
         .await?
         .rows_affected()),
     )
-}
-
-/// On PostgreSQL, locks the worker's row for the rest of the transaction, so that two changes to
-/// one worker's shifts never pass their overlap checks side by side. SQLite's write transaction
-/// already excludes every other writer.
-pub async fn lock_worker(tx: &mut Tx, worker_id: &str) -> Result<(), StoreError> {
-    if let Tx::Postgres(t) = tx {
-        sqlx::query(include_str!("../../sql/postgres/lock_worker.sql"))
-            .bind(worker_id)
-            .fetch_optional(&mut **t)
-            .await?;
-    }
-    Ok(())
 }
 
 /// Locks, in worker order, `workers` and the workers of `shift_ids` (PostgreSQL; SQLite's write
@@ -337,58 +287,12 @@ pub async fn lock_workers(
     Ok(())
 }
 
-/// The header of a shift, read inside a change's transaction.
-pub async fn header_in(tx: &mut Tx, shift_id: i64) -> Result<Option<ShiftHeader>, StoreError> {
-    Ok(
-        on_tx!(tx, conn => sqlx::query_as(include_str!("../../sql/shift_header.sql"))
-        .bind(shift_id)
-        .fetch_optional(&mut *conn)
-        .await?),
-    )
-}
-
-/// The id of a worker's shift with this reference, if there is one.
-pub async fn shift_id_by_ref(
-    tx: &mut Tx,
-    worker_id: &str,
-    shift_ref: &str,
-) -> Result<Option<i64>, StoreError> {
-    Ok(
-        on_tx!(tx, conn => sqlx::query_scalar(include_str!("../../sql/shift_id_by_ref.sql"))
-        .bind(worker_id)
-        .bind(shift_ref)
-        .fetch_optional(&mut *conn)
-        .await?),
-    )
-}
-
 /// A stored segment that may overlap a shift being changed.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NearbySegment {
     pub shift_ref: String,
     pub start_utc: i64,
     pub end_utc: i64,
-}
-
-/// Segments of the worker's live shifts (other than `own_ref`) that overlap `[from, to)`.
-pub async fn segments_overlapping(
-    tx: &mut Tx,
-    worker_id: &str,
-    own_ref: &str,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> Result<Vec<NearbySegment>, StoreError> {
-    let span = crate::allocate::SHIFT_SPAN_MINUTES_MAX * 60;
-    Ok(
-        on_tx!(tx, conn => sqlx::query_as(include_str!("../../sql/segments_overlapping.sql"))
-        .bind(worker_id)
-        .bind(own_ref)
-        .bind(instant_seconds(&from))
-        .bind(instant_seconds(&to))
-        .bind(span)
-        .fetch_all(&mut *conn)
-        .await?),
-    )
 }
 
 /// A decision on a shift: its new status and why.
@@ -400,21 +304,6 @@ pub struct Decision<'a> {
     pub reason: &'a str,
     pub actor: &'a str,
     pub now: DateTime<Utc>,
-}
-
-/// Applies a decision to the version that was read; false when the shift changed meanwhile.
-pub async fn decide(tx: &mut Tx, decision: &Decision<'_>) -> Result<bool, StoreError> {
-    let changed = on_tx!(tx, conn => sqlx::query(include_str!("../../sql/decide_shift.sql"))
-        .bind(decision.shift_id)
-        .bind(decision.read_version)
-        .bind(decision.status.as_str())
-        .bind(decision.reason)
-        .bind(decision.actor)
-        .bind(instant_seconds(&decision.now))
-        .execute(&mut *conn)
-        .await?
-        .rows_affected());
-    Ok(changed == 1)
 }
 
 /// One audit row for a change to a shift.
@@ -445,9 +334,4 @@ pub(crate) fn audit_row(entry: &AuditEntry<'_>) -> ShiftAuditRow {
         actor: entry.actor.to_owned(),
         detail: entry.detail.to_owned(),
     }
-}
-
-/// Appends an audit row.
-pub async fn audit(tx: &mut Tx, entry: &AuditEntry<'_>) -> Result<(), StoreError> {
-    insert_rows(tx, &[audit_row(entry)]).await
 }

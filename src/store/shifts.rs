@@ -45,6 +45,16 @@ pub async fn open_import_file(
     Ok(id)
 }
 
+/// Forgets the rejects an earlier attempt at an import stored: the import stores them afresh.
+pub async fn clear_rejects(store: &Store, import_file_id: i64) -> Result<(), StoreError> {
+    on_pool!(store, pool => sqlx::query(include_str!("../../sql/clear_rejects.sql"))
+        .bind(import_file_id)
+        .execute(pool)
+        .await?
+        .rows_affected());
+    Ok(())
+}
+
 /// A staged row with the stored shift of the same key, if any.
 #[derive(Clone, Debug)]
 pub struct StagedRow {

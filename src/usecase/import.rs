@@ -16,7 +16,7 @@ use crate::capture::shifts::{
     Candidate, Decision, Rejection, RowProblem, SHIFT_COLUMNS, ShiftRow, assemble_shift,
     decide_worker, parse_row,
 };
-use crate::cost::{RateCard, cost_shift};
+use crate::cost::RateCard;
 use crate::domain::LocalZone;
 use crate::domain::reference::ArrangementKind;
 use crate::domain::shift::ShiftStatus;
@@ -27,7 +27,9 @@ use crate::store::reference::{
     ReferenceData, bump_version, known_keys, mark_for_costing, merge, write_merged,
 };
 use crate::store::rows::{BankHolidayRow, ReferenceRow, ShiftRejectRow, TableRow};
-use crate::store::shifts::{ImportCounts, finish_import, open_import_file, reserve_shift_ids};
+use crate::store::shifts::{
+    ImportCounts, clear_rejects, finish_import, open_import_file, reserve_shift_ids,
+};
 use crate::store::staging::Staging;
 use crate::store::{Store, StoreError};
 
@@ -111,7 +113,7 @@ pub fn sha256_of(path: &Path) -> Result<String, FileError> {
         .collect())
 }
 
-/// Imports a shift file (interchange.md): every shift accepted or rejected whole, accepted shifts
+/// Imports a shift file (docs/formats.md): every shift accepted or rejected whole, accepted shifts
 /// costed and stored, rejected rows reported. Safe to run again on the same file.
 #[tracing::instrument(skip_all, fields(file = %display_name(path)))]
 pub async fn import_shifts(
@@ -247,11 +249,6 @@ pub async fn import_shifts(
     })
 }
 
-async fn clear_rejects(store: &Store, import_file_id: i64) -> Result<(), StoreError> {
-    crate::store::on_pool!(store, pool => sqlx::query(include_str!("../../sql/clear_rejects.sql")).bind(import_file_id).execute(pool).await?.rows_affected());
-    Ok(())
-}
-
 /// Decides shifts worker by worker and collects what to write.
 struct Decider<'a> {
     reference: &'a ReferenceData,
@@ -364,20 +361,8 @@ impl Decider<'_> {
         candidate: Candidate,
         replaces: Option<StoredShift>,
     ) -> Result<AcceptedShift, Box<Rejection>> {
-        let worker = self
-            .reference
-            .workers
-            .get(&candidate.draft.worker_id)
-            .expect("workers were checked per row");
-        match cost_shift(&self.reference.ctx, &candidate.draft, worker) {
-            Ok(costed) => Ok(AcceptedShift {
-                costed,
-                cost_centre: worker.cost_centre.clone(),
-                replaces,
-                candidate,
-                reference_version: self.reference.version,
-            }),
-            Err(error) => Err(Box::new(Rejection {
+        super::shifts::accept(self.reference, candidate, replaces).map_err(|(candidate, error)| {
+            Box::new(Rejection {
                 worker_id: candidate.draft.worker_id.to_string(),
                 shift_ref: candidate.draft.shift_ref.to_string(),
                 first_row: candidate.first_row,
@@ -385,8 +370,8 @@ impl Decider<'_> {
                 at_row: None,
                 field: error.field(),
                 reason: error.to_string(),
-            })),
-        }
+            })
+        })
     }
 
     fn reject(&mut self, rejection: Rejection) {
@@ -501,7 +486,7 @@ async fn write_reject_report(
         csv::Writer::from_writer(crate::files::create_private_file(&path).map_err(output_error)?);
     // The header comes from RejectRecord's field names: file,row,worker_id,shift_ref,field,reason.
     let mut rows = crate::report::rejects_for_import(store, import_file_id);
-    while let Some(record) = rows.try_next().await.map_err(StoreError::from)? {
+    while let Some(record) = rows.try_next().await? {
         writer
             .serialize(record.guarded())
             .map_err(|e| output_error(e.into()))?;

@@ -4,6 +4,7 @@
 
 pub mod import;
 pub mod reference;
+pub mod shifts;
 
 pub use import::{
     ImportError, ReferenceSummary, ShiftImportOptions, ShiftImportSummary, import_reference,

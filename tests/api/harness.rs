@@ -13,7 +13,7 @@ use tms::store::access;
 use crate::support::TestDb;
 
 /// Who calls: a name for each token the tests use.
-pub(crate) const CALLERS: [(&str, Role, &[&str]); 7] = [
+pub const CALLERS: [(&str, Role, &[&str]); 7] = [
     ("worker", Role::Worker, &["W1"]),
     ("other_worker", Role::Worker, &["W3"]),
     ("manager", Role::Manager, &["CC1"]),
@@ -23,28 +23,28 @@ pub(crate) const CALLERS: [(&str, Role, &[&str]); 7] = [
     ("other_family", Role::Family, &["C"]),
 ];
 
-pub(crate) struct Api {
-    pub(crate) base: String,
-    pub(crate) client: reqwest::Client,
-    pub(crate) tokens: HashMap<&'static str, String>,
+pub struct Api {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub tokens: HashMap<&'static str, String>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
 /// A response, read whole.
 #[derive(Debug, Clone)]
-pub(crate) struct Reply {
-    pub(crate) status: StatusCode,
-    pub(crate) headers: reqwest::header::HeaderMap,
-    pub(crate) text: String,
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
 }
 
 impl Reply {
-    pub(crate) fn json(&self) -> Value {
+    pub fn json(&self) -> Value {
         serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("{e}: {}", self.text))
     }
 
-    pub(crate) fn header(&self, name: &str) -> String {
+    pub fn header(&self, name: &str) -> String {
         self.headers
             .get(name)
             .and_then(|v| v.to_str().ok())
@@ -53,7 +53,7 @@ impl Reply {
     }
 
     /// The JSON pointers named by a problem response.
-    pub(crate) fn pointers(&self) -> Vec<String> {
+    pub fn pointers(&self) -> Vec<String> {
         self.json()["errors"]
             .as_array()
             .map(|errors| {
@@ -68,7 +68,7 @@ impl Reply {
 
 /// Imports the API fixtures: two cost centres, workers W1 and W2 (CC1) and W3 (CC2), people A
 /// and B (CC1) and C (CC2).
-pub(crate) async fn load_api_reference(db: &TestDb) {
+pub async fn load_api_reference(db: &TestDb) {
     let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/api");
     for kind in ["cost-centres", "services", "workers", "people", "rate-card"] {
         let status = db.import(kind, &folder.join(format!("{kind}.csv"))).await;
@@ -78,14 +78,11 @@ pub(crate) async fn load_api_reference(db: &TestDb) {
 
 impl Api {
     /// Loads the fixtures, creates the callers' tokens and starts the app on a free port.
-    pub(crate) async fn start(db: &TestDb) -> Api {
+    pub async fn start(db: &TestDb) -> Api {
         Self::start_with(db, |_| {}).await
     }
 
-    pub(crate) async fn start_with(
-        db: &TestDb,
-        adjust: impl FnOnce(&mut tms::config::Settings),
-    ) -> Api {
+    pub async fn start_with(db: &TestDb, adjust: impl FnOnce(&mut tms::config::Settings)) -> Api {
         load_api_reference(db).await;
         let mut tokens = HashMap::new();
         for (name, role, subjects) in CALLERS {
@@ -124,7 +121,7 @@ impl Api {
     }
 
     /// Sends a request as `caller` (a name from [`CALLERS`], or "" for no token).
-    pub(crate) async fn send(
+    pub async fn send(
         &self,
         caller: &str,
         method: Method,
@@ -153,7 +150,7 @@ impl Api {
     }
 
     /// Signs `caller` in to the pages with their token: the session cookie and the forms' CSRF value.
-    pub(crate) async fn sign_in(&self, caller: &str) -> (String, String) {
+    pub async fn sign_in(&self, caller: &str) -> (String, String) {
         let response = self
             .client
             .post(format!("{}/sign-in", self.base))
@@ -182,7 +179,7 @@ impl Api {
     }
 
     /// Submits a shift as `caller` with an idempotency key.
-    pub(crate) async fn submit(&self, caller: &str, key: &str, body: &Value) -> Reply {
+    pub async fn submit(&self, caller: &str, key: &str, body: &Value) -> Reply {
         self.send(
             caller,
             Method::POST,
@@ -194,7 +191,7 @@ impl Api {
     }
 
     /// Stops the server, waiting for requests in flight.
-    pub(crate) async fn stop(mut self) {
+    pub async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -205,7 +202,7 @@ impl Api {
 }
 
 /// A one-segment shift body.
-pub(crate) fn shift(worker: Option<&str>, start: &str, end: &str, people: &[&str]) -> Value {
+pub fn shift(worker: Option<&str>, start: &str, end: &str, people: &[&str]) -> Value {
     let mut body = serde_json::json!({
         "segments": [{"start": start, "end": end, "service": "PERSONAL_CARE", "people": people}]
     });

@@ -5,113 +5,55 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use sha2::{Digest, Sha256};
 use sqlx::{AssertSqlSafe, Connection};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-static COUNTER: AtomicU64 = AtomicU64::new(0);
-
-/// The PostgreSQL server for tests, if configured (required under CI=true).
-pub(crate) fn pg_server() -> Option<String> {
-    match std::env::var("TMS_TEST_DATABASE_URL") {
-        Ok(url) => Some(url),
-        Err(_) if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("CI=true but TMS_TEST_DATABASE_URL is not set")
-        }
-        Err(_) => {
-            eprintln!("PostgreSQL case not run: TMS_TEST_DATABASE_URL is not set");
-            None
-        }
-    }
-}
-
-fn with_database(server: &str, name: &str) -> String {
-    let cut = server.rfind('/').expect("a URL with a database");
-    format!("{}/{name}", &server[..cut])
-}
+use crate::support::{Backend, TestDatabase};
 
 /// One provider's database and folders.
 pub(crate) struct Env {
-    pub(crate) backend: Backend,
-    pub(crate) url: String,
-    pub(crate) dir: tempfile::TempDir,
-    pg: Option<(String, String)>,
+    db: TestDatabase,
     pub(crate) extra_env: Vec<(String, String)>,
 }
 
 impl Env {
     /// An empty provider, or `None` when the backend is not available.
-    pub(crate) async fn fresh(backend: Backend) -> Option<Env> {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let (url, pg) = match backend {
-            Backend::Sqlite => (
-                format!("sqlite://{}", dir.path().join("tms.db").display()),
-                None,
-            ),
-            Backend::Postgres => {
-                let server = pg_server()?;
-                let name = format!(
-                    "tms_p{}_{}",
-                    std::process::id(),
-                    COUNTER.fetch_add(1, Ordering::SeqCst)
-                );
-                admin(&server, &format!("create database {name}")).await;
-                (with_database(&server, &name), Some((server, name)))
-            }
-        };
+    pub(crate) fn fresh(backend: Backend) -> Option<Env> {
+        let db = TestDatabase::new(backend)?;
         for folder in ["inbox", "out", "outbox", "data"] {
-            std::fs::create_dir_all(dir.path().join(folder)).expect("folder");
+            std::fs::create_dir_all(db.path(folder)).expect("folder");
         }
         Some(Env {
-            backend,
-            url,
-            dir,
-            pg,
+            db,
             extra_env: Vec::new(),
         })
     }
 
     /// A copy of this provider: database and folders. No process may be using `self`.
-    pub(crate) async fn copy(&self) -> Env {
-        let dir = tempfile::tempdir().expect("temp dir");
-        copy_tree(self.dir.path(), dir.path());
-        let (url, pg) = match &self.pg {
-            None => (
-                format!("sqlite://{}", dir.path().join("tms.db").display()),
-                None,
-            ),
-            Some((server, template)) => {
-                let name = format!(
-                    "tms_p{}_{}",
-                    std::process::id(),
-                    COUNTER.fetch_add(1, Ordering::SeqCst)
-                );
-                admin(
-                    server,
-                    &format!("create database {name} template {template}"),
-                )
-                .await;
-                (with_database(server, &name), Some((server.clone(), name)))
-            }
-        };
+    pub(crate) fn copy(&self) -> Env {
         Env {
-            backend: self.backend,
-            url,
-            dir,
-            pg,
+            db: self.db.copy(),
             extra_env: self.extra_env.clone(),
         }
     }
 
+    /// The database's URL.
+    pub(crate) fn url(&self) -> &str {
+        self.db.url()
+    }
+
+    pub(crate) fn backend(&self) -> Backend {
+        self.db.backend()
+    }
+
+    /// The provider's folder.
+    pub(crate) fn dir(&self) -> &Path {
+        self.db.dir()
+    }
+
     pub(crate) fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
+        self.db.path(name)
     }
 
     /// `tms ARGS` against this provider.
@@ -137,7 +79,7 @@ impl Env {
             .env_remove("TMS_FAILPOINTS")
             .env_remove("TMS_FAILPOINT_TRACE")
             .env("TMS_LOG", "warn")
-            .env("TMS_DATABASE__URL", &self.url)
+            .env("TMS_DATABASE__URL", self.db.url())
             .env("TMS_PATHS__DATA_DIR", self.path("data"))
             .env("TMS_PATHS__OUTPUT_DIR", self.path("out"))
             .env("TMS_RUNNER__INBOX_DIR", self.path("inbox"))
@@ -170,9 +112,9 @@ impl Env {
 
     /// Runs SQL statements.
     pub(crate) async fn execute(&self, sql: &str) {
-        match self.backend {
+        match self.backend() {
             Backend::Sqlite => {
-                let mut conn = sqlx::SqliteConnection::connect(&self.url)
+                let mut conn = sqlx::SqliteConnection::connect(self.db.url())
                     .await
                     .expect("connect");
                 sqlx::raw_sql(AssertSqlSafe(sql.to_owned()))
@@ -182,7 +124,7 @@ impl Env {
                 conn.close().await.ok();
             }
             Backend::Postgres => {
-                let mut conn = sqlx::PgConnection::connect(&self.url)
+                let mut conn = sqlx::PgConnection::connect(self.db.url())
                     .await
                     .expect("connect");
                 sqlx::raw_sql(AssertSqlSafe(sql.to_owned()))
@@ -196,9 +138,9 @@ impl Env {
 
     /// Text rows of a query whose one column is text.
     pub(crate) async fn texts(&self, sql: &str) -> Vec<String> {
-        match self.backend {
+        match self.backend() {
             Backend::Sqlite => {
-                let mut conn = sqlx::SqliteConnection::connect(&self.url)
+                let mut conn = sqlx::SqliteConnection::connect(self.db.url())
                     .await
                     .expect("connect");
                 let rows: Vec<Option<String>> = sqlx::query_scalar(AssertSqlSafe(sql.to_owned()))
@@ -209,7 +151,7 @@ impl Env {
                 rows.into_iter().map(Option::unwrap_or_default).collect()
             }
             Backend::Postgres => {
-                let mut conn = sqlx::PgConnection::connect(&self.url)
+                let mut conn = sqlx::PgConnection::connect(self.db.url())
                     .await
                     .expect("connect");
                 let rows: Vec<Option<String>> = sqlx::query_scalar(AssertSqlSafe(sql.to_owned()))
@@ -232,7 +174,7 @@ impl Env {
     /// Everything a run leaves behind that must not depend on crashes: business rows by their
     /// business keys (not generated ids), step outcomes, the outbox, and the files written.
     pub(crate) async fn state(&self) -> String {
-        let b = |sqlite: &str, pg: &str| match self.backend {
+        let b = |sqlite: &str, pg: &str| match self.backend() {
             Backend::Sqlite => sqlite.to_owned(),
             Backend::Postgres => pg.to_owned(),
         };
@@ -255,7 +197,7 @@ impl Env {
             }
             out.push_str("--\n");
         }
-        for (path, digest) in files_of(self.dir.path()) {
+        for (path, digest) in files_of(self.dir()) {
             if path.starts_with("tms.db") || path.starts_with("data/") {
                 continue;
             }
@@ -272,13 +214,13 @@ impl Env {
 
     /// Row count and content digest of every table.
     pub(crate) async fn checksums(&self) -> BTreeMap<String, String> {
-        let tables = match self.backend {
+        let tables = match self.backend() {
             Backend::Sqlite => self.texts("select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name").await,
             Backend::Postgres => self.texts("select table_name::text from information_schema.tables where table_schema = current_schema() and table_type = 'BASE TABLE' order by 1").await,
         };
         let mut sums = BTreeMap::new();
         for table in tables {
-            let sql = match self.backend {
+            let sql = match self.backend() {
                 Backend::Sqlite => {
                     let columns = self
                         .texts(&format!(
@@ -306,41 +248,6 @@ impl Env {
             );
         }
         sums
-    }
-
-    /// Drops a PostgreSQL database.
-    pub(crate) async fn finish(self) {
-        if let Some((server, name)) = &self.pg {
-            admin(
-                server,
-                &format!("drop database if exists {name} with (force)"),
-            )
-            .await;
-        }
-    }
-}
-
-async fn admin(server: &str, sql: &str) {
-    let mut conn = sqlx::PgConnection::connect(server)
-        .await
-        .expect("connect to the test server");
-    sqlx::raw_sql(AssertSqlSafe(sql.to_owned()))
-        .execute(&mut conn)
-        .await
-        .expect(sql);
-    conn.close().await.ok();
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).expect("read dir") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("type").is_dir() {
-            std::fs::create_dir_all(&target).expect("mkdir");
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy");
-        }
     }
 }
 

@@ -2,33 +2,22 @@
 //! normal night, crash recovery at every kind of point (failpoints and `kill -9`), concurrent
 //! runs, a dry run that writes nothing, and `tms worker` processes sharing the partitions.
 
+#[path = "../support/mod.rs"]
+pub mod support;
+
 mod harness;
 
-/// Makes a `sqlite` and a `postgres` test of an `async fn(Backend)` (defined before the
-/// modules that use it).
-macro_rules! on_both {
-    ($name:ident) => {
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$name(super::Backend::Sqlite).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$name(super::Backend::Postgres).await;
-            }
-        }
-    };
-}
-
+#[path = "../storage/mime.rs"]
+mod mime;
 mod smtp;
 
-use harness::{Backend, Env, demo_files};
+use harness::{Env, demo_files};
+use support::Backend;
 
 /// Night 2 of a provider: the October files were ingested on the night of 31 October, a rate
 /// change has since marked every shift for costing, and November's shifts are in the inbox.
 async fn night_two(backend: Backend) -> Option<Env> {
-    let env = Env::fresh(backend).await?;
+    let env = Env::fresh(backend)?;
     let files = demo_files();
     env.drop_in_inbox(&files.reference);
     env.drop_in_inbox(&files.shifts[..1]);
@@ -58,7 +47,7 @@ async fn a_night_runs_every_step_once(backend: Backend) {
     let Some(base) = night_two(backend).await else {
         return;
     };
-    let env = base.copy().await;
+    let env = base.copy();
     let run = env.tms(NIGHT).await;
     let out = text(&run);
     assert_eq!(run.status.code(), Some(0), "{out}");
@@ -172,14 +161,12 @@ async fn a_night_runs_every_step_once(backend: Backend) {
     );
     let usage = env.tms(&["run", "allocate", "--period", "2026-10"]).await;
     assert_eq!(usage.status.code(), Some(2), "{}", text(&usage));
-    env.finish().await;
-    base.finish().await;
 }
 on_both!(a_night_runs_every_step_once);
 
 /// Crash points reached by an uninterrupted run, each `name:n`.
 async fn crash_points(base: &Env) -> (Vec<String>, String) {
-    let env = base.copy().await;
+    let env = base.copy();
     let trace = env.path("failpoints.trace");
     let run = env
         .command(NIGHT)
@@ -195,7 +182,7 @@ async fn crash_points(base: &Env) -> (Vec<String>, String) {
         .collect();
     std::fs::remove_file(&trace).expect("remove trace");
     let state = env.state().await;
-    env.finish().await;
+    drop(env);
     (points, state)
 }
 
@@ -236,7 +223,7 @@ async fn a_killed_run_finishes_when_run_again(backend: Backend) {
         rng
     };
     for seed in 0..seeds() {
-        let env = base.copy().await;
+        let env = base.copy();
         let how;
         if seed % 5 == 4 {
             // A real kill -9 at a random moment.
@@ -282,9 +269,7 @@ async fn a_killed_run_finishes_when_run_again(backend: Backend) {
                 diff.join("\n")
             );
         }
-        env.finish().await;
     }
-    base.finish().await;
 }
 on_both!(a_killed_run_finishes_when_run_again);
 
@@ -303,7 +288,7 @@ async fn four_runs_at_once_have_one_effect(backend: Backend) {
         return;
     };
     let (_, expected) = crash_points(&base).await;
-    let env = base.copy().await;
+    let env = base.copy();
     let children: Vec<_> = (0..4).map(|_| env.command(NIGHT).output()).collect();
     let outputs = futures_util::future::join_all(children).await;
     let codes: Vec<Option<i32>> = outputs
@@ -331,8 +316,6 @@ async fn four_runs_at_once_have_one_effect(backend: Backend) {
         attempts.iter().all(|a| a.ends_with(" 1")),
         "every step ran once: {attempts:?}"
     );
-    env.finish().await;
-    base.finish().await;
 }
 on_both!(four_runs_at_once_have_one_effect);
 
@@ -340,9 +323,9 @@ async fn a_dry_run_computes_everything_and_writes_nothing(backend: Backend) {
     let Some(base) = night_two(backend).await else {
         return;
     };
-    let env = base.copy().await;
+    let env = base.copy();
     let tables = env.checksums().await;
-    let files = harness::files_of(env.dir.path());
+    let files = harness::files_of(env.dir());
     let dry = env
         .tms(&["run", "nightly", "--date", "2026-11-30", "--dry-run"])
         .await;
@@ -353,7 +336,7 @@ async fn a_dry_run_computes_everything_and_writes_nothing(backend: Backend) {
         "every table's rows are unchanged"
     );
     assert_eq!(
-        harness::files_of(env.dir.path()),
+        harness::files_of(env.dir()),
         files,
         "no file moved, written or sent"
     );
@@ -368,8 +351,6 @@ async fn a_dry_run_computes_everything_and_writes_nothing(backend: Backend) {
         real_text,
         "the dry run reports what the real run then did"
     );
-    env.finish().await;
-    base.finish().await;
 }
 on_both!(a_dry_run_computes_everything_and_writes_nothing);
 
@@ -378,7 +359,7 @@ async fn three_workers_share_the_partitions(backend: Backend) {
         return;
     };
     let (_, expected) = crash_points(&base).await;
-    let mut env = base.copy().await;
+    let mut env = base.copy();
     env.extra_env
         .push(("TMS_RUNNER__LOCAL_PARTITIONS".into(), "false".into()));
     let run = env.command(NIGHT).output();
@@ -424,8 +405,6 @@ async fn three_workers_share_the_partitions(backend: Backend) {
         expected,
         "the same result as a single process"
     );
-    env.finish().await;
-    base.finish().await;
 }
 on_both!(three_workers_share_the_partitions);
 
@@ -433,7 +412,7 @@ async fn serve_runs_the_schedule_and_catches_up_missed_nights(backend: Backend) 
     let Some(base) = night_two(backend).await else {
         return;
     };
-    let mut env = base.copy().await;
+    let mut env = base.copy();
     env.extra_env
         .push(("TMS_RUNNER__IN_SERVE".into(), "true".into()));
     env.extra_env
@@ -467,8 +446,6 @@ async fn serve_runs_the_schedule_and_catches_up_missed_nights(backend: Backend) 
         done, keys,
         "tms serve ran each missed night once, oldest first"
     );
-    env.finish().await;
-    base.finish().await;
 }
 on_both!(serve_runs_the_schedule_and_catches_up_missed_nights);
 
@@ -477,7 +454,7 @@ async fn a_failed_step_is_reported_and_resumed(backend: Backend) {
         return;
     };
     let (_, expected) = crash_points(&base).await;
-    let env = base.copy().await;
+    let env = base.copy();
     // The period folder cannot be made: a file is in its way.
     std::fs::write(env.path("out/periods/2026-11"), "in the way").expect("block");
     let failed = env.tms(NIGHT).await;
@@ -520,8 +497,6 @@ async fn a_failed_step_is_reported_and_resumed(backend: Backend) {
             .all(|l| l.starts_with('+') && l.contains("failed")),
         "only the failure's report and email are extra: {extra:#?}"
     );
-    env.finish().await;
-    base.finish().await;
 }
 on_both!(a_failed_step_is_reported_and_resumed);
 
@@ -529,7 +504,7 @@ async fn bad_inbox_files_are_set_aside_with_their_reasons(backend: Backend) {
     let Some(base) = night_two(backend).await else {
         return;
     };
-    let env = base.copy().await;
+    let env = base.copy();
     let inbox = env.path("inbox");
     let write = |name: &str, body: &str| std::fs::write(inbox.join(name), body).expect("write");
     write("notes.csv", "anything,at,all\n1,2,3\n");
@@ -541,7 +516,7 @@ async fn bad_inbox_files_are_set_aside_with_their_reasons(backend: Backend) {
     env.drop_in_inbox(&demo_files().shifts[..1]);
 
     // A file changed moments ago waits: seen in a dry run with a long settle time.
-    let mut waiting = base.copy().await;
+    let mut waiting = base.copy();
     std::fs::copy(inbox.join("notes.csv"), waiting.path("inbox/notes.csv")).expect("copy");
     waiting
         .extra_env
@@ -555,7 +530,7 @@ async fn bad_inbox_files_are_set_aside_with_their_reasons(backend: Backend) {
         "{}",
         text(&dry)
     );
-    waiting.finish().await;
+    drop(waiting);
 
     let run = env.tms(NIGHT).await;
     let out = text(&run);
@@ -621,8 +596,6 @@ async fn bad_inbox_files_are_set_aside_with_their_reasons(backend: Backend) {
         "nothing of a refused reference file is kept"
     );
     assert!(out.contains("shifts new 516"), "{out}");
-    env.finish().await;
-    base.finish().await;
 }
 on_both!(bad_inbox_files_are_set_aside_with_their_reasons);
 
@@ -639,7 +612,7 @@ async fn report_counts_match_an_uninterrupted_run(backend: Backend) {
         return;
     };
     let (points, _) = crash_points(&base).await;
-    let plain = base.copy().await;
+    let plain = base.copy();
     let run = plain.tms(NIGHT).await;
     assert_eq!(run.status.code(), Some(0), "{}", text(&run));
     let expected = ingest_counts(&plain).await;
@@ -647,10 +620,10 @@ async fn report_counts_match_an_uninterrupted_run(backend: Backend) {
         expected["shifts_new"].as_i64().unwrap_or(0) > 0,
         "November brings new shifts: {expected}"
     );
-    plain.finish().await;
+    drop(plain);
 
     // The same bytes twice in one night: the second file is a duplicate, not a second import.
-    let twins = base.copy().await;
+    let twins = base.copy();
     let november = &demo_files().shifts[1];
     std::fs::copy(november, twins.path("inbox/shifts-2026-11-again.csv")).expect("copy");
     let run = twins.tms(NIGHT).await;
@@ -667,7 +640,7 @@ async fn report_counts_match_an_uninterrupted_run(backend: Backend) {
         ),
         "{out}"
     );
-    twins.finish().await;
+    drop(twins);
 
     // An ingest step stopped in the middle of its shift import, then resumed.
     let ingest_started = points
@@ -687,7 +660,7 @@ async fn report_counts_match_an_uninterrupted_run(backend: Backend) {
         "the import writes batches: {points:?}"
     );
     for point in mid_import {
-        let resumed = base.copy().await;
+        let resumed = base.copy();
         let crashed = resumed
             .command(NIGHT)
             .env("TMS_FAILPOINTS", point)
@@ -703,9 +676,7 @@ async fn report_counts_match_an_uninterrupted_run(backend: Backend) {
             expected,
             "{point}: the resumed step counts what an uninterrupted one would"
         );
-        resumed.finish().await;
     }
-    base.finish().await;
 }
 on_both!(report_counts_match_an_uninterrupted_run);
 
@@ -741,7 +712,7 @@ async fn one_bad_inbox_file_never_stops_a_night(backend: Backend) {
     let Some(base) = night_two(backend).await else {
         return;
     };
-    let env = base.copy().await;
+    let env = base.copy();
     let inbox = env.path("inbox");
     // Names of 250 bytes: one of no known kind, one a workers file (night one's, again).
     let refused_name = format!("notes-{}.csv", "n".repeat(240));
@@ -758,8 +729,6 @@ async fn one_bad_inbox_file_never_stops_a_night(backend: Backend) {
     let locked = inbox.join("shifts-locked.csv");
     std::fs::write(&locked, "shift_ref,worker_id,start,end,service,people\n").expect("write");
     let Some(wrapper) = unreadable(&locked) else {
-        env.finish().await;
-        base.finish().await;
         return;
     };
     let run = env
@@ -849,8 +818,6 @@ async fn one_bad_inbox_file_never_stops_a_night(backend: Backend) {
         .await;
     assert!(filed.lines().count() > 1, "{filed}");
     assert_eq!(filed, String::from_utf8_lossy(&report.stdout));
-    env.finish().await;
-    base.finish().await;
 }
 on_both!(one_bad_inbox_file_never_stops_a_night);
 
@@ -858,7 +825,7 @@ async fn a_file_name_cannot_forge_a_line_of_the_report(backend: Backend) {
     let Some(base) = night_two(backend).await else {
         return;
     };
-    let env = base.copy().await;
+    let env = base.copy();
     let inbox = env.path("inbox");
     let forged_duplicate = "shifts-x\n  ingest done\u{202e}.csv";
     let forged_refused = "notes\r\n  allocate done\t.csv";
@@ -906,8 +873,6 @@ async fn a_file_name_cannot_forge_a_line_of_the_report(backend: Backend) {
             );
         }
     }
-    env.finish().await;
-    base.finish().await;
 }
 on_both!(a_file_name_cannot_forge_a_line_of_the_report);
 
@@ -916,7 +881,7 @@ async fn a_run_killed_holding_the_lease_is_taken_over_at_once(backend: Backend) 
         return;
     };
     let (_, expected) = crash_points(&base).await;
-    let env = base.copy().await;
+    let env = base.copy();
     // A mail server that never answers holds the run in its last step, lease in hand.
     let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = silent.local_addr().expect("address").port();
@@ -991,7 +956,5 @@ async fn a_run_killed_holding_the_lease_is_taken_over_at_once(backend: Backend) 
     .await;
     let waiting = env.tms(&["run", "nightly", "--date", "2026-12-01"]).await;
     assert_eq!(waiting.status.code(), Some(5), "{}", text(&waiting));
-    env.finish().await;
-    base.finish().await;
 }
 on_both!(a_run_killed_holding_the_lease_is_taken_over_at_once);

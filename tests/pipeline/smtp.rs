@@ -3,6 +3,7 @@
 //! is delivered once and never again on `--force`; a send cut off before the server answers is
 //! marked `unknown` and not resent; an unreachable server defers the message to a later run; a
 //! refused one is marked `failed`; one found still `sending` after a crash is marked `unknown`.
+//! A message carrying an HTML alternative and attachments arrives whole, its files byte for byte.
 //!
 //! Without Node or its packages (`npm ci --prefix tests/e2e`) the tests say why and pass, except
 //! under `CI=true`, where they fail.
@@ -13,8 +14,11 @@ use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-use super::harness::{Backend, Env};
+use super::harness::Env;
+use super::mime::Part;
 use super::{NIGHT, night_two, text};
+use crate::on_both;
+use crate::support::Backend;
 
 const E2E: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/e2e");
 /// Longest the mail server may take to say where it listens.
@@ -185,7 +189,6 @@ async fn the_report_is_delivered_once_over_smtp(backend: Backend) {
     assert_eq!(env.texts(REPORT_STATUS).await, ["sent"]);
 
     server.stop().await;
-    env.finish().await;
 }
 on_both!(the_report_is_delivered_once_over_smtp);
 
@@ -222,7 +225,6 @@ async fn an_interrupted_send_is_marked_unknown_and_not_resent(backend: Backend) 
     assert_eq!(env.texts(REPORT_STATUS).await, ["unknown"]);
 
     server.stop().await;
-    env.finish().await;
 }
 on_both!(an_interrupted_send_is_marked_unknown_and_not_resent);
 
@@ -264,7 +266,6 @@ async fn an_unreachable_server_defers_and_a_later_run_sends(backend: Backend) {
     assert_eq!(env.texts(REPORT_STATUS).await, ["sent"]);
 
     server.stop().await;
-    env.finish().await;
 }
 on_both!(an_unreachable_server_defers_and_a_later_run_sends);
 
@@ -296,7 +297,6 @@ async fn a_refused_message_is_marked_failed(backend: Backend) {
     assert_eq!(env.texts(REPORT_STATUS).await, ["failed"]);
 
     server.stop().await;
-    env.finish().await;
 }
 on_both!(a_refused_message_is_marked_failed);
 
@@ -334,6 +334,109 @@ async fn a_send_cut_off_by_a_crash_is_marked_unknown_and_not_resent(backend: Bac
     );
 
     server.stop().await;
-    env.finish().await;
 }
 on_both!(a_send_cut_off_by_a_crash_is_marked_unknown_and_not_resent);
+
+/// A statement queued with an HTML alternative and two files: the server receives one
+/// `multipart/mixed` message whose parts decode to exactly what was queued.
+async fn a_message_with_attachments_is_delivered_whole_over_smtp(backend: Backend) {
+    use tms::delivery::email::{attachment, enqueue_in, message_id};
+    use tms::store::runs::{OutboxMessage, OutboxParts, OutboxStatus};
+
+    if !node_ready() {
+        return;
+    }
+    let Some(mut env) = Env::fresh(backend) else {
+        return;
+    };
+    // A line that starts with a dot, which SMTP must escape on the way and the server unescape.
+    let plain = "Your statement for October 2026 is attached.\n.\n. Nothing is due.\n";
+    let html = "<p>Your statement for October 2026 is attached.</p>";
+    let pdf: Vec<u8> = b"%PDF-1.7\r\n"
+        .iter()
+        .copied()
+        .chain((0..=255_u8).cycle().take(5000))
+        .collect();
+    let csv = b"person_id,pence\nP0001,1250\n.\n".to_vec();
+    let id = message_id("statement", "P0001-2026-10", "tms.example");
+    {
+        let store = tms::store::Store::open_and_migrate(env.url(), 2)
+            .await
+            .expect("open");
+        let message = OutboxMessage {
+            message_id: id.clone(),
+            kind: "statement".into(),
+            recipients: "person@example.org".into(),
+            subject: "Your statement for October 2026".into(),
+            body: plain.into(),
+            created_at: chrono::Utc::now(),
+            status: OutboxStatus::Pending,
+            attempts: 0,
+        };
+        let parts = OutboxParts {
+            html: Some(html.into()),
+            attachments: vec![
+                attachment("statement/2026-10.pdf", "application/pdf", pdf.clone()),
+                attachment("charges 2026-10.csv", "text/csv", csv.clone()),
+            ],
+        };
+        let mut tx = store.begin().await.expect("begin");
+        assert!(
+            enqueue_in(&mut tx, &message, &parts)
+                .await
+                .expect("enqueue")
+        );
+        tx.commit().await.expect("commit");
+        store.close().await;
+    }
+    let server = MailServer::start("").await;
+    use_smtp(&mut env, server.port);
+
+    let send = env
+        .tms(&["run", "send-outbox", "--date", "2026-11-30"])
+        .await;
+    assert_eq!(send.status.code(), Some(0), "{}", text(&send));
+    let messages = server.messages();
+    assert_eq!(messages.len(), 1, "one message arrives: {messages:#?}");
+    let received = Part::parse(&messages[0]);
+    assert_eq!(
+        received.header("Message-ID"),
+        Some(format!("<{id}>").as_str())
+    );
+    assert_eq!(received.header("To"), Some("person@example.org"));
+    assert_eq!(received.mime_type(), "multipart/mixed");
+    let mixed = received.children();
+    assert_eq!(
+        mixed.iter().map(Part::mime_type).collect::<Vec<_>>(),
+        ["multipart/alternative", "application/pdf", "text/csv"]
+    );
+    let alternative = mixed[0].children();
+    assert_eq!(
+        alternative.iter().map(Part::mime_type).collect::<Vec<_>>(),
+        ["text/plain", "text/html"]
+    );
+    assert_eq!(alternative[0].text(), plain.replace('\n', "\r\n"));
+    assert_eq!(alternative[1].text(), html);
+    assert_eq!(
+        mixed[1].attachment_name().as_deref(),
+        Some("statement_2026-10.pdf"),
+        "no path separator reaches the recipient"
+    );
+    assert_eq!(mixed[1].decoded(), pdf);
+    assert_eq!(
+        mixed[2].attachment_name().as_deref(),
+        Some("charges 2026-10.csv")
+    );
+    assert_eq!(mixed[2].decoded(), csv);
+    assert_eq!(
+        env.texts(&format!(
+            "select status from outbox where message_id = '{id}'"
+        ))
+        .await,
+        ["sent"]
+    );
+
+    server.stop().await;
+    drop(env);
+}
+on_both!(a_message_with_attachments_is_delivered_whole_over_smtp);

@@ -5,8 +5,9 @@ use chrono::NaiveDate;
 use tms::cli::ExitStatus;
 use tms::report::{Format, charge_lines, charges_table};
 
+use crate::fixtures::{load_rules_reference, render};
 use crate::on_both;
-use crate::support::{TestDb, load_rules_reference, render};
+use crate::support::TestDb;
 
 const HEADER: &str = "shift_ref,worker_id,start,end,service,people,miles,notes\n";
 

@@ -1,10 +1,17 @@
 //! Storage conformance: every case runs on SQLite and on PostgreSQL through the same code paths
 //! as `tms import` and `tms report`.
 
-mod support;
+#[path = "../support/mod.rs"]
+pub mod support;
 
+mod fixtures;
+
+mod cleanup;
+mod copy;
 mod imports;
+mod mime;
 mod money;
+mod outbox;
 mod properties;
 mod reference;
 mod rules_examples;

@@ -12,8 +12,9 @@ use tms::report::{ReportError, allocation_totals, charge_lines};
 use tms::store::Store;
 use tms::usecase::{ImportError, import_reference};
 
+use crate::fixtures::{load_rules_reference, rules_fixtures};
 use crate::on_both;
-use crate::support::{TestDb, load_rules_reference, rules_fixtures};
+use crate::support::TestDb;
 
 /// Imports `contents` as a reference file of `kind`, returning the refusal's problem list.
 async fn refusal(db: &TestDb, kind: ReferenceKind, name: &str, contents: &str) -> String {
@@ -173,7 +174,7 @@ async fn totals_beyond_64_bit_pence_fail_loudly(db: &TestDb) {
         matches!(outcome, RunOutcome::Failed(_)),
         "the period step fails: {outcome:?}"
     );
-    let record = tms::store::runs::job_run(&db.store, "period-charges", "2026-10")
+    let record = tms::store::runs::job_run(&db.store, Step::PeriodCharges, "2026-10")
         .await
         .expect("read")
         .expect("the step is recorded");

@@ -14,8 +14,9 @@ use tms::cost::{cost_shift, group_lines};
 use tms::domain::{Interval, PersonId, ServiceCode, ShiftRef, WorkerId};
 use tms::report::{Format, allocation_totals, charge_lines, charges_table};
 
+use crate::fixtures::{load_rules_reference, render};
 use crate::on_both;
-use crate::support::{TestDb, load_rules_reference, render};
+use crate::support::TestDb;
 
 const HEADER: &str = "shift_ref,worker_id,start,end,service,people,miles,notes\n";
 const SERVICES: [&str; 5] = [

@@ -8,8 +8,9 @@ use tms::report::{Format, charge_lines, charges_table};
 use tms::store::reference::load_table;
 use tms::store::rows::{OrEmpty, SleepInAllowanceRow, WorkerRow};
 
+use crate::fixtures::{load_rules_reference, render, rules_fixtures};
 use crate::on_both;
-use crate::support::{TestDb, load_rules_reference, render, rules_fixtures};
+use crate::support::TestDb;
 
 const SHIFTS: &str = "shift_ref,worker_id,start,end,service,people\n";
 const CARD: &str = "service,unit,band,ratio,rate,effective_from,effective_to,payer\n";

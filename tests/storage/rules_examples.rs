@@ -1,12 +1,13 @@
-//! rules.md's worked examples 1–8, imported as CSV and read back through the reports.
+//! docs/rules.md's worked examples 1–8, imported as CSV and read back through the reports.
 
 use chrono::NaiveDate;
 use tms::calendar::Period;
 use tms::cli::ExitStatus;
 use tms::report::{Format, allocation_table, allocation_totals, charge_lines, charges_table};
 
+use crate::fixtures::{load_rules_reference, render};
 use crate::on_both;
-use crate::support::{TestDb, load_rules_reference, render};
+use crate::support::TestDb;
 
 const HEADER: &str = "shift_ref,worker_id,start,end,service,people,miles,notes\n";
 

@@ -1,10 +1,15 @@
 //! One `job_run` row per step and key: where each step of each night stands, and the run reports.
+//! A step's totals are stored as a JSON object of counts by name beside an integer amount in
+//! pence, and read back as the step's typed [`StepTotals`]: a step name or a count that is not
+//! known is an error naming it.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
 use super::lease::{Lease, check_lease};
+use crate::domain::{Pence, Step};
+pub use crate::domain::{StepReport, StepTotals};
 use crate::store::bulk::{instant_from_seconds, instant_seconds};
 use crate::store::{Store, StoreError, Tx, on_pool, on_tx};
 
@@ -37,17 +42,16 @@ impl JobStatus {
 }
 
 /// A step's record.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct JobRun {
     pub id: i64,
-    pub step: String,
+    pub step: Step,
     pub run_key: String,
     pub status: JobStatus,
     pub attempts: i64,
     pub started_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
-    pub counts: BTreeMap<String, i64>,
-    pub amount_pence: i64,
+    pub totals: StepTotals,
     pub warnings: Vec<String>,
     pub error: Option<String>,
 }
@@ -69,30 +73,87 @@ type JobRunRow = (
 fn job_run_of(row: JobRunRow) -> Result<JobRun, StoreError> {
     let (id, step, run_key, status, attempts, started, finished, counts, amount, warnings, error) =
         row;
-    let corrupt = |what: &str| StoreError::Corrupt(format!("job run {id}: {what}"));
+    let corrupt = |what: String| StoreError::Corrupt(format!("job run {id}: {what}"));
+    let step = Step::from_name(&step).map_err(|e| corrupt(e.to_string()))?;
     Ok(JobRun {
         id,
         step,
         run_key,
         status: JobStatus::parse(&status)?,
         attempts,
-        started_at: instant_from_seconds(started).ok_or_else(|| corrupt("start"))?,
+        started_at: instant_from_seconds(started).ok_or_else(|| corrupt("start".into()))?,
         finished_at: finished.and_then(instant_from_seconds),
-        counts: serde_json::from_str(&counts).map_err(|_| corrupt("counts"))?,
-        amount_pence: amount,
-        warnings: serde_json::from_str(&warnings).map_err(|_| corrupt("warnings"))?,
+        totals: totals_of(step, &counts, amount).map_err(corrupt)?,
+        warnings: serde_json::from_str(&warnings).map_err(|_| corrupt("warnings".into()))?,
         error,
+    })
+}
+
+/// A step's counts as stored: a JSON object of whole numbers by name, in name order
+/// (`{"files":2,"files_refused":1}`).
+fn counts_json(totals: &StepTotals) -> BTreeMap<&'static str, i64> {
+    totals.counts().into_iter().collect()
+}
+
+/// Typed totals of `step` from its stored counts and amount.
+fn totals_of(step: Step, counts: &str, amount_pence: i64) -> Result<StepTotals, String> {
+    let counts: BTreeMap<String, i64> =
+        serde_json::from_str(counts).map_err(|e| format!("counts: {e}"))?;
+    StepTotals::from_parts(
+        step,
+        counts.iter().map(|(name, n)| (name.as_str(), *n)),
+        Pence::new(amount_pence),
+    )
+    .map_err(|e| format!("counts: {e}"))
+}
+
+/// A step's report (a partition's share of it) as stored in one JSON value:
+/// `{"counts":{...},"amount_pence":0,"warnings":[...]}`.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredReport {
+    counts: BTreeMap<String, i64>,
+    amount_pence: i64,
+    warnings: Vec<String>,
+}
+
+/// A report as one JSON value, for a partition's plan and result.
+pub(super) fn report_json(report: &StepReport) -> String {
+    let stored = StoredReport {
+        counts: report
+            .totals
+            .counts()
+            .into_iter()
+            .map(|(name, n)| (name.to_owned(), n))
+            .collect(),
+        amount_pence: report.totals.amount().get(),
+        warnings: report.warnings.clone(),
+    };
+    serde_json::to_string(&stored).expect("a report serialises")
+}
+
+/// A report of `step` from one JSON value.
+pub(super) fn report_of(step: Step, json: &str) -> Result<StepReport, String> {
+    let stored: StoredReport = serde_json::from_str(json).map_err(|e| e.to_string())?;
+    let totals = StepTotals::from_parts(
+        step,
+        stored.counts.iter().map(|(name, n)| (name.as_str(), *n)),
+        Pence::new(stored.amount_pence),
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(StepReport {
+        totals,
+        warnings: stored.warnings,
     })
 }
 
 /// The record of `step` for `run_key`, if it has ever started.
 pub async fn job_run(
     store: &Store,
-    step: &str,
+    step: Step,
     run_key: &str,
 ) -> Result<Option<JobRun>, StoreError> {
     let row: Option<JobRunRow> = on_pool!(store, pool => sqlx::query_as(include_str!("../../../sql/job_run_get.sql"))
-        .bind(step).bind(run_key).fetch_optional(pool).await?);
+        .bind(step.name()).bind(run_key).fetch_optional(pool).await?);
     row.map(job_run_of).transpose()
 }
 
@@ -108,10 +169,10 @@ pub async fn job_runs_for(
 }
 
 /// The latest key `step` has completed.
-pub async fn last_done(store: &Store, step: &str) -> Result<Option<String>, StoreError> {
+pub async fn last_done(store: &Store, step: Step) -> Result<Option<String>, StoreError> {
     Ok(
         on_pool!(store, pool => sqlx::query_scalar(include_str!("../../../sql/job_run_last_done.sql"))
-        .bind(step).fetch_one(pool).await?),
+        .bind(step.name()).fetch_one(pool).await?),
     )
 }
 
@@ -119,7 +180,7 @@ pub async fn last_done(store: &Store, step: &str) -> Result<Option<String>, Stor
 pub async fn start_job_run(
     store: &Store,
     lease: &Lease,
-    step: &str,
+    step: Step,
     run_key: &str,
     force: bool,
     now: DateTime<Utc>,
@@ -127,37 +188,29 @@ pub async fn start_job_run(
     let mut tx = store.begin().await?;
     check_lease(&mut tx, lease).await?;
     let id: Option<i64> = on_tx!(&mut tx, conn => sqlx::query_scalar(include_str!("../../../sql/job_run_start.sql"))
-        .bind(step).bind(run_key).bind(lease.token).bind(instant_seconds(&now)).bind(force)
+        .bind(step.name()).bind(run_key).bind(lease.token).bind(instant_seconds(&now)).bind(force)
         .fetch_optional(conn).await?);
     tx.commit().await?;
     Ok(id)
 }
 
-/// What a finished step reports.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct StepTotals {
-    pub counts: BTreeMap<String, i64>,
-    pub amount_pence: i64,
-    pub warnings: Vec<String>,
-}
-
-/// Records a step's end in a transaction the caller may have written the step's last effects
-/// in; fails if the lease was lost.
+/// Records a step's end with its report, in a transaction the caller may have written the step's
+/// last effects in; fails if the lease was lost.
 pub async fn finish_job_run_in(
     tx: &mut Tx,
     lease: &Lease,
     job_run_id: i64,
     status: JobStatus,
-    totals: &StepTotals,
+    report: &StepReport,
     error: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     check_lease(tx, lease).await?;
-    let counts = serde_json::to_string(&totals.counts).expect("counts serialise");
-    let warnings = serde_json::to_string(&totals.warnings).expect("warnings serialise");
+    let counts = serde_json::to_string(&counts_json(&report.totals)).expect("counts serialise");
+    let warnings = serde_json::to_string(&report.warnings).expect("warnings serialise");
     let updated = on_tx!(tx, conn => sqlx::query(include_str!("../../../sql/job_run_finish.sql"))
         .bind(job_run_id).bind(lease.token).bind(status.as_str()).bind(instant_seconds(&now))
-        .bind(counts).bind(totals.amount_pence).bind(warnings).bind(error)
+        .bind(counts).bind(report.totals.amount().get()).bind(warnings).bind(error)
         .execute(conn).await?.rows_affected());
     if updated == 1 {
         Ok(())

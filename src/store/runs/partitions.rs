@@ -2,19 +2,20 @@
 
 use chrono::{DateTime, Utc};
 
-use super::job_runs::StepTotals;
+use super::job_runs::{report_json, report_of};
+use crate::domain::{Step, StepReport};
 use crate::store::bulk::instant_seconds;
 use crate::store::{Store, StoreError, Tx, on_pool, on_tx};
 
 /// A partition a worker holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PartitionClaim {
-    pub step: String,
+    pub step: Step,
     pub run_key: String,
     pub partition_key: String,
     pub token: i64,
-    /// The work planned when the partition was made.
-    pub planned: StepTotals,
+    /// The work planned when the partition was made: its share of the step's totals.
+    pub planned: StepReport,
 }
 
 impl PartitionClaim {
@@ -31,24 +32,24 @@ impl PartitionClaim {
 /// as they are).
 pub async fn ensure_partitions(
     store: &Store,
-    step: &str,
+    step: Step,
     run_key: &str,
-    partitions: &[(String, StepTotals)],
+    partitions: &[(String, StepReport)],
 ) -> Result<(), StoreError> {
     let mut tx = store.begin().await?;
     for (key, planned) in partitions {
-        let json = serde_json::to_string(planned).expect("totals serialise");
+        let json = report_json(planned);
         on_tx!(&mut tx, conn => sqlx::query(include_str!("../../../sql/partition_ensure.sql"))
-            .bind(step).bind(run_key).bind(key).bind(json).execute(conn).await?.rows_affected());
+            .bind(step.name()).bind(run_key).bind(key).bind(json).execute(conn).await?.rows_affected());
     }
     tx.commit().await
 }
 
 /// Forgets a step's partitions, so a forced re-run starts from none done.
-pub async fn reset_partitions(store: &Store, step: &str, run_key: &str) -> Result<(), StoreError> {
+pub async fn reset_partitions(store: &Store, step: Step, run_key: &str) -> Result<(), StoreError> {
     let mut tx = store.begin().await?;
     on_tx!(&mut tx, conn => sqlx::query(include_str!("../../../sql/partition_reset.sql"))
-        .bind(step).bind(run_key).execute(conn).await?.rows_affected());
+        .bind(step.name()).bind(run_key).execute(conn).await?.rows_affected());
     tx.commit().await
 }
 
@@ -82,9 +83,13 @@ pub async fn claim_partition(
     };
     tx.commit().await?;
     row.map(|(step, run_key, partition_key, token, planned)| {
-        let planned = serde_json::from_str(&planned).map_err(|_| {
-            StoreError::Corrupt(format!("partition {step}/{run_key}/{partition_key}"))
-        })?;
+        let corrupt = |what: String| {
+            StoreError::Corrupt(format!(
+                "partition {step}/{run_key}/{partition_key}: {what}"
+            ))
+        };
+        let step = Step::from_name(&step).map_err(|e| corrupt(e.to_string()))?;
+        let planned = report_of(step, &planned).map_err(corrupt)?;
         Ok(PartitionClaim {
             step,
             run_key,
@@ -104,7 +109,7 @@ pub async fn fence_partition_in(
     expires_at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let updated = on_tx!(tx, conn => sqlx::query(include_str!("../../../sql/partition_renew.sql"))
-        .bind(&claim.step).bind(&claim.run_key).bind(&claim.partition_key).bind(claim.token)
+        .bind(claim.step.name()).bind(&claim.run_key).bind(&claim.partition_key).bind(claim.token)
         .bind(instant_seconds(&expires_at)).execute(conn).await?.rows_affected());
     if updated == 1 {
         Ok(())
@@ -117,12 +122,12 @@ pub async fn fence_partition_in(
 pub async fn complete_partition(
     store: &Store,
     claim: &PartitionClaim,
-    result: &StepTotals,
+    result: &StepReport,
 ) -> Result<(), StoreError> {
-    let json = serde_json::to_string(result).expect("totals serialise");
+    let json = report_json(result);
     let mut tx = store.begin().await?;
     let updated = on_tx!(&mut tx, conn => sqlx::query(include_str!("../../../sql/partition_complete.sql"))
-        .bind(&claim.step).bind(&claim.run_key).bind(&claim.partition_key).bind(claim.token)
+        .bind(claim.step.name()).bind(&claim.run_key).bind(&claim.partition_key).bind(claim.token)
         .bind(json).execute(conn).await?.rows_affected());
     if updated != 1 {
         return Err(claim.lost());
@@ -131,26 +136,26 @@ pub async fn complete_partition(
 }
 
 /// Partitions of a step not yet done.
-pub async fn open_partitions(store: &Store, step: &str, run_key: &str) -> Result<i64, StoreError> {
+pub async fn open_partitions(store: &Store, step: Step, run_key: &str) -> Result<i64, StoreError> {
     Ok(
         on_pool!(store, pool => sqlx::query_scalar(include_str!("../../../sql/partition_open.sql"))
-        .bind(step).bind(run_key).fetch_one(pool).await?),
+        .bind(step.name()).bind(run_key).fetch_one(pool).await?),
     )
 }
 
 /// Results of a step's finished partitions, by partition key.
 pub async fn partition_results(
     store: &Store,
-    step: &str,
+    step: Step,
     run_key: &str,
-) -> Result<Vec<(String, StepTotals)>, StoreError> {
+) -> Result<Vec<(String, StepReport)>, StoreError> {
     let rows: Vec<(String, String)> = on_pool!(store, pool => sqlx::query_as(include_str!("../../../sql/partition_results.sql"))
-        .bind(step).bind(run_key).fetch_all(pool).await?);
+        .bind(step.name()).bind(run_key).fetch_all(pool).await?);
     rows.into_iter()
         .map(|(key, json)| {
-            serde_json::from_str::<StepTotals>(&json)
-                .map(|totals| (key.clone(), totals))
-                .map_err(|_| StoreError::Corrupt(format!("partition {step}/{run_key}/{key}")))
+            report_of(step, &json)
+                .map(|report| (key.clone(), report))
+                .map_err(|e| StoreError::Corrupt(format!("partition {step}/{run_key}/{key}: {e}")))
         })
         .collect()
 }

@@ -1,0 +1,2 @@
+-- {copy}: the copy's schema, quoted.
+drop schema {copy} cascade

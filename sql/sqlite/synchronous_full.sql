@@ -1,0 +1,2 @@
+-- Every commit is synced to disk: an acknowledged change survives a power cut.
+pragma synchronous = full

@@ -1,0 +1,175 @@
+//! The report queries: charged, allocated and unpriced time summed per line, one-off items and
+//! rejected rows, as plain rows. `report` shapes them into tables; a sum that leaves the range of
+//! 64-bit integers comes back as [`StoreError::TotalOutOfRange`] rather than a database error.
+
+use chrono::NaiveDate;
+use futures_util::TryStreamExt;
+use futures_util::stream::BoxStream;
+
+use super::{Store, StoreError, on_pool};
+
+/// Charged time of approved shifts summed per invoice line (docs/rules.md C5).
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct ChargeSum {
+    pub person_id: String,
+    pub local_date: NaiveDate,
+    pub service_code: String,
+    pub band: String,
+    pub ratio: i64,
+    pub charge_unit: String,
+    pub entry_rate_centipence: i64,
+    pub divisor: i64,
+    pub minutes: i64,
+    pub units: i64,
+}
+
+/// A one-off item charged to a person on a date.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct OneOff {
+    pub person_id: String,
+    pub service_code: String,
+    pub charge_date: NaiveDate,
+}
+
+/// Allocated time (ticks) and pay of one person, or of a cost centre's unallocated work
+/// (`UNALLOCATED:<centre>`), over a range of dates.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct AllocationSum {
+    pub person_id: String,
+    pub ticks: i64,
+    pub pay_pence: i64,
+}
+
+/// A stored reject row with the name of the file it came from.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct RejectRow {
+    pub file: String,
+    pub row: i64,
+    pub worker_id: String,
+    pub shift_ref: String,
+    pub field: String,
+    pub reason: String,
+}
+
+/// Time of one approved shift that no rate applies to, summed per line.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct UnpricedSum {
+    pub person_id: String,
+    pub local_date: NaiveDate,
+    pub service_code: String,
+    pub band: String,
+    pub ratio: i64,
+    pub minutes: i64,
+    pub worker_id: String,
+    pub shift_ref: String,
+}
+
+/// Turns a database's refusal to sum past 64 bits (SQLite's "integer overflow", PostgreSQL's
+/// "bigint out of range", SQLSTATE 22003) into [`StoreError::TotalOutOfRange`]; other errors
+/// pass.
+fn sum_error(error: sqlx::Error) -> StoreError {
+    let out_of_range = error.as_database_error().is_some_and(|db| {
+        db.code().as_deref() == Some("22003") || db.message().contains("integer overflow")
+    });
+    if out_of_range {
+        StoreError::TotalOutOfRange(error.to_string())
+    } else {
+        StoreError::from(error)
+    }
+}
+
+/// Charged time of approved shifts between two local dates (inclusive), one row per invoice
+/// line, for one person or (with `""`) everyone; in no particular order.
+pub async fn charge_sums(
+    store: &Store,
+    from: NaiveDate,
+    to: NaiveDate,
+    person: &str,
+) -> Result<Vec<ChargeSum>, StoreError> {
+    Ok(
+        on_pool!(store, pool => sqlx::query_as(include_str!("../../sql/report_charges.sql"))
+            .bind(from)
+            .bind(to)
+            .bind(person)
+            .fetch_all(pool)
+            .await
+            .map_err(sum_error)?),
+    )
+}
+
+/// One-off items charged between two local dates (inclusive), for one person or (with `""`)
+/// everyone.
+pub async fn one_offs(
+    store: &Store,
+    from: NaiveDate,
+    to: NaiveDate,
+    person: &str,
+) -> Result<Vec<OneOff>, StoreError> {
+    Ok(
+        on_pool!(store, pool => sqlx::query_as(include_str!("../../sql/report_one_offs.sql"))
+            .bind(from)
+            .bind(to)
+            .bind(person)
+            .fetch_all(pool)
+            .await?),
+    )
+}
+
+/// Allocated time and pay of approved shifts per person, and unallocated work per cost centre,
+/// between two local dates (inclusive); in no particular order.
+pub async fn allocation_sums(
+    store: &Store,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<AllocationSum>, StoreError> {
+    Ok(
+        on_pool!(store, pool => sqlx::query_as(include_str!("../../sql/report_allocation.sql"))
+            .bind(from)
+            .bind(to)
+            .fetch_all(pool)
+            .await
+            .map_err(sum_error)?),
+    )
+}
+
+/// Stored reject rows of every import, or (with `Some`) of the imports of one file name, in the
+/// order the files were imported and then by row.
+pub async fn rejects(store: &Store, file: Option<&str>) -> Result<Vec<RejectRow>, StoreError> {
+    Ok(
+        on_pool!(store, pool => sqlx::query_as(include_str!("../../sql/report_rejects.sql"))
+            .bind(file.unwrap_or(""))
+            .fetch_all(pool)
+            .await?),
+    )
+}
+
+/// Streams the reject rows of one import in row order.
+pub fn rejects_of_import(
+    store: &Store,
+    import_file_id: i64,
+) -> BoxStream<'_, Result<RejectRow, StoreError>> {
+    let rows: BoxStream<'_, Result<RejectRow, sqlx::Error>> = on_pool!(store, pool => sqlx::query_as(
+        include_str!("../../sql/report_rejects_for_import.sql")
+    )
+    .bind(import_file_id)
+    .fetch(pool));
+    Box::pin(rows.map_err(StoreError::from))
+}
+
+/// Time of approved shifts no rate applies to between two local dates (inclusive), per line and
+/// shift; in no particular order.
+pub async fn unpriced_sums(
+    store: &Store,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<UnpricedSum>, StoreError> {
+    Ok(
+        on_pool!(store, pool => sqlx::query_as(include_str!("../../sql/report_unpriced.sql"))
+            .bind(from)
+            .bind(to)
+            .bind(true)
+            .fetch_all(pool)
+            .await
+            .map_err(sum_error)?),
+    )
+}
