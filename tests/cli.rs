@@ -8,6 +8,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use support::{Backend, TestDatabase};
+use tms::capture::ReferenceKind;
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/rules");
 
@@ -125,6 +126,40 @@ fn exit_codes_tell_what_happened(backend: Backend) {
     assert_eq!(lines[0]["amount"], "8.00");
     assert_eq!(lines[0]["minutes"], 60);
     assert_eq!(lines.as_array().unwrap().len(), 1);
+
+    // A person or file that was never imported is an error naming it, not an empty report.
+    let charges_of = |person: &str| {
+        tms(
+            &url,
+            &out,
+            &[
+                "report", "charges", "--from", "2026-10-01", "--to", "2026-10-31", "--person",
+                person,
+            ],
+        )
+    };
+    let unknown = charges_of("NOBODY");
+    let stderr = String::from_utf8_lossy(&unknown.stderr);
+    assert_eq!(unknown.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("NOBODY"), "{stderr}");
+    assert!(unknown.stdout.is_empty(), "no report is printed");
+    let known_without_charges = charges_of("E");
+    assert!(
+        known_without_charges.status.success(),
+        "a known person with no charges is an empty report: {}",
+        String::from_utf8_lossy(&known_without_charges.stderr)
+    );
+    let no_file = tms(&url, &out, &["report", "rejects", "--file", "shifts-1999.csv"]);
+    let stderr = String::from_utf8_lossy(&no_file.stderr);
+    assert_eq!(no_file.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("shifts-1999.csv"), "{stderr}");
+    let known_file = tms(&url, &out, &["report", "rejects", "--file", "shifts.csv"]);
+    assert!(known_file.status.success());
+    let rejects = String::from_utf8_lossy(&known_file.stdout).into_owned();
+    assert!(
+        rejects.lines().count() > 1 && rejects.lines().skip(1).all(|l| l.starts_with("shifts.csv,")),
+        "the file's rejected rows: {rejects}"
+    );
 
     let broken_db = tms("sqlite:///proc/forbidden/tms.db", &out, &["migrate"]);
     assert_eq!(
@@ -394,3 +429,363 @@ fn files_and_folders_tms_writes_are_private() {
         shared.join("\n")
     );
 }
+
+/// Every subcommand and every option of the command line has a line of help, and `--role`
+/// lists its values with what each may do.
+#[test]
+fn every_command_and_option_says_what_it_does() {
+    use clap::CommandFactory;
+    fn walk(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+        for arg in command.get_arguments() {
+            if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                missing.push(format!("{path} {}", arg.get_id()));
+            }
+            if arg.get_action().takes_values() {
+                for value in arg.get_possible_values() {
+                    if value.get_help().is_none() && !value.is_hide_set() {
+                        missing.push(format!("{path} {} {}", arg.get_id(), value.get_name()));
+                    }
+                }
+            }
+        }
+        for sub in command.get_subcommands() {
+            let name = format!("{path} {}", sub.get_name());
+            if sub.get_about().is_none() && sub.get_long_about().is_none() {
+                missing.push(name.clone());
+            }
+            walk(sub, &name, missing);
+        }
+    }
+    let mut command = tms::cli::Cli::command();
+    command.build();
+    let mut missing = Vec::new();
+    walk(&command, "tms", &mut missing);
+    assert!(
+        missing.is_empty(),
+        "without help:\n{}",
+        missing.join("\n")
+    );
+    let role = command
+        .find_subcommand("token")
+        .and_then(|t| t.find_subcommand("create"))
+        .and_then(|c| c.get_arguments().find(|a| a.get_id() == "role"))
+        .expect("token create --role");
+    let roles: Vec<String> = role
+        .get_possible_values()
+        .iter()
+        .map(|v| v.get_name().to_owned())
+        .collect();
+    assert_eq!(roles, ["worker", "manager", "finance", "family"]);
+
+    // As printed: the values are listed, and a wrong one is refused with them.
+    let help = Command::new(env!("CARGO_BIN_EXE_tms"))
+        .args(["token", "create", "--help"])
+        .output()
+        .expect("run tms");
+    let text = String::from_utf8_lossy(&help.stdout);
+    for role in ["worker", "manager", "finance", "family"] {
+        assert!(text.contains(role), "{text}");
+    }
+    let wrong = Command::new(env!("CARGO_BIN_EXE_tms"))
+        .args(["token", "create", "--role", "boss", "--subject", "W1"])
+        .output()
+        .expect("run tms");
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("finance"));
+}
+
+/// A database that cannot be reached fails within 5 s, naming the server (never the password)
+/// and the setting to check: a closed port at once, a server that never answers at 5 s.
+#[test]
+fn an_unreachable_database_is_named_within_five_seconds() {
+    let dir = tempfile::tempdir().unwrap();
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    // Accepted by the kernel, never answered.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_port = silent.local_addr().unwrap().port();
+    for (port, says, within) in [
+        (closed, "", 5),
+        (silent_port, "no answer within 5 s", 8),
+    ] {
+        let url = format!("postgres://tms:s3cret-pass@127.0.0.1:{port}/tms");
+        let started = std::time::Instant::now();
+        let o = tms(&url, dir.path(), &["report", "unpriced"]);
+        let took = started.elapsed();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{stderr}");
+        assert!(
+            took < std::time::Duration::from_secs(within),
+            "port {port}: took {took:?}"
+        );
+        for expected in [
+            &format!("127.0.0.1:{port}") as &str,
+            "database.url",
+            "TMS_DATABASE__URL",
+            says,
+        ] {
+            assert!(stderr.contains(expected), "{expected}: {stderr}");
+        }
+        assert!(!stderr.contains("s3cret-pass"), "{stderr}");
+        assert!(!stderr.contains("pool timed out"), "{stderr}");
+    }
+    drop(silent);
+}
+
+/// Runs the demo (a small provider, one month) into `dir`; its standard output.
+fn demo(url: &str, dir: &Path) -> String {
+    let o = Command::new(env!("CARGO_BIN_EXE_tms"))
+        .args([
+            "demo", "--people", "8", "--workers", "12", "--months", "1", "--from", "2026-10",
+        ])
+        .env("TMS_DATABASE__URL", url)
+        .env("TMS_PATHS__DATA_DIR", dir.join("data"))
+        .env("TMS_PATHS__OUTPUT_DIR", dir.join("out"))
+        .env_remove("TMS_CONFIG")
+        .output()
+        .expect("run tms");
+    let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        o.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    stdout
+}
+
+/// `Shifts in the files: N — A new, B amended, C unchanged; D rejected` as numbers.
+fn shift_counts(stdout: &str) -> [u64; 5] {
+    let line = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Shifts in the files: "))
+        .unwrap_or_else(|| panic!("the demo prints its shift counts:\n{stdout}"));
+    let numbers: Vec<u64> = line
+        .split(|c: char| !c.is_ascii_digit() && c != ',')
+        .filter(|w| !w.is_empty() && w.chars().any(|c| c.is_ascii_digit()))
+        .map(|w| w.replace(',', "").parse().unwrap())
+        .collect();
+    numbers.try_into().unwrap_or_else(|n| panic!("{line}: {n:?}"))
+}
+
+fn a_demo_run_again_finds_every_shift_unchanged(backend: Backend) {
+    let Some(db) = TestDatabase::new(backend) else {
+        return;
+    };
+    let first = demo(db.url(), db.dir());
+    let [total, new, amended, unchanged, _] = shift_counts(&first);
+    assert!(total > 100, "{first}");
+    assert_eq!((new, amended, unchanged), (total, 0, 0), "{first}");
+    let again = demo(db.url(), db.dir());
+    let [total_again, new, amended, unchanged, _] = shift_counts(&again);
+    assert_eq!(
+        (total_again, new, amended, unchanged),
+        (total, 0, 0, total),
+        "{again}"
+    );
+    let ingest = again
+        .lines()
+        .find(|l| l.trim_start().starts_with("ingest "))
+        .unwrap_or_else(|| panic!("the run report has the ingest step:\n{again}"));
+    assert!(!ingest.contains("shifts new"), "{ingest}");
+    assert!(
+        ingest.contains(&format!("shifts unchanged {total}")),
+        "{ingest}"
+    );
+}
+on_both!(a_demo_run_again_finds_every_shift_unchanged);
+
+/// The example files of the README's "Reference data" list, in the order given: `(kind, text)`.
+fn readme_examples() -> Vec<(String, String)> {
+    let readme = include_str!("../README.md");
+    let mut examples = Vec::new();
+    let mut lines = readme.lines();
+    while let Some(line) = lines.next() {
+        let Some(kind) = line.trim_start().strip_prefix("```csv ") else {
+            continue;
+        };
+        let indent = line.len() - line.trim_start().len();
+        let mut text = String::new();
+        for body in lines.by_ref() {
+            if body.trim() == "```" {
+                break;
+            }
+            text.push_str(body.get(indent..).unwrap_or(body.trim_start()));
+            text.push('\n');
+        }
+        examples.push((kind.trim().to_owned(), text));
+    }
+    examples
+}
+
+fn the_readme_examples_import_in_their_order(backend: Backend) {
+    let Some(db) = TestDatabase::new(backend) else {
+        return;
+    };
+    let examples = readme_examples();
+    let kinds: Vec<&str> = examples.iter().map(|(k, _)| k.as_str()).collect();
+    let mut expected: Vec<&str> = ReferenceKind::ALL.iter().map(|k| k.as_str()).collect();
+    expected.push("shifts");
+    assert_eq!(
+        kinds, expected,
+        "the README gives an example of every kind, in import order"
+    );
+    let out = db.dir().join("out");
+    for (kind, text) in &examples {
+        let file = db.dir().join(format!("{kind}.csv"));
+        std::fs::write(&file, text).unwrap();
+        let o = tms(db.url(), &out, &["import", kind, file.to_str().unwrap()]);
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{kind}:\n{text}{stdout}{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(
+            !stdout.contains("no rows") && !stdout.contains(" 0 new"),
+            "{kind} adds something: {stdout}"
+        );
+    }
+    let charges = tms(
+        db.url(),
+        &out,
+        &[
+            "report", "charges", "--from", "2026-10-01", "--to", "2026-10-31", "--format", "json",
+        ],
+    );
+    let lines: serde_json::Value = serde_json::from_slice(&charges.stdout).unwrap();
+    let amounts: Vec<&str> = lines
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["amount"].as_str().unwrap())
+        .collect();
+    assert!(
+        amounts.contains(&"24.00") && amounts.contains(&"85.00"),
+        "the example shift and one-off are charged: {lines}"
+    );
+}
+on_both!(the_readme_examples_import_in_their_order);
+
+fn audit_trails_show_who_changed_what_and_when(backend: Backend) {
+    let Some(db) = TestDatabase::new(backend) else {
+        return;
+    };
+    let url = db.url().to_owned();
+    let out = db.dir().join("out");
+    load_reference(&url, &out);
+    let shifts = format!("{FIXTURES}/shifts.csv");
+    assert_eq!(tms(&url, &out, &["import", "shifts", &shifts]).status.code(), Some(3));
+    // EX1 shortened by a quarter of an hour, with a care note.
+    let amended = db.dir().join("shifts-amended.csv");
+    std::fs::write(
+        &amended,
+        "shift_ref,worker_id,start,end,service,people,miles,notes\n\
+         EX1,W1,2026-10-06T09:00,2026-10-06T09:45,PERSONAL_CARE,A;B;C,2.5,fell in the kitchen\n",
+    )
+    .unwrap();
+    let o = tms(&url, &out, &["import", "shifts", amended.to_str().unwrap()]);
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("1 amended"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+
+    let audit = |args: &[&str]| {
+        let mut all = vec!["audit"];
+        all.extend_from_slice(args);
+        let o = tms(&url, &out, &all);
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let (code, table, stderr) = audit(&["shift", "W1/EX1"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let rows: Vec<&str> = table.lines().collect();
+    assert!(rows[0].starts_with("changed_at"), "{table}");
+    let create: Vec<&&str> = rows.iter().filter(|r| r.contains(" create ")).collect();
+    assert!(
+        create.iter().any(|r| r.contains("status") && r.contains("approved")),
+        "{table}"
+    );
+    assert!(
+        create
+            .iter()
+            .any(|r| r.contains("segment 1") && r.contains("2026-10-06 09:00–10:00 PERSONAL_CARE A;B;C")),
+        "{table}"
+    );
+    let amend = rows
+        .iter()
+        .find(|r| r.contains(" amend ") && r.contains("segment 1"))
+        .unwrap_or_else(|| panic!("{table}"));
+    assert!(
+        amend.contains("09:00–10:00 PERSONAL_CARE A;B;C")
+            && amend.contains("09:00–09:45 PERSONAL_CARE A;B;C, 2.5 miles"),
+        "before and after: {amend}"
+    );
+    assert!(amend.contains(" cli"), "who: {amend}");
+    assert!(amend.contains("shifts-amended.csv"), "{amend}");
+    assert!(
+        table.find(" create ") < table.find(" amend "),
+        "oldest first: {table}"
+    );
+    // Care notes only when asked for; a changed note still shows that it changed.
+    assert!(!table.contains("kitchen"), "{table}");
+    assert!(table.contains("notes 1") && table.contains("(not shown: --notes)"));
+    let (_, with_notes, _) = audit(&["shift", "W1/EX1", "--notes"]);
+    assert!(with_notes.contains("fell in the kitchen"), "{with_notes}");
+    let (code, json, _) = audit(&["shift", "W1/EX1", "--format", "json"]);
+    assert_eq!(code, Some(0));
+    let trail: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let changes = trail["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 2, "{json}");
+    assert_eq!(changes[1]["before"]["segments"][0]["end"], "2026-10-06T10:00+01:00");
+    assert_eq!(changes[1]["after"]["segments"][0]["end"], "2026-10-06T09:45+01:00");
+    assert!(!json.contains("kitchen"), "{json}");
+
+    for (args, names) in [
+        (&["shift", "W1/NOPE"][..], "W1/NOPE"),
+        (&["shift", "EX1"][..], "EX1"),
+        (&["reference", "staff", "W1"][..], "staff"),
+        (&["reference", "workers", "W99"][..], "W99"),
+    ] {
+        let (code, stdout, stderr) = audit(args);
+        assert_eq!(code, Some(2), "{args:?}: {stdout}{stderr}");
+        assert!(stderr.contains(names), "{args:?}: {stderr}");
+    }
+
+    // A worker's base rate raised: the update shows the rate before and after, in pounds.
+    let workers = db.dir().join("workers-2.csv");
+    std::fs::write(
+        &workers,
+        "worker_id,name,payroll_number,cost_centre,base_rate,date_of_birth\n\
+         W1,Sam Jones,P0001,CC1,12.90,1990-05-01\n",
+    )
+    .unwrap();
+    assert!(tms(&url, &out, &["import", "workers", workers.to_str().unwrap()]).status.success());
+    let (code, table, stderr) = audit(&["reference", "workers", "W1"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let update: Vec<&str> = table.lines().filter(|l| l.contains(" update ")).collect();
+    assert_eq!(update.len(), 1, "only the rate changed: {table}");
+    assert!(
+        update[0].contains("base_rate") && update[0].contains("12.6000") && update[0].contains("12.9000"),
+        "{table}"
+    );
+    assert!(update[0].contains("workers-2.csv"), "{table}");
+    assert!(table.lines().any(|l| l.contains(" insert ") && l.contains("Sam Jones")));
+    // A key's first parts find every record under it.
+    let (code, table, _) = audit(&["reference", "rate-card", "PERSONAL_CARE", "--format", "csv"]);
+    assert_eq!(code, Some(0));
+    let keys: std::collections::BTreeSet<&str> = table
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').nth(4))
+        .collect();
+    assert!(keys.len() > 1, "{table}");
+    assert!(keys.iter().all(|k| k.starts_with("PERSONAL_CARE|")), "{keys:?}");
+}
+on_both!(audit_trails_show_who_changed_what_and_when);

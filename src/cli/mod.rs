@@ -1,6 +1,7 @@
 //! The command line: parsing, logging set-up, and one function per command. Exit codes are
 //! listed in [`ExitStatus`] and the README.
 
+pub mod audit;
 pub mod demo;
 pub mod expiry;
 pub mod run;
@@ -71,8 +72,11 @@ pub struct Cli {
 /// How logs are written to standard error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
+    /// Text on a terminal, JSON lines otherwise.
     Auto,
+    /// Readable lines.
     Text,
+    /// One JSON object a line, for log collectors.
     Json,
 }
 
@@ -90,6 +94,8 @@ pub enum Command {
     },
     /// Recost shifts marked as out of date (`--all`: every shift).
     Recost {
+        /// Recost every stored shift, not only those marked out of date: after reference data
+        /// was changed outside tms (by hand in the database).
         #[arg(long)]
         all: bool,
     },
@@ -108,42 +114,55 @@ pub enum Command {
     /// Create, list and revoke API tokens, and make sign-in links.
     #[command(subcommand)]
     Token(serve::TokenCommand),
+    /// Who changed a shift or a reference record, what and when, with before and after.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
 }
 
 #[derive(Debug, Subcommand)]
 pub enum ReportCommand {
     /// One row per invoice line (docs/formats.md).
     Charges {
+        /// First local date of the charges (YYYY-MM-DD).
         #[arg(long, value_parser = parse_date_arg)]
         from: NaiveDate,
+        /// Last local date of the charges, included (YYYY-MM-DD).
         #[arg(long, value_parser = parse_date_arg)]
         to: NaiveDate,
+        /// Only this person's charges (a person_id of the people file).
         #[arg(long)]
         person: Option<String>,
+        /// How the report is written.
         #[arg(long, value_enum, default_value_t = Format::Csv)]
         format: Format,
     },
     /// Allocated minutes and cost per person, and unallocated work per cost centre.
     Allocation {
-        /// YYYY-MM
+        /// The month (YYYY-MM).
         #[arg(long)]
         period: Period,
+        /// How the report is written.
         #[arg(long, value_enum, default_value_t = Format::Csv)]
         format: Format,
     },
     /// Rejected shift rows, optionally of one file.
     Rejects {
+        /// Only the rejects of the file imported under this name (shifts-2026-10.csv).
         #[arg(long)]
         file: Option<String>,
+        /// How the report is written.
         #[arg(long, value_enum, default_value_t = Format::Csv)]
         format: Format,
     },
     /// Time (and one-off items) that no rate applies to.
     Unpriced {
+        /// First local date (YYYY-MM-DD); default: everything stored.
         #[arg(long, value_parser = parse_date_arg, default_value = "1900-01-01")]
         from: NaiveDate,
+        /// Last local date, included (YYYY-MM-DD).
         #[arg(long, value_parser = parse_date_arg, default_value = "2999-12-31")]
         to: NaiveDate,
+        /// How the report is written.
         #[arg(long, value_enum, default_value_t = Format::Csv)]
         format: Format,
     },
@@ -181,12 +200,29 @@ pub fn init_logging(format: LogFormat, quiet: bool) {
     }
 }
 
-/// Opens the configured database and brings its schema up to date.
+/// Opens the configured database and brings its schema up to date. A failure names the
+/// database (never its password) and the setting that chose it.
 pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
     let url = &settings.database.url;
     Store::open_and_migrate(url, settings.database.max_connections)
         .await
-        .with_context(|| format!("opening the database {}", crate::store::redact_url(url)))
+        .with_context(|| {
+            format!(
+                "opening the database {} (check the setting database.url, or TMS_DATABASE__URL)",
+                crate::store::redact_url(url)
+            )
+        })
+}
+
+/// Who the audit trail says made a change from this command line: `cli:USER`.
+pub fn cli_actor() -> String {
+    let user = ["USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|u| !u.is_empty()));
+    match user {
+        Some(user) => format!("cli:{user}"),
+        None => "cli".to_owned(),
+    }
 }
 
 /// Loads reference data as the engine needs it.
@@ -262,6 +298,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Worker(args) => run::worker_command(&settings, args).await,
         Command::Serve(args) => serve::serve(settings, args).await,
         Command::Token(command) => serve::token(settings, command).await,
+        Command::Audit(command) => audit::audit(&settings, command).await,
     }
 }
 
@@ -279,6 +316,7 @@ pub async fn import(
             output_dir: settings.paths.output_dir.clone(),
             job_run_id: None,
             scope: String::new(),
+            actor: cli_actor(),
         };
         let bar = crate::progress::bar(None);
         let result = import_shifts(store, &reference, file, &options, &bar).await;
@@ -320,6 +358,7 @@ pub async fn import(
         };
         let result = import_reference(
             store,
+            &cli_actor(),
             kind,
             file,
             settings.zone(),
@@ -379,6 +418,12 @@ async fn run_report(
                 return Ok(ExitStatus::Usage);
             }
             let reference = reference(store, settings).await?;
+            if let Some(person) = &person
+                && !reference.people.iter().any(|p| p.as_str() == person)
+            {
+                eprintln!("error: --person {person}: no person with that id has been imported");
+                return Ok(ExitStatus::Usage);
+            }
             let (lines, _) =
                 crate::report::charge_lines(store, &reference, from, to, person.as_deref()).await?;
             (crate::report::charges_table(&lines), format)
@@ -387,10 +432,18 @@ async fn run_report(
             let rows = crate::report::allocation_totals(store, period).await?;
             (crate::report::allocation_table(period, &rows), format)
         }
-        ReportCommand::Rejects { file, format } => (
-            crate::report::rejects(store, file.as_deref()).await?,
-            format,
-        ),
+        ReportCommand::Rejects { file, format } => {
+            if let Some(file) = &file
+                && !crate::store::reports::imported_under(store, file).await?
+            {
+                eprintln!("error: --file {file}: no file has been imported under that name");
+                return Ok(ExitStatus::Usage);
+            }
+            (
+                crate::report::rejects(store, file.as_deref()).await?,
+                format,
+            )
+        }
         ReportCommand::Unpriced { from, to, format } => {
             let reference = reference(store, settings).await?;
             (

@@ -25,7 +25,8 @@ pub struct ServeArgs {
 pub enum TokenCommand {
     /// Create a token; it is shown once and stored only as a digest.
     Create {
-        #[arg(long)]
+        /// What the token may do (see the README's table of what each reaches).
+        #[arg(long, value_parser = role_parser())]
         role: Role,
         /// The worker (worker), a cost centre (manager) or a person (family); repeat for more.
         #[arg(long)]
@@ -43,13 +44,35 @@ pub enum TokenCommand {
     },
     /// List tokens (never their secrets).
     List {
+        /// How the list is written.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
     /// Revoke a token; its sessions and sign-in links stop working too.
-    Revoke { token_id: String },
+    Revoke {
+        /// The token's id, as `tms token list` shows it.
+        token_id: String,
+    },
     /// Print a one-time sign-in link for a token.
-    Link { token_id: String },
+    Link {
+        /// The token's id, as `tms token list` shows it.
+        token_id: String,
+    },
+}
+
+/// `--role`: the four roles, each with what it may do.
+fn role_parser() -> impl clap::builder::TypedValueParser<Value = Role> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    let help = |role: Role| match role {
+        Role::Worker => "a support worker: records and corrects their own shifts (--subject WORKER)",
+        Role::Manager => {
+            "a manager: approves and corrects their cost centres' shifts, reads their charges (--subject COST_CENTRE...)"
+        }
+        Role::Finance => "finance: every shift, charge and audit trail (no --subject)",
+        Role::Family => "a family or circle of support: reads their people's charges (--subject PERSON...)",
+    };
+    PossibleValuesParser::new(Role::ALL.map(|role| PossibleValue::new(role.as_str()).help(help(role))))
+        .map(|name| name.parse::<Role>().expect("one of the listed roles"))
 }
 
 /// Runs the server until Ctrl-C or SIGTERM.

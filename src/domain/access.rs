@@ -217,6 +217,11 @@ impl Principal {
     pub fn may_read_charges(&self) -> bool {
         self.role != Role::Worker
     }
+
+    /// Finance alone reads the audit trails of shifts and reference data.
+    pub fn may_read_audit(&self) -> bool {
+        self.role == Role::Finance
+    }
 }
 
 /// The people a principal may name on a shift: anyone, or the people of some cost centres. A

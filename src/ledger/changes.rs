@@ -605,6 +605,7 @@ async fn set_status(
         header: &header,
         version: header.version + 1,
         action,
+        status,
         after_hash: &header.content_hash,
         actor,
         detail: reason,

@@ -13,6 +13,7 @@ use crate::domain::reference::Unit;
 use crate::domain::shift::Candidate;
 use crate::domain::shift::ShiftStatus;
 use crate::domain::{CostCentreId, Interval, PersonId, ServiceCode, ShiftRef, WorkerId};
+use crate::store::audit::{ContentSegment, ShiftContent};
 use crate::store::batch::{self, Amend, Batch, ShiftRows};
 use crate::store::bulk::instant_from_seconds;
 use crate::store::claims::ShiftClaim;
@@ -96,6 +97,26 @@ fn segment_values(shift_id: i64, candidate: &Candidate) -> Vec<ShiftSegmentRow> 
             }
         })
         .collect()
+}
+
+/// A shift's content as its audit row keeps it.
+fn content_of(status: ShiftStatus, segments: &[ShiftSegmentRow]) -> ShiftContent {
+    ShiftContent::new(
+        status,
+        segments
+            .iter()
+            .map(|s| {
+                ContentSegment::new(
+                    s.start_utc,
+                    s.end_utc,
+                    s.service_code.as_str(),
+                    &s.people,
+                    &s.miles,
+                    &s.notes,
+                )
+            })
+            .collect(),
+    )
 }
 
 /// A candidate's segments as the store shows them, before they are read back.
@@ -241,6 +262,7 @@ pub fn shift_batch(
                 )
             }
         };
+        let segments = segment_values(shift_id, candidate);
         batch.audit.push(ShiftAuditRow {
             shift_id,
             worker_id: candidate.draft.worker_id.to_string(),
@@ -254,9 +276,12 @@ pub fn shift_batch(
             changed_at: now,
             actor: ctx.actor.to_owned(),
             detail: String::new(),
+            // An amendment's content before is read by the writer, inside its transaction.
+            before_content: None,
+            after_content: Some(content_of(ctx.status, &segments).to_json()),
         });
         batch.shifts.push(shift_id);
-        batch.segments.extend(segment_values(shift_id, candidate));
+        batch.segments.extend(segments);
         batch.allocation.extend(allocation_values(
             shift_id,
             &accepted.cost_centre,

@@ -24,6 +24,9 @@ use crate::store::shifts::ImportCounts;
 use crate::usecase::import::sha256_of;
 use crate::usecase::{ImportError, ShiftImportOptions, import_reference, import_shifts};
 
+/// Who the audit trail says made the changes of inbox files.
+const NIGHTLY_ACTOR: &str = "nightly";
+
 /// Reference kinds in an order where each file's references are already in place.
 pub const INGEST_ORDER: [ReferenceKind; 11] = [
     ReferenceKind::CostCentres,
@@ -185,7 +188,13 @@ pub async fn run(context: &StepContext<'_>) -> Result<StepReport, PipelineError>
             Ok(sha) => (sha, None),
             Err(e) => (String::new(), Some(e)),
         };
-        let record = match handled.get(&(name.clone(), sha.clone())) {
+        // A file recorded by this step before is taken as done, unless the step is forced to
+        // run again: then a file dropped again is handled again and its record rewritten, so
+        // the counts say what this run did (a re-import finds its shifts unchanged).
+        let recorded = handled
+            .get(&(name.clone(), sha.clone()))
+            .filter(|_| !context.replacing);
+        let record = match recorded {
             Some(record) => record.clone(),
             None => {
                 let record = match unreadable {
@@ -265,10 +274,15 @@ async fn handle(
         FileKind::Shifts => {
             let earlier = earlier_import(store, "shifts", &record.sha256).await?;
             // This step's own import of this file; another file with the same bytes, even one
-            // imported tonight, is a duplicate.
+            // imported tonight, is a duplicate. A step forced to run again imports its own
+            // files again.
             let own =
                 |e: &EarlierImport| e.job_run_id == Some(context.job_run_id) && e.file_name == name;
-            if let Some(earlier) = earlier.as_ref().filter(|e| e.status == ImportStatus::Done) {
+            if let Some(earlier) = earlier
+                .as_ref()
+                .filter(|e| e.status == ImportStatus::Done)
+                .filter(|e| !(context.replacing && own(e)))
+            {
                 if own(earlier) {
                     // Finished before a crash kept it from being recorded.
                     let counts = own_counts(context, earlier, earlier.counts()).await?;
@@ -286,13 +300,14 @@ async fn handle(
                 }
                 return Ok(record);
             }
-            let resumed = earlier.as_ref().is_some_and(own);
+            let resumed = !context.replacing && earlier.as_ref().is_some_and(own);
             let reference = super::load_reference(store, settings).await?;
             let options = ShiftImportOptions {
                 approve: settings.import.auto_approve,
                 output_dir: settings.paths.output_dir.clone(),
                 job_run_id: Some(context.job_run_id),
                 scope: String::new(),
+                actor: NIGHTLY_ACTOR.to_owned(),
             };
             let bar = crate::progress::bar(None);
             let result = import_shifts(store, &reference, path, &options, &bar).await;
@@ -314,6 +329,7 @@ async fn handle(
         }
         FileKind::Reference(i) => import_reference(
             store,
+            NIGHTLY_ACTOR,
             INGEST_ORDER[i],
             path,
             settings.zone(),

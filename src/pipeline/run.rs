@@ -48,6 +48,9 @@ pub struct StepContext<'a> {
     pub lost: &'a AtomicBool,
     /// When this run started, for the report.
     pub started_at: DateTime<Utc>,
+    /// The step is forced to run again after it was done: what the done run recorded is redone
+    /// rather than taken as this attempt's own (see `ingest`).
+    pub replacing: bool,
 }
 
 impl StepContext<'_> {
@@ -230,6 +233,7 @@ async fn run_steps(
         let key_text = key.to_string();
         let forced = request.force.contains(&step);
         let existing = job_run(store, step, &key_text).await?;
+        let replacing = existing.as_ref().is_some_and(|r| r.status == JobStatus::Done);
         if let Some(done) = existing.as_ref().filter(|r| r.status == JobStatus::Done) {
             if !forced {
                 tracing::info!(step = step.name(), key = %key_text, "already done; skipped");
@@ -260,6 +264,7 @@ async fn run_steps(
             dry_run: request.dry_run,
             lost,
             started_at,
+            replacing,
         };
         let span = tracing::info_span!("step", step = step.name(), key = %key_text);
         let result = run_and_record(&context, step, job_run_id)

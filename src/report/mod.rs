@@ -1,6 +1,7 @@
 //! Reports: charges (one row per invoice line), allocation per person and period, rejected rows
 //! and unpriced time. The CLI and the HTTP API call these same functions.
 
+pub mod audit;
 pub mod output;
 
 use chrono::NaiveDate;

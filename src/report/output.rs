@@ -94,9 +94,12 @@ pub fn visible(text: &str) -> Cow<'_, str> {
 /// How a report is written.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
+    /// Comma-separated values with a header row (docs/formats.md).
     #[default]
     Csv,
+    /// A JSON array of objects, one per row.
     Json,
+    /// An aligned text table to read on screen.
     Table,
 }
 

@@ -206,6 +206,13 @@ pub async fn write_in(tx: &mut Tx, batch: &Batch) -> Result<Written, StoreError>
     };
     let settled = batch.settled(&lost)?;
     let batch = settled.as_ref();
+    // What each amendment replaces, read before its segments go.
+    let mut before = std::collections::HashMap::new();
+    for shift_id in super::audit::needing_before(&batch.audit) {
+        if let Some(content) = super::audit::stored_content_in(tx, shift_id).await? {
+            before.insert(shift_id, content);
+        }
+    }
     for (rows, ids) in &batch.deletes {
         by_id_list(
             tx,
@@ -234,7 +241,7 @@ pub async fn write_in(tx: &mut Tx, batch: &Batch) -> Result<Written, StoreError>
         check_amended(amend, updated)?;
     }
     insert_rows(tx, &batch.new_shifts).await?;
-    insert_rows(tx, &batch.audit).await?;
+    insert_rows(tx, &super::audit::with_before(&batch.audit, &before)).await?;
     insert_rows(tx, &batch.segments).await?;
     insert_rows(tx, &batch.allocation).await?;
     upsert_rows(tx, &batch.rejects).await?;
@@ -393,6 +400,13 @@ pub(crate) fn write_sqlite_in(
     };
     let settled = batch.settled(&lost)?;
     let batch = settled.as_ref();
+    // What each amendment replaces, read before its segments go.
+    let mut before = std::collections::HashMap::new();
+    for shift_id in super::audit::needing_before(&batch.audit) {
+        if let Some(content) = super::audit::stored_content_sqlite(tx, shift_id)? {
+            before.insert(shift_id, content);
+        }
+    }
     for (rows, ids) in &batch.deletes {
         match rows {
             ShiftRows::Segments => {
@@ -438,7 +452,7 @@ pub(crate) fn write_sqlite_in(
         check_amended(amend, updated as u64)?;
     }
     insert_each(tx, &batch.new_shifts, false)?;
-    insert_each(tx, &batch.audit, false)?;
+    insert_each(tx, &super::audit::with_before(&batch.audit, &before), false)?;
     insert_each(tx, &batch.segments, false)?;
     insert_each(tx, &batch.allocation, false)?;
     insert_each(tx, &batch.rejects, true)?;

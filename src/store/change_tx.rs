@@ -415,12 +415,18 @@ impl ChangeTx<'_> {
         Ok(changed == 1)
     }
 
-    /// Appends an audit row.
+    /// Appends an audit row, with the shift's content before and after the change.
     pub(crate) async fn audit(&mut self, entry: &AuditEntry<'_>) -> Result<(), StoreError> {
-        let rows = [audit_row(entry)];
+        let shift_id = entry.header.shift_id;
         match &mut self.0 {
-            Conn::Sqlite(tx) => insert_each(tx, &rows, false),
-            Conn::Postgres(tx) => insert_rows(tx, &rows).await,
+            Conn::Sqlite(tx) => {
+                let content = super::audit::stored_content_sqlite(tx, shift_id)?;
+                insert_each(tx, &[audit_row(entry, content.as_ref())], false)
+            }
+            Conn::Postgres(tx) => {
+                let content = super::audit::stored_content_in(tx, shift_id).await?;
+                insert_rows(tx, &[audit_row(entry, content.as_ref())]).await
+            }
         }
     }
 

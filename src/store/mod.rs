@@ -9,6 +9,7 @@
 //! crash loses at most the last batch, which re-running the import writes again.
 
 pub mod access;
+pub mod audit;
 pub mod batch;
 pub mod bulk;
 pub(crate) mod change_tx;
@@ -26,7 +27,8 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::postgres::{PgPoolOptions, Postgres};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, Postgres};
+use sqlx::{ConnectOptions, Connection};
 use sqlx::sqlite::{
     Sqlite, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -44,6 +46,9 @@ pub enum StoreError {
         path: String,
         source: std::io::Error,
     },
+    /// The PostgreSQL server could not be reached, or refused the connection.
+    #[error("cannot connect to the database server {server}: {reason}")]
+    Connect { server: String, reason: String },
     #[error("database error: {0}")]
     Sqlx(#[from] sqlx::Error),
     #[error("migration failed: {0}")]
@@ -117,6 +122,9 @@ pub(crate) use on_tx;
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
+/// How long opening a PostgreSQL database waits for the server's first answer.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// How long a SQLite connection waits for the write lock before giving up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -150,9 +158,28 @@ impl Store {
                 .await?;
             Ok(Store::Sqlite(pool))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let options = PgConnectOptions::from_str(url)?;
+            // One connection first, within a few seconds, so that a server that is down or
+            // unreachable is named at once rather than after the pool's wait for a connection.
+            let server = format!("{}:{}", options.get_host(), options.get_port());
+            match tokio::time::timeout(CONNECT_TIMEOUT, options.connect()).await {
+                Ok(Ok(first)) => first.close().await?,
+                Ok(Err(e)) => {
+                    return Err(StoreError::Connect {
+                        server,
+                        reason: e.to_string(),
+                    });
+                }
+                Err(_) => {
+                    return Err(StoreError::Connect {
+                        server,
+                        reason: format!("no answer within {} s", CONNECT_TIMEOUT.as_secs()),
+                    });
+                }
+            }
             let pool = PgPoolOptions::new()
                 .max_connections(max_connections)
-                .connect(url)
+                .connect_with(options)
                 .await?;
             Ok(Store::Postgres(pool))
         } else {

@@ -120,6 +120,7 @@ pub async fn write_merged(
     kind: &str,
     merged: &Merged,
     source_file: &str,
+    actor: &str,
 ) -> Result<(), StoreError> {
     let spec = spec(target);
     let now = Utc::now();
@@ -133,6 +134,7 @@ pub async fn write_merged(
             after_json: after,
             source_file: source_file.to_owned(),
             changed_at: now,
+            actor: actor.to_owned(),
         }
     };
     for row in &merged.deletes {

@@ -143,6 +143,15 @@ pub async fn rejects(store: &Store, file: Option<&str>) -> Result<Vec<RejectRow>
     )
 }
 
+/// Whether any file has been imported under `name`.
+pub async fn imported_under(store: &Store, name: &str) -> Result<bool, StoreError> {
+    let count: i64 = on_pool!(store, pool => sqlx::query_scalar(include_str!("../../sql/import_file_named.sql"))
+        .bind(name)
+        .fetch_one(pool)
+        .await?);
+    Ok(count > 0)
+}
+
 /// Streams the reject rows of one import in row order.
 pub fn rejects_of_import(
     store: &Store,

@@ -516,6 +516,8 @@ table_row!(
         after_json: Option<String>,
         source_file: String,
         changed_at: DateTime<Utc>,
+        /// Who made the change: `cli:USER` for `tms import`, `nightly` for the inbox.
+        actor: String,
     }
 );
 
@@ -680,6 +682,11 @@ table_row!(
         changed_at: DateTime<Utc>,
         actor: String,
         detail: String,
+        /// The shift before the change ([`super::audit::ShiftContent`] as JSON); `None` for a
+        /// new shift.
+        before_content: Option<String>,
+        /// The shift after the change.
+        after_content: Option<String>,
     }
 );
 

@@ -306,20 +306,26 @@ pub struct Decision<'a> {
     pub now: DateTime<Utc>,
 }
 
-/// One audit row for a change to a shift.
+/// One audit row for a change to a shift's status (a decision or a withdrawal).
 pub struct AuditEntry<'a> {
     pub header: &'a ShiftHeader,
     pub version: i64,
     pub action: &'a str,
+    /// The status after the change.
+    pub status: ShiftStatus,
     pub after_hash: &'a str,
     pub actor: &'a str,
     pub detail: &'a str,
     pub now: DateTime<Utc>,
 }
 
-/// The audit row of an entry.
-pub(crate) fn audit_row(entry: &AuditEntry<'_>) -> ShiftAuditRow {
+/// The audit row of an entry, with the shift's `content` before and after it when it has any.
+pub(crate) fn audit_row(
+    entry: &AuditEntry<'_>,
+    content: Option<&super::audit::ShiftContent>,
+) -> ShiftAuditRow {
     let h = entry.header;
+    let as_json = |status| content.map(|c| c.with_status(status).to_json());
     ShiftAuditRow {
         shift_id: h.shift_id,
         worker_id: h.worker_id.clone(),
@@ -333,5 +339,7 @@ pub(crate) fn audit_row(entry: &AuditEntry<'_>) -> ShiftAuditRow {
         changed_at: entry.now,
         actor: entry.actor.to_owned(),
         detail: entry.detail.to_owned(),
+        before_content: as_json(h.status),
+        after_content: as_json(entry.status),
     }
 }

@@ -76,6 +76,8 @@ pub struct ShiftImportOptions {
     /// finance, or a label such as `cost-centres:A;B` for a manager's upload. The same bytes
     /// imported in another scope are another import, with rejects of its own.
     pub scope: String,
+    /// Who imports it, for the audit trail: `cli:USER`, `nightly`, or the uploader's key.
+    pub actor: String,
 }
 
 /// What a shift import did.
@@ -180,7 +182,7 @@ pub async fn import_shifts(
             ShiftStatus::Submitted
         },
         source: "csv",
-        actor: "import",
+        actor: &options.actor,
     };
     let mut decider = Decider {
         reference,
@@ -533,6 +535,7 @@ pub struct ReferenceSummary {
 #[tracing::instrument(skip_all, fields(kind = %kind, file = %display_name(path)))]
 pub async fn import_reference(
     store: &Store,
+    actor: &str,
     kind: ReferenceKind,
     path: &Path,
     zone: LocalZone,
@@ -574,7 +577,7 @@ pub async fn import_reference(
         let mut tx = store.begin().await?;
         bump_version(&mut tx).await?;
         for (target, m) in &merged {
-            write_merged(&mut tx, *target, kind.as_str(), m, &file).await?;
+            write_merged(&mut tx, *target, kind.as_str(), m, &file, actor).await?;
         }
         if kind.affects_costing() {
             let changed_workers: Vec<String> = merged

@@ -183,7 +183,11 @@ fn request_for(
     let path = row
         .path
         .replace("{shift_id}", &id)
-        .replace("{code}", &"0".repeat(64));
+        .replace("{code}", &"0".repeat(64))
+        .replace("{worker_id}", worker)
+        .replace("{shift_ref}", &fixture.shift_ref)
+        .replace("{kind}", "people")
+        .replace("{key}", "A");
     let json = |v: serde_json::Value| Some(v.to_string());
     let day = &fixture.day;
     let other_day = {

@@ -6,5 +6,6 @@ pub mod support;
 
 pub mod harness;
 
+mod audit;
 mod authorisation;
 mod shifts;

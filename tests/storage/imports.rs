@@ -557,6 +557,7 @@ async fn a_stray_quote_rejects_the_row_that_swallowed_others(db: &TestDb) {
     );
     let refused = tms::usecase::import_reference(
         &db.store,
+        "cli:test",
         tms::capture::ReferenceKind::Payers,
         &payers,
         db.settings.zone(),

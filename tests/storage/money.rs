@@ -21,6 +21,7 @@ async fn refusal(db: &TestDb, kind: ReferenceKind, name: &str, contents: &str) -
     let path = db.write(name, contents);
     let result = import_reference(
         &db.store,
+        "cli:test",
         kind,
         &path,
         db.settings.zone(),

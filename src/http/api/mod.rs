@@ -1,6 +1,7 @@
 //! JSON API v1: shifts (submit, read, list, amend, withdraw, approve, reject), bulk CSV upload
-//! through the import path, and the charges and allocation reports.
+//! through the import path, the charges and allocation reports, and the audit trails.
 
+mod audit;
 mod reports;
 mod shifts;
 mod uploads;
@@ -94,6 +95,14 @@ pub(crate) fn routes() -> Vec<Route> {
         (
             ep("GET", "/api/v1/reports/allocation"),
             get(reports::allocation),
+        ),
+        (
+            ep("GET", "/api/v1/audit/shifts/{worker_id}/{shift_ref}"),
+            get(audit::shift),
+        ),
+        (
+            ep("GET", "/api/v1/audit/reference/{kind}/{key}"),
+            get(audit::reference),
         ),
     ]
 }

@@ -151,6 +151,7 @@ pub(super) async fn upload(
         output_dir: state.settings.paths.output_dir.clone(),
         job_run_id: None,
         scope: import_scope,
+        actor: caller.key(),
     };
     let summary = import_shifts(
         &state.store,
