@@ -7,4 +7,5 @@ pub mod support;
 pub mod harness;
 
 mod authorisation;
+mod phone_form;
 mod shifts;
