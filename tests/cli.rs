@@ -419,20 +419,23 @@ fn tokens_expire_by_role_and_the_list_warns_before_they_do(backend: Backend) {
     let revoke = tms(&url, &out, &["token", "revoke", &revoked_id]);
     assert!(revoke.status.success());
     // A token whose expiry has passed (one cannot be made that way on the command line).
-    tokio::runtime::Runtime::new().unwrap().block_on(async {
-        let store = tms::store::Store::open(&url, 1).await.expect("open");
-        let scope =
-            tms::domain::Scope::new(tms::domain::Role::Worker, &["W1".to_owned()]).expect("scope");
-        tms::store::access::create_token(
-            &store,
-            tms::domain::Role::Worker,
-            &scope,
-            "old phone",
-            Some(chrono::Utc::now() - chrono::Duration::days(2)),
-        )
-        .await
-        .expect("token");
-        store.close().await;
+    // Cases run on a runtime's worker thread: block it while the token is written.
+    tokio::task::block_in_place(|| {
+        tokio::runtime::Handle::current().block_on(async {
+            let store = tms::store::Store::open(&url, 1).await.expect("open");
+            let scope = tms::domain::Scope::new(tms::domain::Role::Worker, &["W1".to_owned()])
+                .expect("scope");
+            tms::store::access::create_token(
+                &store,
+                tms::domain::Role::Worker,
+                &scope,
+                "old phone",
+                Some(chrono::Utc::now() - chrono::Duration::days(2)),
+            )
+            .await
+            .expect("token");
+            store.close().await;
+        })
     });
 
     let (tokens, warnings) = listed_tokens(&url, &out);

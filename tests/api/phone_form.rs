@@ -156,7 +156,7 @@ async fn a_typo_past_midnight_is_saved_only_once_confirmed(db: &TestDb) {
     ]);
     let (status, _, page) = worker.post(&changed).await;
     assert_eq!(status, 200, "{page}");
-    assert!(text(&page).contains("lasts 23 hours 45 minutes"), "{page}");
+    assert!(text(&page).contains("lasts 23 hours 15 minutes"), "{page}");
     assert_eq!(db.count("shift").await, 0, "nothing is saved unconfirmed");
     // Confirmed, it is saved.
     let mut confirmed = typo.clone();
