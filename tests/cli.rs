@@ -486,7 +486,7 @@ fn tokens_expire_by_role_and_the_list_warns_before_they_do(backend: Backend) {
         .to_owned();
     assert!(
         warnings.contains(&format!(
-            "warning: token {rota} (worker W1, rota system) expires in 2 days, "
+            "warning: token {rota} (worker, W1, rota system) expires in 2 days, "
         )),
         "{warnings}"
     );

@@ -1,5 +1,7 @@
 //! `tms serve` and `tms token`: running the API and phone page, and managing who may use them.
 
+use std::io::Write;
+
 use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
 use clap::{Args, Subcommand};
@@ -242,17 +244,17 @@ pub async fn token(settings: Settings, command: TokenCommand) -> anyhow::Result<
                         1 => "in 1 day".to_owned(),
                         n => format!("in {n} days"),
                     };
+                    // Whose it is: role, subjects and label, those there are.
+                    let whose: Vec<String> = [token.role.as_str(), &token.subjects, &token.label]
+                        .iter()
+                        .filter(|part| !part.is_empty())
+                        .map(|part| visible(part).into_owned())
+                        .collect();
                     warnings.push(format!(
-                        "warning: token {} ({} {}{}) expires {left}, {}: make its holder a new one \
+                        "warning: token {} ({}) expires {left}, {}: make its holder a new one \
                          with `tms token create` before then",
                         token.token_id,
-                        token.role,
-                        visible(&token.subjects),
-                        if token.label.is_empty() {
-                            String::new()
-                        } else {
-                            format!(", {}", visible(&token.label))
-                        },
+                        whose.join(", "),
                         local_moment(&settings, at)
                     ));
                 }
@@ -269,6 +271,8 @@ pub async fn token(settings: Settings, command: TokenCommand) -> anyhow::Result<
             }
             let mut out = std::io::stdout().lock();
             table.write(format, &mut out)?;
+            out.flush()?;
+            drop(out);
             for warning in warnings {
                 eprintln!("{warning}");
             }

@@ -74,7 +74,7 @@ enum Wall {
     /// One instant, as it is sent: local time, with the offset when a reading was chosen.
     At(String),
     /// It happens twice and no reading was chosen.
-    Twice(Readings),
+    Twice,
     /// The clocks jump past it: they went forward from `from` to `to`.
     Skipped { from: NaiveTime, to: NaiveTime },
 }
@@ -89,12 +89,7 @@ fn read_wall(zone: LocalZone, wall: NaiveDateTime, reading: &str) -> Wall {
             let chosen = match reading {
                 "first" => first,
                 "second" => second,
-                _ => {
-                    return Wall::Twice(Readings {
-                        first: first.with_timezone(&Utc),
-                        second: second.with_timezone(&Utc),
-                    });
-                }
+                _ => return Wall::Twice,
             };
             Wall::At(chosen.format("%Y-%m-%dT%H:%M%:z").to_string())
         }
@@ -104,6 +99,17 @@ fn read_wall(zone: LocalZone, wall: NaiveDateTime, reading: &str) -> Wall {
             let from = zone.local(jump - Duration::minutes(1)).time() + Duration::minutes(1);
             Wall::Skipped { from, to }
         }
+    }
+}
+
+/// The two readings of `wall` when it happens twice in `zone`.
+fn twice(zone: LocalZone, wall: NaiveDateTime) -> Option<Readings> {
+    match zone.tz().from_local_datetime(&wall) {
+        LocalResult::Ambiguous(first, second) => Some(Readings {
+            first: first.with_timezone(&Utc),
+            second: second.with_timezone(&Utc),
+        }),
+        _ => None,
     }
 }
 
@@ -274,15 +280,13 @@ impl ShiftForm {
                 };
                 day = Some(d);
                 previous_start = Some(start);
-                let mut first_reading_start = false;
+                // A time that happens twice keeps its two readings on the page, chosen or not.
+                segment.start_choices = twice(zone, d.and_time(start));
+                let first_reading_start =
+                    segment.start_choices.is_some() && segment.start_reading == "first";
                 match read_wall(zone, d.and_time(start), &segment.start_reading) {
-                    Wall::At(text) => {
-                        first_reading_start = segment.start_reading == "first"
-                            && matches!(read_wall(zone, d.and_time(start), ""), Wall::Twice(_));
-                        sent.start = text;
-                    }
-                    Wall::Twice(readings) => {
-                        segment.start_choices = Some(readings);
+                    Wall::At(text) => sent.start = text,
+                    Wall::Twice => {
                         errors.push((name("start_reading"), twice_words(start, d)));
                     }
                     Wall::Skipped { from, to } => {
@@ -292,8 +296,7 @@ impl ShiftForm {
                 if let Some(end) = end {
                     // A part ending at or before its start ends the next day, unless it starts in
                     // the first of an hour that happens twice and ends in the second.
-                    let same_day_twice =
-                        matches!(read_wall(zone, d.and_time(end), ""), Wall::Twice(_));
+                    let same_day_twice = twice(zone, d.and_time(end)).is_some();
                     let end_day = if end > start
                         || (first_reading_start && same_day_twice && segment.end_reading != "first")
                     {
@@ -301,10 +304,10 @@ impl ShiftForm {
                     } else {
                         d.succ_opt().unwrap_or(d)
                     };
+                    segment.end_choices = twice(zone, end_day.and_time(end));
                     match read_wall(zone, end_day.and_time(end), &segment.end_reading) {
                         Wall::At(text) => sent.end = text,
-                        Wall::Twice(readings) => {
-                            segment.end_choices = Some(readings);
+                        Wall::Twice => {
                             errors.push((name("end_reading"), twice_words(end, end_day)));
                         }
                         Wall::Skipped { from, to } => {
@@ -1083,6 +1086,12 @@ mod tests {
         );
 
         let mut first = form("2026-10-25", &[("01:30", "03:00", "first", "")]);
+        first.submission(LocalZone::default());
+        assert_eq!(
+            first.segments[0].start_choices,
+            Some(choices),
+            "a chosen reading stays offered, so it can be changed"
+        );
         assert_eq!(
             times(&mut first),
             [("2026-10-25T01:30+01:00".into(), "2026-10-25T03:00".into())]
