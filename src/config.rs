@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use crate::calendar::BandRules;
 use crate::calendar::schedule::Schedule;
-use crate::domain::{Band, CostCentreId, ExtraCostCentres, LocalZone, WorkerId};
+use crate::domain::{Band, CostCentreId, ExtraCostCentres, LocalZone, Role, WorkerId};
 pub use crate::store::redact_url;
 
 /// The built-in defaults: the same file that ships as `config/default.toml`.
@@ -37,6 +37,7 @@ struct SettingsFile {
     pub email: EmailSettings,
     #[serde(default)]
     access: AccessSettings,
+    pub tokens: TokenSettings,
 }
 
 /// Every setting tms reads: the sections as written, and the values that need parsing (the zone,
@@ -54,7 +55,67 @@ pub struct Settings {
     pub runner: RunnerSettings,
     pub email: EmailSettings,
     pub access: AccessSettings,
+    pub tokens: TokenSettings,
     parsed: Parsed,
+}
+
+/// How long tokens last: the life `tms token create` gives each role when `--expires` does not
+/// say, and how far ahead `tms token list` warns.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenSettings {
+    pub worker_days: i64,
+    pub family_days: i64,
+    pub manager_days: i64,
+    pub finance_days: i64,
+    /// Live tokens expiring within this many days are listed with a warning.
+    pub warn_days: i64,
+}
+
+/// The longest default life a role's tokens may be given: five years, as `--expires` allows.
+pub const TOKEN_DAYS_MAX: i64 = 5 * 365 + 1;
+
+impl TokenSettings {
+    /// The life a new token of `role` gets when `--expires` does not say.
+    pub fn lifetime(&self, role: Role) -> chrono::Duration {
+        let days = match role {
+            Role::Worker => self.worker_days,
+            Role::Family => self.family_days,
+            Role::Manager => self.manager_days,
+            Role::Finance => self.finance_days,
+        };
+        chrono::Duration::days(days)
+    }
+
+    /// How far ahead `tms token list` warns of expiry.
+    pub fn warning(&self) -> chrono::Duration {
+        chrono::Duration::days(self.warn_days)
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        for (key, days) in [
+            ("tokens.worker_days", self.worker_days),
+            ("tokens.family_days", self.family_days),
+            ("tokens.manager_days", self.manager_days),
+            ("tokens.finance_days", self.finance_days),
+        ] {
+            if !(1..=TOKEN_DAYS_MAX).contains(&days) {
+                return Err(ConfigError::Invalid {
+                    key,
+                    reason: format!(
+                        "{days}: a token lasts from 1 to {TOKEN_DAYS_MAX} days (five years); give a token that never expires `--expires never` when it is made"
+                    ),
+                });
+            }
+        }
+        if !(0..=TOKEN_DAYS_MAX).contains(&self.warn_days) {
+            return Err(ConfigError::Invalid {
+                key: "tokens.warn_days",
+                reason: format!("{}: use 0 to {TOKEN_DAYS_MAX} days", self.warn_days),
+            });
+        }
+        Ok(())
+    }
 }
 
 /// The settings that are read from text, parsed.
@@ -130,8 +191,12 @@ pub struct EmailSettings {
 #[derive(Clone, Debug, Deserialize)]
 pub struct ServerSettings {
     pub listen: String,
-    /// The address people use to reach tms, for sign-in links.
+    /// The address people use to reach tms, for sign-in links. Left empty, it is `http://` and
+    /// the listen address (see [`public_url_for`]).
     pub public_url: String,
+    /// Whether `public_url` was left empty and so follows `listen`.
+    #[serde(skip)]
+    pub public_url_follows_listen: bool,
     pub request_timeout_seconds: u64,
     /// A connection that has not sent a request's whole headers within this time is closed.
     pub header_read_timeout_seconds: u64,
@@ -150,6 +215,51 @@ pub struct ServerSettings {
     pub sign_in_link_minutes: i64,
     pub secure_cookies: bool,
     pub shutdown_grace_seconds: u64,
+}
+
+impl ServerSettings {
+    /// Listens on `listen` instead (`tms serve --listen`); a public URL that was not set follows.
+    pub fn listen_on(&mut self, listen: &str) {
+        self.listen = listen.to_owned();
+        if self.public_url_follows_listen {
+            self.public_url = public_url_for(listen, host_name);
+        }
+    }
+}
+
+/// The public URL for a server listening on `listen` when none is set: `http://` and that
+/// address, with the machine's name (`host`) in place of an address that means "every
+/// interface" (`0.0.0.0`, `[::]`), which no browser can reach.
+pub fn public_url_for(listen: &str, host: impl FnOnce() -> Option<String>) -> String {
+    let listen = listen.trim();
+    let (address, port) = match listen.rsplit_once(':') {
+        Some((address, port)) => (address, Some(port)),
+        None => (listen, None),
+    };
+    let everywhere = matches!(address, "" | "0.0.0.0" | "[::]" | "::" | "*");
+    let address = if everywhere {
+        host().unwrap_or_else(|| "localhost".to_owned())
+    } else {
+        address.to_owned()
+    };
+    match port {
+        Some(port) => format!("http://{address}:{port}"),
+        None => format!("http://{address}"),
+    }
+}
+
+/// The machine's name, as the kernel knows it.
+fn host_name() -> Option<String> {
+    ["/proc/sys/kernel/hostname", "/etc/hostname"]
+        .iter()
+        .filter_map(|path| std::fs::read_to_string(path).ok())
+        .map(|name| name.trim().to_owned())
+        .find(|name| {
+            !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        })
 }
 
 /// Shifts recorded through the API and the phone page.
@@ -254,7 +364,13 @@ impl Settings {
             runner: file.runner,
             email: file.email,
             access: file.access,
+            tokens: file.tokens,
         };
+        settings.tokens.check()?;
+        if settings.server.public_url.trim().is_empty() {
+            settings.server.public_url = public_url_for(&settings.server.listen, host_name);
+            settings.server.public_url_follows_listen = true;
+        }
         if settings.runner.inbox_dir.as_os_str().is_empty() {
             settings.runner.inbox_dir = settings.paths.data_dir.join("inbox");
         }
@@ -534,6 +650,67 @@ cost_centres = ["YH-SL03", "YH-SL04"]
         let unknown_key =
             load_with("[[access.extra_cost_centres]]\nteam = \"CC1\"\ncost_centres = [\"CC2\"]\n");
         assert!(unknown_key.is_err(), "an unknown key is refused");
+    }
+
+    #[test]
+    fn the_public_url_follows_the_listen_address_unless_it_is_set() {
+        let defaults = Settings::load(None).unwrap();
+        assert_eq!(defaults.server.public_url, "http://127.0.0.1:8080");
+        let moved = load_with("[server]\nlisten = \"127.0.0.1:9123\"\n").unwrap();
+        assert_eq!(moved.server.public_url, "http://127.0.0.1:9123");
+        let mut served = moved;
+        served.server.listen_on("192.0.2.7:8443");
+        assert_eq!(served.server.public_url, "http://192.0.2.7:8443");
+        let set = load_with(
+            "[server]\nlisten = \"127.0.0.1:9123\"\npublic_url = \"https://tms.example.org\"\n",
+        )
+        .unwrap();
+        assert_eq!(set.server.public_url, "https://tms.example.org");
+        let mut served = set;
+        served.server.listen_on("0.0.0.0:9000");
+        assert_eq!(
+            served.server.public_url, "https://tms.example.org",
+            "a public URL that is set wins"
+        );
+        assert_eq!(served.server.listen, "0.0.0.0:9000");
+        assert_eq!(
+            public_url_for("0.0.0.0:9000", || Some("care-office".into())),
+            "http://care-office:9000"
+        );
+        assert_eq!(
+            public_url_for("[::]:9000", || None),
+            "http://localhost:9000"
+        );
+        assert_eq!(public_url_for("[::1]:9000", || None), "http://[::1]:9000");
+    }
+
+    #[test]
+    fn tokens_last_by_role_and_bad_lifetimes_are_refused() {
+        let defaults = Settings::load(None).unwrap();
+        let days = |role| defaults.tokens.lifetime(role).num_days();
+        assert_eq!(
+            [Role::Worker, Role::Family, Role::Manager, Role::Finance].map(days),
+            [90, 90, 30, 30]
+        );
+        assert_eq!(defaults.tokens.warning().num_days(), 14);
+        let longer = load_with("[tokens]\nmanager_days = 7\n").unwrap();
+        assert_eq!(longer.tokens.lifetime(Role::Manager).num_days(), 7);
+        assert_eq!(longer.tokens.lifetime(Role::Worker).num_days(), 90);
+        for (toml, key) in [
+            ("[tokens]\nworker_days = 0\n", "tokens.worker_days"),
+            ("[tokens]\nfinance_days = 1827\n", "tokens.finance_days"),
+            ("[tokens]\nwarn_days = -1\n", "tokens.warn_days"),
+        ] {
+            let error = load_with(toml).unwrap_err().to_string();
+            assert!(
+                error.starts_with(&format!("setting {key}: ")),
+                "{toml}: {error}"
+            );
+        }
+        assert!(
+            load_with("[tokens]\npayroll_dayz = 3\n").is_err(),
+            "a misspelt key is refused"
+        );
     }
 
     #[test]

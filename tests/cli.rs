@@ -329,6 +329,302 @@ fn token_expiry_is_checked_and_never_panics(backend: Backend) {
 }
 on_both!(token_expiry_is_checked_and_never_panics);
 
+/// `tms ARGS` with extra settings in the environment (and none of the server's address
+/// settings unless given).
+fn tms_with(url: &str, out: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tms"));
+    command
+        .args(args)
+        .env("TMS_DATABASE__URL", url)
+        .env("TMS_PATHS__OUTPUT_DIR", out)
+        .env("TMS_PATHS__DATA_DIR", out)
+        .env_remove("TMS_CONFIG")
+        .env_remove("TMS_SERVER__LISTEN")
+        .env_remove("TMS_SERVER__PUBLIC_URL");
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    command.output().expect("run tms")
+}
+
+/// The tokens `tms token list --format json` shows, by label.
+fn listed_tokens(url: &str, out: &Path) -> (Vec<serde_json::Value>, String) {
+    let list = tms(url, out, &["token", "list", "--format", "json"]);
+    assert!(
+        list.status.success(),
+        "{}",
+        String::from_utf8_lossy(&list.stderr)
+    );
+    let tokens: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    (
+        tokens.as_array().unwrap().clone(),
+        String::from_utf8_lossy(&list.stderr).into_owned(),
+    )
+}
+
+fn tokens_expire_by_role_and_the_list_warns_before_they_do(backend: Backend) {
+    let Some(db) = TestDatabase::new(backend) else {
+        return;
+    };
+    let dir = db.dir();
+    let url = db.url().to_owned();
+    let out = dir.join("out");
+    load_reference(&url, &out);
+    let create = |env: &[(&str, &str)], args: &[&str]| {
+        let mut all = vec!["token", "create"];
+        all.extend_from_slice(args);
+        let output = tms_with(&url, &out, env, &all);
+        assert!(
+            output.status.success(),
+            "tms {}: {}",
+            all.join(" "),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let worker = create(
+        &[],
+        &["--role", "worker", "--subject", "W1", "--label", "phone"],
+    );
+    assert!(
+        worker.contains("(90 days, the default for worker tokens; --expires sets another)"),
+        "{worker}"
+    );
+    create(
+        &[],
+        &[
+            "--role",
+            "manager",
+            "--subject",
+            "CC1",
+            "--label",
+            "manager",
+        ],
+    );
+    create(&[], &["--role", "finance", "--label", "finance"]);
+    create(
+        &[],
+        &["--role", "family", "--subject", "A", "--label", "family"],
+    );
+    create(
+        &[("TMS_TOKENS__WORKER_DAYS", "7")],
+        &["--role", "worker", "--subject", "W2", "--label", "short"],
+    );
+    let never = create(
+        &[],
+        &[
+            "--role",
+            "finance",
+            "--expires",
+            "never",
+            "--label",
+            "payroll bureau",
+        ],
+    );
+    assert!(never.contains("it does not expire"), "{never}");
+    create(
+        &[],
+        &[
+            "--role",
+            "worker",
+            "--subject",
+            "W1",
+            "--expires",
+            "3d",
+            "--label",
+            "rota system",
+        ],
+    );
+    let revoked = create(
+        &[],
+        &[
+            "--role",
+            "worker",
+            "--subject",
+            "W2",
+            "--label",
+            "lost phone",
+        ],
+    );
+    let revoked_id = revoked
+        .split_whitespace()
+        .nth(1)
+        .expect("token id")
+        .to_owned();
+    let revoke = tms(&url, &out, &["token", "revoke", &revoked_id]);
+    assert!(revoke.status.success());
+    // A token whose expiry has passed (one cannot be made that way on the command line).
+    // Cases run on a runtime's worker thread: block it while the token is written.
+    tokio::task::block_in_place(|| {
+        tokio::runtime::Handle::current().block_on(async {
+            let store = tms::store::Store::open(&url, 1).await.expect("open");
+            let scope = tms::domain::Scope::new(tms::domain::Role::Worker, &["W1".to_owned()])
+                .expect("scope");
+            tms::store::access::create_token(
+                &store,
+                tms::domain::Role::Worker,
+                &scope,
+                "old phone",
+                Some(chrono::Utc::now() - chrono::Duration::days(2)),
+            )
+            .await
+            .expect("token");
+            store.close().await;
+        })
+    });
+
+    let (tokens, warnings) = listed_tokens(&url, &out);
+    let now = chrono::Utc::now();
+    let token = |label: &str| {
+        tokens
+            .iter()
+            .find(|t| t["label"] == label)
+            .unwrap_or_else(|| panic!("no token labelled {label}: {tokens:?}"))
+            .clone()
+    };
+    let days_left = |label: &str| {
+        let at = token(label)["expires_at"].as_str().unwrap().to_owned();
+        let at = chrono::NaiveDateTime::parse_from_str(&at, "%Y-%m-%dT%H:%MZ")
+            .unwrap_or_else(|e| panic!("{label}: expires_at '{at}': {e}"))
+            .and_utc();
+        (at - now).num_minutes() as f64 / (24.0 * 60.0)
+    };
+    for (label, days) in [
+        ("phone", 90.0),
+        ("manager", 30.0),
+        ("finance", 30.0),
+        ("family", 90.0),
+        ("short", 7.0),
+        ("rota system", 3.0),
+    ] {
+        let left = days_left(label);
+        assert!(
+            left > days - 0.01 && left <= days,
+            "{label}: {left} days left, not {days}"
+        );
+    }
+    for (label, status) in [
+        ("phone", "live"),
+        ("manager", "live"),
+        ("short", "expires soon"),
+        ("rota system", "expires soon"),
+        ("payroll bureau", "no expiry"),
+        ("lost phone", "revoked"),
+        ("old phone", "expired"),
+    ] {
+        assert_eq!(token(label)["status"], status, "{label}: {tokens:?}");
+    }
+    assert_eq!(token("payroll bureau")["expires_at"], "");
+    let rota = token("rota system")["token_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        warnings.contains(&format!(
+            "warning: token {rota} (worker, W1, rota system) expires in 2 days, "
+        )),
+        "{warnings}"
+    );
+    assert_eq!(
+        warnings
+            .lines()
+            .filter(|l| l.starts_with("warning: "))
+            .count(),
+        2,
+        "the two tokens expiring within 14 days, not the expired or revoked ones: {warnings}"
+    );
+    // The table says the same.
+    let table = tms(&url, &out, &["token", "list"]);
+    let table = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        table
+            .lines()
+            .any(|l| l.contains("old phone") && l.contains("expired")),
+        "{table}"
+    );
+    // A lifetime out of range is a settings error.
+    let bad = tms_with(
+        &url,
+        &out,
+        &[("TMS_TOKENS__MANAGER_DAYS", "0")],
+        &["token", "create", "--role", "manager", "--subject", "CC1"],
+    );
+    assert_eq!(
+        bad.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("tokens.manager_days"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+}
+on_both!(tokens_expire_by_role_and_the_list_warns_before_they_do);
+
+fn sign_in_links_follow_the_listen_address_unless_a_public_url_is_set(backend: Backend) {
+    let Some(db) = TestDatabase::new(backend) else {
+        return;
+    };
+    let dir = db.dir();
+    let url = db.url().to_owned();
+    let out = dir.join("out");
+    load_reference(&url, &out);
+    let link_of = |env: &[(&str, &str)], args: &[&str]| {
+        let output = tms_with(&url, &out, env, args);
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(output.status.success(), "{stderr}");
+        let link = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("sign-in link (works once): "))
+            .unwrap_or_else(|| panic!("no link in {stdout}"))
+            .to_owned();
+        (link, stdout, stderr)
+    };
+    let create = [
+        "token",
+        "create",
+        "--role",
+        "worker",
+        "--subject",
+        "W1",
+        "--link",
+    ];
+    let (link, stdout, stderr) = link_of(&[("TMS_SERVER__LISTEN", "127.0.0.1:9123")], &create);
+    assert!(link.starts_with("http://127.0.0.1:9123/sign-in/"), "{link}");
+    assert!(
+        stderr.contains("the link's address comes from server.listen (127.0.0.1:9123)"),
+        "{stderr}"
+    );
+    let (default, _, _) = link_of(&[], &create);
+    assert!(
+        default.starts_with("http://127.0.0.1:8080/sign-in/"),
+        "{default}"
+    );
+    let set = [
+        ("TMS_SERVER__LISTEN", "127.0.0.1:9123"),
+        ("TMS_SERVER__PUBLIC_URL", "https://tms.example.org/"),
+    ];
+    let (public, _, quiet) = link_of(&set, &create);
+    assert!(
+        public.starts_with("https://tms.example.org/sign-in/"),
+        "{public}"
+    );
+    assert!(!quiet.contains("note:"), "{quiet}");
+    let token_id = stdout.split_whitespace().nth(1).expect("token id");
+    let (again, _, _) = link_of(
+        &[("TMS_SERVER__LISTEN", "10.1.2.3:9000")],
+        &["token", "link", token_id],
+    );
+    assert!(
+        again.starts_with("http://10.1.2.3:9000/sign-in/"),
+        "{again}"
+    );
+}
+on_both!(sign_in_links_follow_the_listen_address_unless_a_public_url_is_set);
+
 /// Every file and folder under `root` that is readable, writable or searchable by anyone but
 /// its owner.
 #[cfg(unix)]

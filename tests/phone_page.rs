@@ -45,7 +45,7 @@ fn journey(db: &TestDatabase) {
         dir: dir.to_owned(),
     };
     for kind in ["cost-centres", "services", "workers", "people", "rate-card"] {
-        tms.ok(&["import", kind, &format!("{FIXTURES}/{kind}.csv")], None);
+        tms.ok(&["import", kind, &format!("{FIXTURES}/{kind}.csv")], &[]);
     }
     assert!(
         charges_on(&tms.charges(), "2026-10-06").is_empty(),
@@ -54,7 +54,9 @@ fn journey(db: &TestDatabase) {
 
     let server = tms.serve();
     let base = server.base.clone();
-    // Tokens go straight into the database; the server's address makes the link's URL.
+    // Tokens go straight into the database. With no public URL set, the link's address is the
+    // listen address, here the one the server bound.
+    let listen = base.strip_prefix("http://").expect("an http address");
     let worker = tms.ok(
         &[
             "token",
@@ -65,11 +67,11 @@ fn journey(db: &TestDatabase) {
             "W1",
             "--link",
         ],
-        Some(&base),
+        &[("TMS_SERVER__LISTEN", listen)],
     );
     let manager = tms.ok(
         &["token", "create", "--role", "manager", "--subject", "CC1"],
-        Some(&base),
+        &[],
     );
     let worker_token = token_line(&worker);
     let manager_token = token_line(&manager);
@@ -176,7 +178,8 @@ struct Tms {
 }
 
 impl Tms {
-    fn command(&self, public_url: Option<&str>) -> Command {
+    /// `tms` on this database, with `env` set (and no server address settings otherwise).
+    fn command(&self, env: &[(&str, &str)]) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_tms"));
         command
             .env("TMS_DATABASE__URL", &self.url)
@@ -184,20 +187,17 @@ impl Tms {
             .env("TMS_PATHS__OUTPUT_DIR", self.dir.join("out"))
             .env("TMS_RUNNER__IN_SERVE", "false")
             .env_remove("TMS_CONFIG")
+            .env_remove("TMS_SERVER__LISTEN")
             .env_remove("TMS_SERVER__PUBLIC_URL");
-        if let Some(url) = public_url {
-            command.env("TMS_SERVER__PUBLIC_URL", url);
+        for (name, value) in env {
+            command.env(name, value);
         }
         command
     }
 
     /// Runs `tms ARGS`, which must succeed; returns its standard output.
-    fn ok(&self, args: &[&str], public_url: Option<&str>) -> String {
-        let output: Output = self
-            .command(public_url)
-            .args(args)
-            .output()
-            .expect("run tms");
+    fn ok(&self, args: &[&str], env: &[(&str, &str)]) -> String {
+        let output: Output = self.command(env).args(args).output().expect("run tms");
         assert!(
             output.status.success(),
             "tms {}: {}\n{}",
@@ -218,14 +218,14 @@ impl Tms {
                 "--to",
                 "2026-10-31",
             ],
-            None,
+            &[],
         )
     }
 
     /// Starts `tms serve` on a free port and waits until it says where it listens.
     fn serve(&self) -> Server {
         let log = self.dir.join("serve.log");
-        let mut command = self.command(None);
+        let mut command = self.command(&[]);
         command
             .args(["serve", "--listen", "127.0.0.1:0"])
             .stdin(Stdio::null())

@@ -108,21 +108,79 @@ fn check_row(
     if let Some(p) = row.read_problem() {
         return Err(problem("row", format!("the row {p}")));
     }
-    let worker = WorkerId::parse(&parsed.worker_id)
+    check_worker(row, directory)?;
+    let start = check_instant(row, zone, "start")?;
+    let end = check_instant(row, zone, "end")?;
+    parsed.start = Some(start);
+    parsed.end = Some(end);
+    check_interval(row, start, end)?;
+    check_service(row.get("service"), directory)?;
+    parsed.people = check_people(row.get("people"), directory)?;
+    check_miles(row.get("miles"))?;
+    check_notes(row.get("notes"))?;
+    Ok(())
+}
+
+/// Every problem of one row, at most one per field, in the order `parse_row` meets them (its
+/// problem is the first of these): for a form or request that shows every field at fault at
+/// once, where a file's reject report names one reason per row.
+pub fn every_problem(
+    row: &impl SegmentFields,
+    zone: LocalZone,
+    directory: &impl Directory,
+) -> Vec<RowProblem> {
+    if let Some(p) = row.read_problem() {
+        return vec![problem("row", format!("the row {p}"))];
+    }
+    let mut problems = Vec::new();
+    if let Err(p) = check_worker(row, directory) {
+        problems.push(p);
+    }
+    let start = check_instant(row, zone, "start").map_err(|p| problems.push(p));
+    let end = check_instant(row, zone, "end").map_err(|p| problems.push(p));
+    if let (Ok(start), Ok(end)) = (start, end)
+        && let Err(p) = check_interval(row, start, end)
+    {
+        problems.push(p);
+    }
+    let checks = [
+        check_service(row.get("service"), directory),
+        check_people(row.get("people"), directory).map(|_| ()),
+        check_miles(row.get("miles")),
+        check_notes(row.get("notes")),
+    ];
+    problems.extend(checks.into_iter().filter_map(Result::err));
+    for p in &mut problems {
+        p.reason.push_str(&row.place());
+    }
+    problems
+}
+
+fn check_worker(row: &impl SegmentFields, directory: &impl Directory) -> Result<(), RowProblem> {
+    let worker = WorkerId::parse(row.get("worker_id"))
         .map_err(|e| problem("worker_id", format!("worker_id {e}")))?;
-    ShiftRef::parse(&parsed.shift_ref)
+    ShiftRef::parse(row.get("shift_ref"))
         .map_err(|e| problem("shift_ref", format!("shift_ref {e}")))?;
     if !directory.has_worker(&worker) {
         return Err(problem("worker_id", format!("unknown worker '{worker}'")));
     }
-    let start = zone
-        .parse_instant(row.get("start"))
-        .map_err(|e| problem("start", e.to_string()))?;
-    let end = zone
-        .parse_instant(row.get("end"))
-        .map_err(|e| problem("end", e.to_string()))?;
-    parsed.start = Some(start);
-    parsed.end = Some(end);
+    Ok(())
+}
+
+fn check_instant(
+    row: &impl SegmentFields,
+    zone: LocalZone,
+    column: &'static str,
+) -> Result<DateTime<Utc>, RowProblem> {
+    zone.parse_instant(row.get(column))
+        .map_err(|e| problem(column, e.to_string()))
+}
+
+fn check_interval(
+    row: &impl SegmentFields,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Result<(), RowProblem> {
     let interval = Interval::new(start, end).ok_or_else(|| {
         problem(
             "end",
@@ -142,28 +200,36 @@ fn check_row(
             ),
         ));
     }
-    let service = ServiceCode::parse(&parsed.service)
-        .map_err(|e| problem("service", format!("service {e}")))?;
+    Ok(())
+}
+
+fn check_service(raw: &str, directory: &impl Directory) -> Result<(), RowProblem> {
+    let service =
+        ServiceCode::parse(raw).map_err(|e| problem("service", format!("service {e}")))?;
     if !directory.has_service(&service) {
         return Err(problem("service", format!("unknown service '{service}'")));
     }
-    parsed.people = check_people(row.get("people"), directory)?;
-    if !parsed.miles.is_empty() {
-        let miles: rust_decimal::Decimal = parsed
-            .miles
-            .parse()
-            .map_err(|_| problem("miles", format!("miles '{}' is not a number", parsed.miles)))?;
-        if miles.is_sign_negative() || miles.scale() > 2 {
-            return Err(problem(
-                "miles",
-                format!(
-                    "miles '{}' must be zero or more, with at most two decimal places",
-                    parsed.miles
-                ),
-            ));
-        }
+    Ok(())
+}
+
+fn check_miles(raw: &str) -> Result<(), RowProblem> {
+    if raw.is_empty() {
+        return Ok(());
     }
-    if parsed.notes.chars().count() > NOTES_LEN_MAX {
+    let miles: rust_decimal::Decimal = raw
+        .parse()
+        .map_err(|_| problem("miles", format!("miles '{raw}' is not a number")))?;
+    if miles.is_sign_negative() || miles.scale() > 2 {
+        return Err(problem(
+            "miles",
+            format!("miles '{raw}' must be zero or more, with at most two decimal places"),
+        ));
+    }
+    Ok(())
+}
+
+fn check_notes(raw: &str) -> Result<(), RowProblem> {
+    if raw.chars().count() > NOTES_LEN_MAX {
         return Err(problem(
             "notes",
             format!("notes are longer than {NOTES_LEN_MAX} characters"),

@@ -7,7 +7,9 @@ use std::collections::HashSet;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::shifts::{Candidate, Directory, SegmentFields, assemble_shift, parse_row};
+use super::shifts::{
+    Candidate, Directory, SegmentFields, assemble_shift, every_problem, parse_row,
+};
 use crate::domain::{LocalZone, PersonId};
 
 /// A shift as submitted: `worker_id` may be left out by a worker, who submits their own;
@@ -156,41 +158,45 @@ pub fn check_submission(
             reason: "a shift needs at least one segment".to_owned(),
         }]);
     }
-    let rows: Vec<_> = submission
+    let views: Vec<SegmentView<'_>> = submission
         .segments
         .iter()
         .take(SEGMENTS_READ_MAX)
         .enumerate()
-        .map(|(i, segment)| {
-            let view = SegmentView {
-                number: i as u64 + 1,
-                worker_id,
-                shift_ref,
-                segment,
-                people: segment
-                    .people
-                    .iter()
-                    .map(|p| p.trim())
-                    .collect::<Vec<_>>()
-                    .join(";"),
-            };
-            parse_row(&view, zone, directory)
+        .map(|(i, segment)| SegmentView {
+            number: i as u64 + 1,
+            worker_id,
+            shift_ref,
+            segment,
+            people: segment
+                .people
+                .iter()
+                .map(|p| p.trim())
+                .collect::<Vec<_>>()
+                .join(";"),
         })
+        .collect();
+    let rows: Vec<_> = views
+        .iter()
+        .map(|view| parse_row(view, zone, directory))
         .collect();
     let mut problems: Vec<FieldProblem> = Vec::new();
     for (index, row) in rows.iter().enumerate() {
         let element_problems =
             people_problems(index, &submission.segments[index].people, directory);
-        if let Some(problem) = &row.problem {
-            let pointer = pointer_for(problem.field, Some(row.row_no));
-            // A bad element is named by its own pointer below, not again as the whole list.
-            let named_below = problem.field == "people" && !element_problems.is_empty();
-            if !named_below && !problems.iter().any(|p| p.pointer == pointer) {
-                problems.push(FieldProblem {
-                    pointer,
-                    field: problem.field,
-                    reason: problem.reason.clone(),
-                });
+        if row.problem.is_some() {
+            // Every field at fault in the segment, not only the first a file row would name.
+            for problem in every_problem(&views[index], zone, directory) {
+                let pointer = pointer_for(problem.field, Some(row.row_no));
+                // A bad element is named by its own pointer below, not again as the whole list.
+                let named_below = problem.field == "people" && !element_problems.is_empty();
+                if !named_below && !problems.iter().any(|p| p.pointer == pointer) {
+                    problems.push(FieldProblem {
+                        pointer,
+                        field: problem.field,
+                        reason: problem.reason,
+                    });
+                }
             }
         }
         problems.extend(element_problems);
@@ -283,6 +289,33 @@ mod tests {
             ])
         );
         assert!(problems[1].reason.contains("unknown person 'P9'"));
+    }
+
+    #[test]
+    fn every_field_at_fault_in_one_segment_is_named_at_once() {
+        let mut everything = segment("2026-10-06T9am", "2026-10-06T10:00", &["P9"]);
+        everything.service = "XX".into();
+        everything.miles = "-1".into();
+        let problems = check(vec![everything]).unwrap_err();
+        let pointers: Vec<&str> = problems.iter().map(|p| p.pointer.as_str()).collect();
+        assert_eq!(
+            pointers,
+            [
+                "/segments/0/start",
+                "/segments/0/service",
+                "/segments/0/miles",
+                "/segments/0/people/0"
+            ]
+        );
+        // Times that read but run backwards are named once, at the end, beside the others.
+        let mut backwards = segment("2026-10-06T10:00", "2026-10-06T09:00", &[]);
+        backwards.service = "".into();
+        let pointers: Vec<String> = check(vec![backwards])
+            .unwrap_err()
+            .into_iter()
+            .map(|p| p.pointer)
+            .collect();
+        assert_eq!(pointers, ["/segments/0/end", "/segments/0/service"]);
     }
 
     #[test]

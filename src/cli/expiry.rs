@@ -9,7 +9,7 @@ use crate::domain::LocalZone;
 pub const EXPIRY_MIN: Duration = Duration::minutes(1);
 
 /// The longest life a token may be given: five years (1,826 days, leap days included). Longer
-/// is a token that never expires in practice; leave `--expires` out for that.
+/// is a token that never expires in practice; `--expires never` says so.
 pub const EXPIRY_MAX: Duration = Duration::days(5 * 365 + 1);
 
 /// Why an `--expires` value was refused.
@@ -22,7 +22,7 @@ pub enum ExpiryError {
     #[error("--expires '{0}' is too short: a token must last at least one minute")]
     TooShort(String),
     #[error(
-        "--expires '{0}' is too far ahead: a token may last at most five years (1826d); leave --expires out for a token that does not expire"
+        "--expires '{0}' is too far ahead: a token may last at most five years (1826d); use --expires never for a token that does not expire"
     )]
     TooLong(String),
     #[error("--expires '{raw}' is in the past: the token would never work (today is {today})")]

@@ -1,5 +1,7 @@
 //! `tms serve` and `tms token`: running the API and phone page, and managing who may use them.
 
+use std::io::Write;
+
 use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
 use clap::{Args, Subcommand};
@@ -7,8 +9,10 @@ use clap::{Args, Subcommand};
 use super::expiry::parse_expiry;
 use super::{ExitStatus, open_store, reference};
 use crate::config::Settings;
+use crate::domain::access::TokenState;
 use crate::domain::{Role, Scope};
 use crate::http::{AppState, Server, shutdown_signal};
+use crate::report::output::visible;
 use crate::report::{Cell, Format, Table};
 use crate::store::access;
 
@@ -34,8 +38,10 @@ pub enum TokenCommand {
         /// A note on whose token this is.
         #[arg(long, default_value = "")]
         label: String,
-        /// When it stops working: a duration like 90d, 12h or 30m (one minute to five years), or
-        /// a future date (YYYY-MM-DD, the start of that day). Without it the token does not expire.
+        /// When it stops working: a duration like 90d, 12h or 30m (one minute to five years), a
+        /// future date (YYYY-MM-DD, the start of that day), or `never`. Without it the token lasts
+        /// its role's default life ([tokens] in the settings: 90 days for workers and families,
+        /// 30 for managers and finance).
         #[arg(long)]
         expires: Option<String>,
         /// Also print a one-time sign-in link for the phone page.
@@ -76,11 +82,12 @@ fn role_parser() -> impl clap::builder::TypedValueParser<Value = Role> {
 }
 
 /// Runs the server until Ctrl-C or SIGTERM.
-pub async fn serve(settings: Settings, args: ServeArgs) -> anyhow::Result<ExitStatus> {
+pub async fn serve(mut settings: Settings, args: ServeArgs) -> anyhow::Result<ExitStatus> {
     let store = open_store(&settings).await?;
-    let listen = args
-        .listen
-        .unwrap_or_else(|| settings.server.listen.clone());
+    if let Some(listen) = &args.listen {
+        settings.server.listen_on(listen);
+    }
+    let listen = settings.server.listen.clone();
     let (stop_schedule, stopped) = tokio::sync::watch::channel(false);
     let scheduler = settings.runner.in_serve.then(|| {
         tokio::spawn(crate::pipeline::run_on_schedule(
@@ -108,11 +115,43 @@ pub async fn serve(settings: Settings, args: ServeArgs) -> anyhow::Result<ExitSt
     Ok(ExitStatus::Ok)
 }
 
+/// The sign-in link for `code`, at the public URL. When that URL was not set and follows the
+/// listen address, a note on standard error says so.
 fn link_text(settings: &Settings, code: &str) -> String {
+    if settings.server.public_url_follows_listen {
+        eprintln!(
+            "note: the link's address comes from server.listen ({}); set server.public_url \
+             (TMS_SERVER__PUBLIC_URL) to the address people open tms at",
+            settings.server.listen
+        );
+    }
     format!(
         "{}/sign-in/{code}",
         settings.server.public_url.trim_end_matches('/')
     )
+}
+
+/// When a new token stops working: `--expires` as given (`never` for not at all), or the role's
+/// default life from now.
+fn token_expiry(
+    settings: &Settings,
+    role: Role,
+    expires: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, super::expiry::ExpiryError> {
+    match expires.map(str::trim) {
+        Some("never") => Ok(None),
+        Some(raw) => parse_expiry(raw, now, settings.zone()).map(Some),
+        None => Ok(Some(now + settings.tokens.lifetime(role))),
+    }
+}
+
+/// A moment as the provider's operators read it: local date and time with the zone's
+/// abbreviation.
+fn local_moment(settings: &Settings, at: DateTime<Utc>) -> String {
+    at.with_timezone(&settings.zone().tz())
+        .format("%a %-d %b %Y %H:%M %Z")
+        .to_string()
 }
 
 /// Checks that a token's subjects exist, so a typo fails now rather than at sign-in.
@@ -151,12 +190,7 @@ pub async fn token(settings: Settings, command: TokenCommand) -> anyhow::Result<
             expires,
             link,
         } => {
-            let zone = settings.zone();
-            let expires_at = match expires
-                .as_deref()
-                .map(|e| parse_expiry(e, Utc::now(), zone))
-                .transpose()
-            {
+            let expires_at = match token_expiry(&settings, role, expires.as_deref(), Utc::now()) {
                 Ok(at) => at,
                 Err(e) => {
                     eprintln!("error: {e}");
@@ -182,6 +216,15 @@ pub async fn token(settings: Settings, command: TokenCommand) -> anyhow::Result<
             );
             println!("{text}");
             println!("keep it safe: it is shown only this once");
+            match (expires_at, expires.is_some()) {
+                (None, _) => println!("it does not expire; revoke it when it is no longer needed"),
+                (Some(at), true) => println!("it expires {}", local_moment(&settings, at)),
+                (Some(at), false) => println!(
+                    "it expires {} ({} days, the default for {role} tokens; --expires sets another)",
+                    local_moment(&settings, at),
+                    settings.tokens.lifetime(role).num_days()
+                ),
+            }
             if link {
                 let lasts = Duration::minutes(settings.server.sign_in_link_minutes);
                 if let Some(code) =
@@ -201,7 +244,10 @@ pub async fn token(settings: Settings, command: TokenCommand) -> anyhow::Result<
                 "created_at",
                 "expires_at",
                 "revoked_at",
+                "status",
             ]);
+            let now = Utc::now();
+            let mut warnings = Vec::new();
             let at = |t: Option<DateTime<Utc>>| {
                 Cell::plain(
                     t.map(|t| t.format("%Y-%m-%dT%H:%MZ").to_string())
@@ -209,6 +255,32 @@ pub async fn token(settings: Settings, command: TokenCommand) -> anyhow::Result<
                 )
             };
             for token in access::list_tokens(&store).await? {
+                let state = TokenState::at(
+                    token.expires_at,
+                    token.revoked_at,
+                    now,
+                    settings.tokens.warning(),
+                );
+                if let (TokenState::Expiring { days_left }, Some(at)) = (state, token.expires_at) {
+                    let left = match days_left {
+                        0 => "today".to_owned(),
+                        1 => "in 1 day".to_owned(),
+                        n => format!("in {n} days"),
+                    };
+                    // Whose it is: role, subjects and label, those there are.
+                    let whose: Vec<String> = [token.role.as_str(), &token.subjects, &token.label]
+                        .iter()
+                        .filter(|part| !part.is_empty())
+                        .map(|part| visible(part).into_owned())
+                        .collect();
+                    warnings.push(format!(
+                        "warning: token {} ({}) expires {left}, {}: make its holder a new one \
+                         with `tms token create` before then",
+                        token.token_id,
+                        whose.join(", "),
+                        local_moment(&settings, at)
+                    ));
+                }
                 table.push(vec![
                     Cell::plain(token.token_id),
                     Cell::plain(token.role),
@@ -217,10 +289,16 @@ pub async fn token(settings: Settings, command: TokenCommand) -> anyhow::Result<
                     at(Some(token.created_at)),
                     at(token.expires_at),
                     at(token.revoked_at),
+                    Cell::plain(state.words()),
                 ]);
             }
             let mut out = std::io::stdout().lock();
             table.write(format, &mut out)?;
+            out.flush()?;
+            drop(out);
+            for warning in warnings {
+                eprintln!("{warning}");
+            }
             ExitStatus::Ok
         }
         TokenCommand::Revoke { token_id } => {

@@ -356,6 +356,53 @@ pub fn parse_token(text: &str) -> Option<(&str, &str)> {
     (hexy(id) && hexy(secret) && id.len() <= 32 && secret.len() <= 128).then_some((id, secret))
 }
 
+/// Where a token stands, as `tms token list` shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenState {
+    /// Works, and will for longer than the warning period.
+    Live,
+    /// Works, but stops within the warning period: this many whole days are left (0 on its last
+    /// day).
+    Expiring { days_left: i64 },
+    /// Its expiry has passed.
+    Expired,
+    /// Revoked (whether or not it has also expired since).
+    Revoked,
+    /// Works, and was made never to expire.
+    NoExpiry,
+}
+
+impl TokenState {
+    /// A token's state at `now`, warning `warning` ahead of its expiry.
+    pub fn at(
+        expires_at: Option<chrono::DateTime<chrono::Utc>>,
+        revoked_at: Option<chrono::DateTime<chrono::Utc>>,
+        now: chrono::DateTime<chrono::Utc>,
+        warning: chrono::Duration,
+    ) -> TokenState {
+        match (revoked_at, expires_at) {
+            (Some(_), _) => TokenState::Revoked,
+            (None, None) => TokenState::NoExpiry,
+            (None, Some(at)) if at <= now => TokenState::Expired,
+            (None, Some(at)) if at - now <= warning => TokenState::Expiring {
+                days_left: (at - now).num_days(),
+            },
+            (None, Some(_)) => TokenState::Live,
+        }
+    }
+
+    /// The state in a word or two: `live`, `expires soon`, `expired`, `revoked`, `no expiry`.
+    pub fn words(self) -> &'static str {
+        match self {
+            TokenState::Live => "live",
+            TokenState::Expiring { .. } => "expires soon",
+            TokenState::Expired => "expired",
+            TokenState::Revoked => "revoked",
+            TokenState::NoExpiry => "no expiry",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -495,5 +542,34 @@ mod tests {
         assert!(digests_match(&digest(&secret), &digest(&secret)));
         assert!(!digests_match(&digest(&secret), &digest("other")));
         assert_ne!(new_secret(), new_secret());
+    }
+
+    #[test]
+    fn a_token_warns_before_it_expires_and_then_shows_as_expired() {
+        use chrono::{Duration, TimeZone, Utc};
+        let now = Utc.with_ymd_and_hms(2026, 12, 1, 10, 0, 0).unwrap();
+        let warn = Duration::days(14);
+        let state = |expires: Option<Duration>, revoked: bool| {
+            TokenState::at(
+                expires.map(|d| now + d),
+                revoked.then_some(now - Duration::days(1)),
+                now,
+                warn,
+            )
+        };
+        assert_eq!(state(Some(Duration::days(15)), false), TokenState::Live);
+        assert_eq!(
+            state(Some(Duration::days(14)), false),
+            TokenState::Expiring { days_left: 14 }
+        );
+        assert_eq!(
+            state(Some(Duration::hours(5)), false),
+            TokenState::Expiring { days_left: 0 }
+        );
+        assert_eq!(state(Some(Duration::zero()), false), TokenState::Expired);
+        assert_eq!(state(Some(-Duration::days(3)), false), TokenState::Expired);
+        assert_eq!(state(Some(-Duration::days(3)), true), TokenState::Revoked);
+        assert_eq!(state(None, false), TokenState::NoExpiry);
+        assert_eq!(TokenState::Expired.words(), "expired");
     }
 }

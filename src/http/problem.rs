@@ -131,6 +131,17 @@ impl From<ShiftError> for Problem {
             ShiftError::NotFound => Problem::not_found(),
             ShiftError::Invalid(problems) => Problem::invalid(problems),
             ShiftError::BadRequest(detail) => Problem::bad_request(detail),
+            ShiftError::Clash { segment, words } => Problem {
+                errors: vec![InvalidParam {
+                    pointer: format!("/segments/{}/start", segment.saturating_sub(1)),
+                    reason: words.clone(),
+                }],
+                ..Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "The shift overlaps another",
+                    words,
+                )
+            },
             ShiftError::Change(error) => Problem::from(error),
             ShiftError::Store(error) => Problem::from(error),
             ShiftError::Costing(error) => {

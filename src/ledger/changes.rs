@@ -11,9 +11,12 @@ use tracing::Instrument;
 
 use super::{AcceptedShift, StoredShift, WriteContext, shift_batch};
 use crate::domain::LocalZone;
+use crate::domain::shift::Candidate;
 use crate::domain::shift::ShiftStatus;
 use crate::store::change_tx::{ChangeConnection, ChangeTx};
-use crate::store::shift_records::{self, AuditEntry, Decision, ShiftHeader, StoredResponse};
+use crate::store::shift_records::{
+    self, AuditEntry, Decision, NearbySegment, ShiftHeader, StoredResponse,
+};
 use crate::store::{Store, StoreError};
 
 /// Changes committed in one transaction at most.
@@ -88,6 +91,9 @@ pub enum ChangeError {
         segment: usize,
         other: String,
         worker_id: String,
+        /// The other shift's first start and last end, for saying in plain words what it is.
+        other_start: DateTime<Utc>,
+        other_end: DateTime<Utc>,
     },
     #[error("no such shift")]
     NotFound,
@@ -409,25 +415,42 @@ async fn apply_all(
 async fn check_overlaps(tx: &mut ChangeTx<'_>, shift: &AcceptedShift) -> Result<(), ChangeError> {
     let candidate = &shift.candidate;
     let (first, last) = super::span(candidate);
-    let worker_id = candidate.draft.worker_id.as_str();
     let nearby = tx
-        .segments_overlapping(worker_id, candidate.draft.shift_ref.as_str(), first, last)
+        .segments_overlapping(
+            candidate.draft.worker_id.as_str(),
+            candidate.draft.shift_ref.as_str(),
+            first,
+            last,
+        )
         .await?;
-    for (i, record) in candidate.records.iter().enumerate() {
-        let iv = record.draft.interval;
-        let (start, end) = (iv.start.timestamp(), iv.end.timestamp());
-        if let Some(other) = nearby
-            .iter()
-            .find(|s| s.start_utc < end && s.end_utc > start)
-        {
-            return Err(ChangeError::Overlap {
-                segment: i + 1,
-                other: other.shift_ref.clone(),
-                worker_id: worker_id.to_owned(),
-            });
-        }
+    match first_overlap(candidate, &nearby) {
+        Some(overlap) => Err(overlap),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// The first of `candidate`'s segments, in order, that overlaps one of `nearby` (the worker's
+/// other live segments), as the refusal that names it and the other shift.
+pub fn first_overlap(candidate: &Candidate, nearby: &[NearbySegment]) -> Option<ChangeError> {
+    let instant = |s: i64| DateTime::from_timestamp(s, 0).unwrap_or_default();
+    candidate
+        .records
+        .iter()
+        .enumerate()
+        .find_map(|(i, record)| {
+            let iv = record.draft.interval;
+            let (start, end) = (iv.start.timestamp(), iv.end.timestamp());
+            nearby
+                .iter()
+                .find(|s| s.start_utc < end && s.end_utc > start)
+                .map(|other| ChangeError::Overlap {
+                    segment: i + 1,
+                    other: other.shift_ref.clone(),
+                    worker_id: candidate.draft.worker_id.to_string(),
+                    other_start: instant(other.first_start_utc),
+                    other_end: instant(other.last_end_utc),
+                })
+        })
 }
 
 fn status_for(settings: WriterSettings) -> ShiftStatus {

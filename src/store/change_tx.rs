@@ -182,6 +182,8 @@ impl FromColumns for NearbySegment {
             shift_ref: row.text(0)?,
             start_utc: row.int(1)?,
             end_utc: row.int(2)?,
+            first_start_utc: row.int(3)?,
+            last_end_utc: row.int(4)?,
         })
     }
 }

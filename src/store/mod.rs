@@ -15,6 +15,7 @@ pub mod bulk;
 pub(crate) mod change_tx;
 pub mod claims;
 pub mod copy;
+pub mod names;
 pub mod reference;
 pub mod reports;
 pub mod rows;

@@ -283,6 +283,8 @@ pub struct ReferenceData {
     pub person_details: HashMap<PersonId, (String, CostCentreId)>,
     /// Services from the service list and the rate card.
     pub services: HashSet<ServiceCode>,
+    /// What services, workers and cost centres are called, for pages and messages.
+    pub names: super::names::Names,
 }
 
 impl crate::domain::reference::Directory for ReferenceData {
@@ -306,6 +308,7 @@ pub async fn load_reference(
 ) -> Result<ReferenceData, StoreError> {
     let mut data = ReferenceData {
         version: version(store).await?,
+        names: super::names::load_names(store).await?,
         ..ReferenceData::default()
     };
     for row in load_table::<ServiceRow>(store).await? {

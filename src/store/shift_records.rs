@@ -287,12 +287,37 @@ pub async fn lock_workers(
     Ok(())
 }
 
-/// A stored segment that may overlap a shift being changed.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A stored segment that may overlap a shift being changed, with its shift's whole span.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct NearbySegment {
     pub shift_ref: String,
     pub start_utc: i64,
     pub end_utc: i64,
+    pub first_start_utc: i64,
+    pub last_end_utc: i64,
+}
+
+/// Segments of the worker's live shifts (other than `own_ref`) that overlap `[from, to)`, read
+/// outside any change: what a shift being checked before it is saved would clash with. The
+/// writer checks again inside its transaction.
+pub async fn segments_overlapping(
+    store: &Store,
+    worker_id: &str,
+    own_ref: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<NearbySegment>, StoreError> {
+    let span = crate::allocate::SHIFT_SPAN_MINUTES_MAX * 60;
+    Ok(
+        on_pool!(store, pool => sqlx::query_as(include_str!("../../sql/segments_overlapping.sql"))
+        .bind(worker_id)
+        .bind(own_ref)
+        .bind(instant_seconds(&from))
+        .bind(instant_seconds(&to))
+        .bind(span)
+        .fetch_all(pool)
+        .await?),
+    )
 }
 
 /// A decision on a shift: its new status and why.

@@ -14,10 +14,10 @@ use crate::domain::shift::Candidate;
 use crate::domain::{
     ExtraCostCentres, LocalZone, PersonId, Principal, Reach, ServiceCode, WorkerId,
 };
-use crate::ledger::changes::{Change, ChangeError, Outcome, ShiftWriter};
+use crate::ledger::changes::{Change, ChangeError, Outcome, ShiftWriter, first_overlap};
 use crate::ledger::{AcceptedShift, StoredShift};
 use crate::store::reference::ReferenceData;
-use crate::store::shift_records::{ShiftRecord, load_shift};
+use crate::store::shift_records::{ShiftRecord, load_shift, segments_overlapping};
 use crate::store::{Store, StoreError};
 
 /// Longest Idempotency-Key accepted.
@@ -40,7 +40,15 @@ pub enum ShiftError {
     /// The request itself is malformed.
     #[error("{0}")]
     BadRequest(String),
-    /// The writer refused the change (a stale version, a reused key, a clash).
+    /// The shift overlaps another live shift of the same worker: `words` say which, in plain
+    /// words ("You already have a shift from 09:00 to 11:00 that day (S1)").
+    #[error("{words}")]
+    Clash {
+        /// The segment at fault, from 1.
+        segment: usize,
+        words: String,
+    },
+    /// The writer refused the change (a stale version, a reused key).
     #[error(transparent)]
     Change(#[from] ChangeError),
     #[error(transparent)]
@@ -235,6 +243,169 @@ pub fn check_key(key: &str) -> Result<(), ShiftError> {
     Ok(())
 }
 
+/// A new shift checked and costed for the caller, with the digest of its request.
+struct NewShift {
+    shift: AcceptedShift,
+    request_sha256: String,
+}
+
+/// Checks and costs a new shift as `submit` stores it.
+fn new_shift(
+    desk: &ShiftDesk<'_>,
+    caller: &Principal,
+    reference: &ReferenceData,
+    submission: &ShiftSubmission,
+    key: &str,
+) -> Result<NewShift, ShiftError> {
+    if !caller.may_record() {
+        return Err(ShiftError::Forbidden("this token can only read"));
+    }
+    check_key(key)?;
+    let worker_id = worker_for(caller, reference, submission.worker_id.as_deref())?;
+    let shift_ref = match submission.shift_ref.as_deref().map(str::trim) {
+        Some(r) if !r.is_empty() => r.to_owned(),
+        _ => derived_shift_ref(&caller.key(), key),
+    };
+    let request_sha256 = request_digest(&worker_id, &shift_ref, submission);
+    let shift = prepare(desk, caller, reference, submission, &worker_id, &shift_ref)?;
+    Ok(NewShift {
+        shift,
+        request_sha256,
+    })
+}
+
+/// Checks a new shift exactly as [`submit`] would, and against the worker's stored shifts,
+/// storing nothing: the shift as it would be stored, or why it would be refused. The phone page
+/// shows this before the worker saves.
+pub async fn check_new(
+    desk: &ShiftDesk<'_>,
+    caller: &Principal,
+    submission: &ShiftSubmission,
+    key: &str,
+) -> Result<AcceptedShift, ShiftError> {
+    let reference = desk.reference.get(desk.store).await?;
+    let NewShift { shift, .. } = new_shift(desk, caller, &reference, submission, key)?;
+    check_clashes(desk, caller, &reference, &shift).await?;
+    Ok(shift)
+}
+
+/// Checks an amendment exactly as [`amend`] would, and against the worker's other stored
+/// shifts, storing nothing.
+pub async fn check_amendment(
+    desk: &ShiftDesk<'_>,
+    caller: &Principal,
+    record: &ShiftRecord,
+    submission: &ShiftSubmission,
+) -> Result<AcceptedShift, ShiftError> {
+    let reference = desk.reference.get(desk.store).await?;
+    let shift = amended_shift(desk, caller, &reference, record, submission)?;
+    check_clashes(desk, caller, &reference, &shift).await?;
+    Ok(shift)
+}
+
+/// The first clash of `shift` with the worker's other live shifts as they are stored now.
+async fn check_clashes(
+    desk: &ShiftDesk<'_>,
+    caller: &Principal,
+    reference: &ReferenceData,
+    shift: &AcceptedShift,
+) -> Result<(), ShiftError> {
+    let candidate = &shift.candidate;
+    let (first, last) = crate::ledger::span(candidate);
+    let nearby = segments_overlapping(
+        desk.store,
+        candidate.draft.worker_id.as_str(),
+        candidate.draft.shift_ref.as_str(),
+        first,
+        last,
+    )
+    .await?;
+    match first_overlap(candidate, &nearby) {
+        Some(overlap) => Err(refusal(desk, caller, reference, candidate, overlap)),
+        None => Ok(()),
+    }
+}
+
+/// A refusal from the writer as the caller hears it: a clash in plain words.
+fn refusal(
+    desk: &ShiftDesk<'_>,
+    caller: &Principal,
+    reference: &ReferenceData,
+    candidate: &Candidate,
+    error: ChangeError,
+) -> ShiftError {
+    match error {
+        ChangeError::Overlap {
+            segment,
+            other,
+            worker_id,
+            other_start,
+            other_end,
+        } => {
+            let day = candidate
+                .records
+                .get(segment.saturating_sub(1))
+                .map(|r| desk.zone.local_date(r.draft.interval.start));
+            let who = if caller
+                .own_worker()
+                .is_some_and(|own| own.as_str() == worker_id)
+            {
+                "You already have".to_owned()
+            } else {
+                let name = reference.names.worker(&worker_id);
+                if name == worker_id {
+                    format!("Worker {worker_id} already has")
+                } else {
+                    format!("{name} ({worker_id}) already has")
+                }
+            };
+            let when = clash_span(desk.zone, day, other_start, other_end);
+            ShiftError::Clash {
+                segment,
+                words: format!("{who} a shift {when} ({other})"),
+            }
+        }
+        other => ShiftError::Change(other),
+    }
+}
+
+/// When another shift runs, as a person says it: "from 09:00 to 11:00 that day" when it is on
+/// the day of the part it clashes with, "from 09:00 to 11:00 on Mon 5 Oct" on another day, and
+/// "from 22:00 on Mon 5 Oct to 08:00 on Tue 6 Oct" across midnight.
+pub fn clash_span(
+    zone: LocalZone,
+    day: Option<chrono::NaiveDate>,
+    start: chrono::DateTime<chrono::Utc>,
+    end: chrono::DateTime<chrono::Utc>,
+) -> String {
+    let (from, to) = (zone.local(start), zone.local(end));
+    let date = |d: chrono::NaiveDate| d.format("%a %-d %b").to_string();
+    let time = |t: chrono::NaiveDateTime| t.format("%H:%M").to_string();
+    // A shift ending at midnight ends on the day it started.
+    let ends_that_day = to.date() == from.date()
+        || (to.date() == from.date().succ_opt().unwrap_or(from.date())
+            && to.time() == chrono::NaiveTime::MIN);
+    if !ends_that_day {
+        return format!(
+            "from {} on {} to {} on {}",
+            time(from),
+            date(from.date()),
+            time(to),
+            date(to.date())
+        );
+    }
+    if day == Some(from.date()) {
+        format!("from {} to {} that day", time(from), time(to))
+    } else {
+        format!(
+            "from {} to {} on {}",
+            time(from),
+            time(to),
+            date(from.date())
+        )
+    }
+}
+
 /// Records a new shift through the writer. Shared by the API and the phone page.
 pub async fn submit(
     desk: &ShiftDesk<'_>,
@@ -242,20 +413,13 @@ pub async fn submit(
     submission: &ShiftSubmission,
     key: &str,
 ) -> Result<Outcome, ShiftError> {
-    if !caller.may_record() {
-        return Err(ShiftError::Forbidden("this token can only read"));
-    }
-    check_key(key)?;
     let reference = desk.reference.get(desk.store).await?;
-    let worker_id = worker_for(caller, &reference, submission.worker_id.as_deref())?;
-    let shift_ref = match submission.shift_ref.as_deref().map(str::trim) {
-        Some(r) if !r.is_empty() => r.to_owned(),
-        _ => derived_shift_ref(&caller.key(), key),
-    };
-    let request_sha256 = request_digest(&worker_id, &shift_ref, submission);
-    let shift = prepare(desk, caller, &reference, submission, &worker_id, &shift_ref)?;
-    Ok(desk
-        .writer
+    let NewShift {
+        shift,
+        request_sha256,
+    } = new_shift(desk, caller, &reference, submission, key)?;
+    let candidate = shift.candidate.clone();
+    desk.writer
         .apply(
             &caller.key(),
             Change::Submit {
@@ -264,17 +428,18 @@ pub async fn submit(
                 shift: Box::new(shift),
             },
         )
-        .await?)
+        .await
+        .map_err(|e| refusal(desk, caller, &reference, &candidate, e))
 }
 
-/// Amends a shift the caller may see. Shared by the API and the phone page.
-pub async fn amend(
+/// Checks and costs an amendment of `record`: its worker and reference stay as they are.
+fn amended_shift(
     desk: &ShiftDesk<'_>,
     caller: &Principal,
+    reference: &ReferenceData,
     record: &ShiftRecord,
-    read_version: i64,
     submission: &ShiftSubmission,
-) -> Result<(), ShiftError> {
+) -> Result<AcceptedShift, ShiftError> {
     if !caller.may_record() {
         return Err(ShiftError::Forbidden("this token can only read"));
     }
@@ -297,26 +462,39 @@ pub async fn amend(
         submission.shift_ref.as_deref(),
         &header.shift_ref,
     )?;
-    let reference = desk.reference.get(desk.store).await?;
-    let shift = prepare(
+    prepare(
         desk,
         caller,
-        &reference,
+        reference,
         submission,
         &header.worker_id,
         &header.shift_ref,
-    )?;
+    )
+}
+
+/// Amends a shift the caller may see. Shared by the API and the phone page.
+pub async fn amend(
+    desk: &ShiftDesk<'_>,
+    caller: &Principal,
+    record: &ShiftRecord,
+    read_version: i64,
+    submission: &ShiftSubmission,
+) -> Result<(), ShiftError> {
+    let reference = desk.reference.get(desk.store).await?;
+    let shift = amended_shift(desk, caller, &reference, record, submission)?;
+    let candidate = shift.candidate.clone();
     desk.writer
         .apply(
             &caller.key(),
             Change::Amend {
-                shift_id: header.shift_id,
+                shift_id: record.header.shift_id,
                 read_version,
                 shift: Box::new(shift),
                 may_amend_approved: caller.may_decide(),
             },
         )
-        .await?;
+        .await
+        .map_err(|e| refusal(desk, caller, &reference, &candidate, e))?;
     Ok(())
 }
 

@@ -8,4 +8,5 @@ pub mod harness;
 
 mod audit;
 mod authorisation;
+mod phone_form;
 mod shifts;

@@ -508,7 +508,34 @@ async fn every_validation_error_names_its_field(db: &TestDb) {
         assert_eq!(reply.pointers(), [pointer], "{case}: {}", reply.text);
         let detail = reply.json()["detail"].as_str().unwrap_or("").to_owned();
         assert!(!detail.is_empty(), "{case}: the problem says what is wrong");
+        if case == "overlaps a stored shift" {
+            assert!(
+                detail.starts_with("You already have a shift from 09:00 to 10:00 that day (api-"),
+                "{case}: the clash is said in plain words: {detail}"
+            );
+        }
     }
+    // Every field of one segment at fault is named, not only the first.
+    let mut everything = json!({"start": "06/10/2026 09:00", "end": "2026-10-06T10:00",
+        "service": "GARDENING", "people": ["A"], "miles": "-1"});
+    let all = api
+        .submit(
+            "worker",
+            "all-at-once",
+            &json!({"segments": [everything.take()]}),
+        )
+        .await;
+    assert_eq!(all.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", all.text);
+    assert_eq!(
+        all.pointers(),
+        [
+            "/segments/0/start",
+            "/segments/0/service",
+            "/segments/0/miles"
+        ],
+        "{}",
+        all.text
+    );
     // A manager naming a worker outside their cost centres gets the unknown-worker answer.
     let foreign = api
         .submit(
@@ -576,6 +603,136 @@ async fn every_validation_error_names_its_field(db: &TestDb) {
         .await;
     assert_eq!(too_big.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(db.count("shift").await, 1, "nothing invalid was stored");
+    api.stop().await;
+}
+
+on_both!(a_clash_says_which_shift_in_plain_words);
+async fn a_clash_says_which_shift_in_plain_words(db: &TestDb) {
+    let api = Api::start(db).await;
+    let with_ref = |shift_ref: &str, body: serde_json::Value| {
+        let mut body = body;
+        body["shift_ref"] = json!(shift_ref);
+        body
+    };
+    for (key, body) in [
+        (
+            "s1",
+            with_ref(
+                "S1",
+                shift(None, "2026-10-12T09:00", "2026-10-12T11:00", &["A"]),
+            ),
+        ),
+        (
+            "s2",
+            with_ref(
+                "S2",
+                shift(None, "2026-10-13T22:00", "2026-10-14T07:00", &["A"]),
+            ),
+        ),
+    ] {
+        let stored = api.submit("worker", key, &body).await;
+        assert_eq!(stored.status, StatusCode::CREATED, "{}", stored.text);
+    }
+    let refused = |reply: &crate::harness::Reply, pointer: &str, words: &str| {
+        assert_eq!(
+            reply.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            reply.text
+        );
+        let problem = reply.json();
+        assert_eq!(
+            problem["title"], "The shift overlaps another",
+            "{}",
+            reply.text
+        );
+        assert_eq!(problem["detail"], words, "{}", reply.text);
+        assert_eq!(problem["errors"][0]["pointer"], pointer, "{}", reply.text);
+        assert_eq!(problem["errors"][0]["reason"], words, "{}", reply.text);
+    };
+    // The worker's own clash, on the same day.
+    let same_day = api
+        .submit(
+            "worker",
+            "c1",
+            &shift(None, "2026-10-12T10:00", "2026-10-12T12:00", &["A"]),
+        )
+        .await;
+    refused(
+        &same_day,
+        "/segments/0/start",
+        "You already have a shift from 09:00 to 11:00 that day (S1)",
+    );
+    // A manager recording for the worker hears the worker's name.
+    let for_worker = api
+        .submit(
+            "manager",
+            "c2",
+            &shift(Some("W1"), "2026-10-12T10:30", "2026-10-12T12:00", &["A"]),
+        )
+        .await;
+    refused(
+        &for_worker,
+        "/segments/0/start",
+        "Sam Jones (W1) already has a shift from 09:00 to 11:00 that day (S1)",
+    );
+    // A night shift across midnight, met by the second part of a shift the next morning.
+    let morning = json!({"segments": [
+        {"start": "2026-10-14T05:00", "end": "2026-10-14T05:30", "service": "PERSONAL_CARE", "people": []},
+        {"start": "2026-10-14T06:00", "end": "2026-10-14T08:00", "service": "PERSONAL_CARE", "people": ["A"]}]});
+    let night = api.submit("worker", "c3", &morning).await;
+    refused(
+        &night,
+        "/segments/0/start",
+        "You already have a shift from 22:00 on Tue 13 Oct to 07:00 on Wed 14 Oct (S2)",
+    );
+    let later = json!({"segments": [
+        {"start": "2026-10-12T07:00", "end": "2026-10-12T08:00", "service": "PERSONAL_CARE", "people": []},
+        {"start": "2026-10-12T08:30", "end": "2026-10-12T09:30", "service": "PERSONAL_CARE", "people": ["A"]}]});
+    let second_part = api.submit("worker", "c4", &later).await;
+    refused(
+        &second_part,
+        "/segments/1/start",
+        "You already have a shift from 09:00 to 11:00 that day (S1)",
+    );
+    // A part starting the day before names the other shift's day.
+    let day_before = api
+        .submit(
+            "worker",
+            "c5",
+            &shift(None, "2026-10-11T23:00", "2026-10-12T10:00", &["A"]),
+        )
+        .await;
+    refused(
+        &day_before,
+        "/segments/0/start",
+        "You already have a shift from 09:00 to 11:00 on Mon 12 Oct (S1)",
+    );
+    // An amendment that moves a shift onto another says the same.
+    let free = api
+        .submit(
+            "worker",
+            "c6",
+            &shift(None, "2026-10-15T09:00", "2026-10-15T10:00", &["A"]),
+        )
+        .await;
+    assert_eq!(free.status, StatusCode::CREATED, "{}", free.text);
+    let id = free.json()["shift_id"].as_i64().expect("id");
+    let moved = api
+        .send(
+            "worker",
+            Method::PUT,
+            &format!("/api/v1/shifts/{id}"),
+            &[("if-match", &free.header("etag"))],
+            Some(&shift(None, "2026-10-12T08:00", "2026-10-12T09:30", &["A"]).to_string()),
+        )
+        .await;
+    refused(
+        &moved,
+        "/segments/0/start",
+        "You already have a shift from 09:00 to 11:00 that day (S1)",
+    );
+    assert_eq!(db.count("shift").await, 3, "no clashing shift was stored");
     api.stop().await;
 }
 

@@ -1,7 +1,10 @@
 // End-to-end test of the tms phone page in real headless Chromium, run by tests/phone_page.rs.
 //
 // A support worker signs in with the keyboard, records a two-part shared-support shift (after
-// one try with a missing time), and a manager approves it. Every page visited is checked with
+// one try with every error shown at once, and a check of each part's length before saving), is
+// told in plain words which shift a clashing one overlaps, has a 09:00–08:30 typo stopped until
+// confirmed or changed, saves a night once confirmed, chooses which 01:30 on the night the clocks
+// go back, and a manager, who sees names rather than codes, approves the first shift. Every page visited is checked with
 // axe-core (WCAG 2.0/2.1 A and AA, WCAG 2.2 AA), for horizontal scrolling at 200% zoom (640 CSS px)
 // and at 320 CSS px, and for touch targets of at least 44×44 CSS px.
 //
@@ -421,39 +424,107 @@ function part(page, n) {
   return page.getByRole('group', { name: `Part ${n} of the shift`, exact: true });
 }
 
+/** What the check page says for `term` in the section headed `heading` ("Part 1", "Whole shift"). */
+async function reviewed(page, heading, term) {
+  return page.evaluate(
+    ({ heading, term }) => {
+      const h2 = [...document.querySelectorAll('main h2')].find((h) => h.textContent.trim() === heading);
+      const list = h2?.nextElementSibling;
+      if (!list || list.tagName !== 'DL') return `(no list under a heading "${heading}")`;
+      const row = [...list.querySelectorAll(':scope > div')].find((d) => d.querySelector('dt')?.textContent.trim() === term);
+      return row ? row.querySelector('dd').textContent.replace(/\s+/g, ' ').trim() : `(no "${term}" under "${heading}")`;
+    },
+    { heading, term },
+  );
+}
+
+/** The check page shows `expected` ({heading: {term: text}}). */
+async function expectReviewed(page, expected) {
+  check((await h1(page)) === 'Check the shift before you save it', `the check page is headed "${await h1(page)}"`);
+  for (const [heading, terms] of Object.entries(expected)) {
+    for (const [term, text] of Object.entries(terms)) {
+      const shown = await reviewed(page, heading, term);
+      check(shown === text, `the check page's ${heading} says ${term} "${shown}", not "${text}"`);
+    }
+  }
+}
+
+/** Opens the new-shift form and fills one part: date, times, service by value, people by name. */
+async function oneShift(page, date, start, end, people) {
+  await goto(page, `${BASE_URL}/shifts/new`);
+  await page.getByLabel('Date the shift started').fill(date);
+  const one = part(page, 1);
+  await one.getByLabel('Start time').fill(start);
+  await one.getByLabel('End time').fill(end);
+  await one.getByLabel('Service').selectOption('PERSONAL_CARE');
+  for (const person of people) await one.getByLabel(person).check();
+}
+
+async function pressContinue(page) {
+  return navigate(page, () => page.getByRole('button', { name: 'Continue' }).click());
+}
+
+async function pressSave(page) {
+  return navigate(page, () => page.getByRole('button', { name: 'Save shift' }).click());
+}
+
+/** The worker's shift list (in a page of its own, so the page being filled in stays). */
+async function listedShifts(page) {
+  const list = await page.context().newPage();
+  await goto(list, `${BASE_URL}/shifts`);
+  const text = await visibleText(list.locator('main'));
+  await list.close();
+  return text;
+}
+
 async function recordShift(page) {
   step = 'worker records a shift';
   await navigate(page, () => page.getByRole('link', { name: 'Record a shift' }).click());
   expectPath(page, '/shifts/new', 'after following "Record a shift"');
   check((await page.locator('input[type=date]#date').count()) === 1, 'the form has no date field of type date');
+  // The service list starts with nothing chosen, and lists services by name.
+  const service = part(page, 1).getByLabel('Service');
+  check((await service.inputValue()) === '', `the service list starts on "${await service.inputValue()}", not on nothing chosen`);
+  const options = (await service.locator('option').allTextContents()).map((t) => t.trim());
+  check(options[0] === 'Choose a service', `the first service option is "${options[0]}", not "Choose a service"`);
+  check(options.includes('Personal care and support'), `services are not listed by name: ${JSON.stringify(options)}`);
+  check(!options.some((o) => /^[A-Z_]+$/.test(o)), `a service is listed by its code: ${JSON.stringify(options)}`);
+  ok('the service list starts at "Choose a service" and names services');
   await checkPage(page, 'new-shift form');
 
-  // Once with the end time missing.
+  // Once with the end time and the service missing: both errors show at once.
   await page.getByLabel('Date the shift started').fill('2026-10-06');
   await part(page, 1).getByLabel('Start time').fill('09:00');
   await part(page, 1).getByLabel('End time').fill('');
-  let response = await navigate(page, () => page.getByRole('button', { name: 'Save shift' }).click());
-  check(response.status() === 422, `saving with no end time answered ${response.status()}, not 422`);
+  let response = await pressContinue(page);
+  check(response.status() === 422, `continuing with no end time and no service answered ${response.status()}, not 422`);
   const title = await page.title();
   check(/check the answers/.test(title), `the page title does not say there is a problem: "${title}"`);
   check((await page.locator('.summary h2').textContent()).trim() === 'There is a problem', 'no error summary headed "There is a problem"');
-  await expectFieldError(page, 'seg0_end', 'Enter the time this part ended', { summary: true });
+  await expectFieldError(page, 'seg0_end', 'Enter the time part 1 ended', { summary: true });
+  await expectFieldError(page, 'seg0_service', 'Choose the service you gave in part 1', { summary: true });
+  check((await page.locator('.summary a').count()) === 2, `the summary does not list exactly the two errors: ${await visibleText(page.locator('.summary'))}`);
+  check((await page.locator('.field .error').count()) === 2, 'more fields than the end time and the service show an error');
   check((await page.getByLabel('Date the shift started').inputValue()) === '2026-10-06', 'the date typed was lost');
   check((await part(page, 1).getByLabel('Start time').inputValue()) === '09:00', 'the start time typed was lost');
-  check((await page.locator('.field .error').count()) === 1, 'more fields than the end time show an error');
   check(
     await page.evaluate(() => document.activeElement?.matches('.summary') ?? false),
     'the error summary does not have focus when the page with errors loads',
   );
-  ok('focus starts on the error summary');
+  ok('every error shows at once; focus starts on the error summary');
   await checkPage(page, 'new-shift form with errors');
-  // The summary's link takes the keyboard to the field.
+  // The summary's links take the keyboard to the fields.
   await page.locator('.summary a[href="#seg0_end"]').click();
   check(
     await page.evaluate(() => document.activeElement?.id === 'seg0_end'),
     'the error summary link does not move focus to the end time field',
   );
-  ok('the error summary links to the field at fault');
+  await page.locator('.summary a[href="#seg0_service"]').click();
+  check(
+    await page.evaluate(() => document.activeElement?.id === 'seg0_service'),
+    'the error summary link does not move focus to the service',
+  );
+  ok('the error summary links to each field at fault');
 
   // Part 1: shared support for Anne and Ben.
   const one = part(page, 1);
@@ -465,9 +536,11 @@ async function recordShift(page) {
   check(response.status() === 200, `"Add another part" answered ${response.status()}`);
   check((await part(page, 2).count()) === 1, 'no "Part 2 of the shift" after "Add another part"');
   check((await part(page, 1).getByLabel('End time').inputValue()) === '10:00', 'part 1 lost its end time');
+  check((await part(page, 1).getByLabel('Service').inputValue()) === 'PERSONAL_CARE', 'part 1 lost its service');
   check(await part(page, 1).getByLabel('Ben Birch').isChecked(), 'part 1 lost Ben Birch');
   check((await part(page, 2).getByLabel('Start time').inputValue()) === '10:00', 'part 2 does not start when part 1 ended');
-  ok('"Add another part" adds part 2, starting when part 1 ended');
+  check((await part(page, 2).getByLabel('Service').inputValue()) === '', 'part 2 starts with a service chosen');
+  ok('"Add another part" adds part 2, starting when part 1 ended, with no service chosen');
   await checkPage(page, 'new-shift form with two parts');
 
   // Part 2: Anne alone.
@@ -476,7 +549,23 @@ async function recordShift(page) {
   await two.getByLabel('Service').selectOption('PERSONAL_CARE');
   await two.getByLabel('Anne Ash').check();
   check(!(await two.getByLabel('Ben Birch').isChecked()), 'Ben Birch is ticked in part 2');
-  response = await navigate(page, () => page.getByRole('button', { name: 'Save shift' }).click());
+  response = await pressContinue(page);
+  check(response.status() === 200, `continuing answered ${response.status()}`);
+  await expectReviewed(page, {
+    'Part 1': {
+      Time: '09:00 to 10:00 on Tue 6 Oct',
+      Length: '1 hour',
+      Service: 'Personal care and support',
+      'People supported': 'Anne Ash, Ben Birch',
+    },
+    'Part 2': { Time: '10:00 to 10:30 on Tue 6 Oct', Length: '30 minutes', 'People supported': 'Anne Ash' },
+    'Whole shift': { Time: '09:00 to 10:30 on Tue 6 Oct', 'Time worked': '1 hour 30 minutes' },
+  });
+  check((await page.locator('#confirm').count()) === 0, 'an ordinary shift asks for a confirmation');
+  check(!(await listedShifts(page)).includes('Tue 6 Oct'), 'the shift was saved before "Save shift"');
+  ok('the shift is shown with the length of each part and of the whole before it is saved');
+  await checkPage(page, 'check the shift');
+  response = await pressSave(page);
   check(response.ok(), `saving the shift answered ${response.status()}`);
   expectPath(page, '/shifts?done=recorded', 'after saving the shift');
   const notice = await visibleText(page.getByRole('status'));
@@ -487,14 +576,111 @@ async function recordShift(page) {
   const text = await visibleText(item);
   for (const expected of [
     'Waiting for approval',
-    '90 minutes',
-    '09:00–10:00 PERSONAL_CARE: Anne Ash, Ben Birch',
-    '10:00–10:30 PERSONAL_CARE: Anne Ash',
+    '1 hour 30 minutes',
+    '09:00–10:00 Personal care and support: Anne Ash, Ben Birch',
+    '10:00–10:30 Personal care and support: Anne Ash',
   ]) {
     check(text.includes(expected), `the listed shift does not say "${expected}": "${text}"`);
   }
-  ok('the shift is listed on /shifts as "Waiting for approval"');
+  check(!text.includes('PERSONAL_CARE'), `the list shows a service code: "${text}"`);
+  ok('the shift is listed on /shifts as "Waiting for approval", with names');
   await checkPage(page, 'shifts list');
+}
+
+async function clashIsExplained(page) {
+  step = 'a clashing shift is refused in plain words';
+  await oneShift(page, '2026-10-06', '09:30', '11:00', ['Anne Ash']);
+  const response = await pressContinue(page);
+  check(response.status() === 422, `continuing with a clashing shift answered ${response.status()}, not 422`);
+  await expectFieldError(page, 'seg0_start', 'You already have a shift from 09:00 to 10:30 that day (', { summary: true });
+  await checkPage(page, 'new-shift form with a clash');
+}
+
+async function typoIsStopped(page) {
+  step = 'an end before the start is asked about before saving';
+  await oneShift(page, '2026-10-07', '09:00', '08:30', ['Anne Ash']);
+  let response = await pressContinue(page);
+  check(response.status() === 200, `continuing answered ${response.status()}`);
+  await expectReviewed(page, { 'Part 1': { Length: '23 hours 30 minutes' } });
+  const question = await visibleText(page.locator('.question'));
+  const asked = 'Part 1 runs past midnight, from 09:00 on Wed 7 Oct to 08:30 on Thu 8 Oct and lasts 23 hours 30 minutes.';
+  check(question.includes(asked), `the check page does not ask "${asked}": "${question}"`);
+  check(!(await page.getByLabel('Yes, these times are right').isChecked()), 'the confirmation starts ticked');
+  await checkPage(page, 'check the shift with a question');
+  // Saving without confirming stores nothing.
+  response = await pressSave(page);
+  check(response.status() === 422, `saving without confirming answered ${response.status()}, not 422`);
+  await expectFieldError(page, 'confirm', 'Tick the box to say these times are right', { summary: true });
+  check(!(await listedShifts(page)).includes('Wed 7 Oct'), 'an unconfirmed 23.5-hour shift was saved');
+  ok('a 09:00–08:30 shift is not saved until it is confirmed');
+  await checkPage(page, 'check the shift, not confirmed');
+  // Change the shift: the answers come back as typed, and the corrected shift asks nothing.
+  response = await navigate(page, () => page.getByRole('button', { name: 'Change the shift' }).click());
+  check(response.status() === 200, `"Change the shift" answered ${response.status()}`);
+  check((await part(page, 1).getByLabel('End time').inputValue()) === '08:30', 'the end time typed was lost');
+  check((await page.getByLabel('Date the shift started').inputValue()) === '2026-10-07', 'the date typed was lost');
+  check(await part(page, 1).getByLabel('Anne Ash').isChecked(), 'Anne Ash was lost');
+  await part(page, 1).getByLabel('End time').fill('09:30');
+  await pressContinue(page);
+  await expectReviewed(page, { 'Part 1': { Length: '30 minutes' }, 'Whole shift': { 'Time worked': '30 minutes' } });
+  check((await page.locator('#confirm').count()) === 0, 'the corrected shift still asks for a confirmation');
+  response = await pressSave(page);
+  expectPath(page, '/shifts?done=recorded', 'after saving the corrected shift');
+  const list = await visibleText(page.locator('main'));
+  check(list.includes('Wed 7 Oct, 09:00 to 09:30') && !list.includes('23 hours'), `the corrected shift is not listed as 30 minutes: "${list}"`);
+  ok('"Change the shift" keeps the answers; the corrected shift is saved without a question');
+}
+
+async function nightIsConfirmed(page) {
+  step = 'a night shift is saved once confirmed';
+  await oneShift(page, '2026-10-08', '22:00', '07:00', ['Anne Ash']);
+  await pressContinue(page);
+  await expectReviewed(page, { 'Part 1': { Time: '22:00 on Thu 8 Oct to 07:00 on Fri 9 Oct', Length: '9 hours' } });
+  const question = await visibleText(page.locator('.question'));
+  check(question.includes('Part 1 runs past midnight, from 22:00 on Thu 8 Oct to 07:00 on Fri 9 Oct.'), `the night is not asked about: "${question}"`);
+  await page.getByLabel('Yes, these times are right').check();
+  const response = await pressSave(page);
+  check(response.ok(), `saving the confirmed night answered ${response.status()}`);
+  expectPath(page, '/shifts?done=recorded', 'after saving the confirmed night');
+  const item = page.locator('ul.shifts > li', { hasText: 'Thu 8 Oct, 22:00 to 07:00' });
+  check((await item.count()) === 1, 'the night shift is not listed');
+  check((await visibleText(item)).includes('9 hours'), `the night is not 9 hours: "${await visibleText(item)}"`);
+  ok('a night shift past midnight is saved once confirmed');
+}
+
+async function repeatedHourIsChosen(page) {
+  step = 'the hour repeated when the clocks go back is chosen';
+  await oneShift(page, '2026-10-25', '01:30', '03:00', ['Anne Ash']);
+  let response = await pressContinue(page);
+  check(response.status() === 422, `continuing with 01:30 on 25 October answered ${response.status()}, not 422`);
+  const bst = part(page, 1).getByRole('radio', { name: '01:30 BST (first time)' });
+  const gmt = part(page, 1).getByRole('radio', { name: '01:30 GMT (second time)' });
+  check((await bst.count()) === 1 && (await gmt.count()) === 1, 'the two readings of 01:30 are not offered as radio buttons');
+  check(!(await bst.isChecked()) && !(await gmt.isChecked()), 'a reading of 01:30 was chosen for the worker');
+  const link = page.locator('.summary a[href="#seg0_start_reading-first"]');
+  check((await link.count()) === 1, 'the error summary does not link to the choice of 01:30');
+  const said = await visibleText(link);
+  check(said.includes('01:30 happens twice on Sun 25 Oct'), `the summary says "${said}"`);
+  check(!/offset|\+01:00/.test(await visibleText(page.locator('main'))), 'the page still asks for an offset');
+  await link.click();
+  check(await page.evaluate(() => document.activeElement?.id === 'seg0_start_reading-first'), 'the summary link does not reach the first reading');
+  ok('01:30 on 25 October is offered as BST (first time) or GMT (second time)');
+  await checkPage(page, 'new-shift form asking which 01:30');
+  await gmt.check();
+  await pressContinue(page);
+  await expectReviewed(page, { 'Part 1': { Time: '01:30 GMT to 03:00 on Sun 25 Oct', Length: '1 hour 30 minutes' } });
+  response = await navigate(page, () => page.getByRole('button', { name: 'Change the shift' }).click());
+  check(await part(page, 1).getByRole('radio', { name: '01:30 GMT (second time)' }).isChecked(), 'the reading chosen was lost');
+  await part(page, 1).getByRole('radio', { name: '01:30 BST (first time)' }).check();
+  await pressContinue(page);
+  await expectReviewed(page, { 'Part 1': { Time: '01:30 BST to 03:00 on Sun 25 Oct', Length: '2 hours 30 minutes' } });
+  await checkPage(page, 'check a shift in the repeated hour');
+  response = await pressSave(page);
+  expectPath(page, '/shifts?done=recorded', 'after saving the shift in the repeated hour');
+  const item = page.locator('ul.shifts > li', { hasText: 'Sun 25 Oct, 01:30 to 03:00' });
+  check((await item.count()) === 1, 'the shift of 25 October is not listed');
+  check((await visibleText(item)).includes('2 hours 30 minutes'), `the shift of 25 October is not 2 hours 30 minutes: "${await visibleText(item)}"`);
+  ok('the first 01:30 is saved: 2 hours 30 minutes to 03:00');
 }
 
 async function approve(browser) {
@@ -507,12 +693,19 @@ async function approve(browser) {
   check((await h1(page)) === 'Shifts to approve', `the manager lands on "${await h1(page)}"`);
   await checkPage(page, 'approvals');
 
+  const main = await visibleText(page.locator('main'));
+  check(main.includes('Cost centres: Maple House'), `the manager's cost centre is not named: "${main}"`);
+  for (const code of ['PERSONAL_CARE', 'CC1', 'W1']) {
+    check(!main.includes(code), `/approvals shows the code ${code}: "${main}"`);
+  }
   const item = page.locator('ul.shifts > li', { hasText: 'Tue 6 Oct, 09:00 to 10:30' });
-  check((await item.count()) === 1, `/approvals does not list the shift (page: "${await visibleText(page.locator('main'))}")`);
-  check((await item.getByRole('heading', { name: 'Worker W1' }).count()) === 1, 'the shift is not headed "Worker W1"');
+  check((await item.count()) === 1, `/approvals does not list the shift (page: "${main}")`);
+  check((await item.getByRole('heading', { name: 'Sam Jones' }).count()) === 1, 'the shift is not headed with the worker\'s name, "Sam Jones"');
+  check((await visibleText(item)).includes('Personal care and support: Anne Ash, Ben Birch'), `the shift does not name its service and people: "${await visibleText(item)}"`);
   const button = item.getByRole('button', { name: /^Approve/ });
   const name = await button.evaluate((b) => b.textContent.replace(/\s+/g, ' ').trim());
-  check(name.includes('W1') && name.includes('6 Oct'), `the Approve button does not say whose shift it approves: "${name}"`);
+  check(name.includes('Sam Jones') && name.includes('6 Oct'), `the Approve button does not say whose shift it approves: "${name}"`);
+  ok('the approvals page names the worker, the cost centre, the service and the people');
   await navigate(page, () => button.click());
   expectPath(page, '/approvals?done=approved', 'after approving');
   const notice = await visibleText(page.getByRole('status'));
@@ -566,6 +759,10 @@ async function main() {
     worker = await signInAsWorker(browser);
     await oneTimeLink(browser);
     await recordShift(worker.page);
+    await clashIsExplained(worker.page);
+    await typoIsStopped(worker.page);
+    await nightIsConfirmed(worker.page);
+    await repeatedHourIsChosen(worker.page);
     await approve(browser);
     await workerSeesApproved(worker.page);
   } catch (error) {

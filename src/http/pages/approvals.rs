@@ -58,7 +58,7 @@ pub(super) async fn approvals(
     let scope = match &caller.principal.scope {
         Scope::CostCentres(cs) => cs
             .iter()
-            .map(ToString::to_string)
+            .map(|c| reference.names.cost_centre(c.as_str()))
             .collect::<Vec<_>>()
             .join(", "),
         _ => "all cost centres".into(),
@@ -78,9 +78,9 @@ pub(super) async fn approvals(
             ul class="shifts" {
                 @for record in &records {
                     @let h = &record.header;
-                    @let worker = &h.worker_id;
+                    @let worker = reference.names.worker(&h.worker_id);
                     li {
-                        h2 { "Worker " (worker) }
+                        h2 { (worker) }
                         (shift_summary(&state, &reference, record))
                         form method="post" action=(format!("/approvals/{}", h.shift_id)) {
                             input type="hidden" name="csrf" value=(caller.csrf());

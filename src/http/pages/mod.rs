@@ -20,9 +20,13 @@ use maud::{DOCTYPE, Markup, html};
 use super::auth::PageCaller;
 use super::problem::Problem;
 use super::{Endpoint, Route};
-use crate::domain::access::digests_match;
-use crate::domain::{Principal, Role};
+use chrono::{DateTime, NaiveDate, Utc};
 
+use crate::domain::access::digests_match;
+use crate::domain::{LocalZone, Principal, Role};
+
+/// A part of a shift longer than this is confirmed before it is saved.
+pub(super) const PART_HOURS_CONFIRMED: i64 = 12;
 /// Most segments one form offers.
 pub(super) const FORM_SEGMENTS_MAX: usize = 12;
 /// Shifts waiting for approval shown at once.
@@ -137,6 +141,65 @@ pub(super) fn problem_page(caller: &PageCaller, problem: &Problem) -> Response {
         _ => problem.title,
     };
     message_page(problem.status, Some(caller), title, &problem.detail)
+}
+
+/// A length of time as a person says it: "45 minutes", "1 hour", "10 hours 30 minutes".
+pub(super) fn duration_words(minutes: i64) -> String {
+    let plural = |n: i64, one: &str, many: &str| {
+        if n == 1 {
+            format!("1 {one}")
+        } else {
+            format!("{n} {many}")
+        }
+    };
+    match (minutes / 60, minutes % 60) {
+        (0, m) => plural(m, "minute", "minutes"),
+        (h, 0) => plural(h, "hour", "hours"),
+        (h, m) => format!(
+            "{} {}",
+            plural(h, "hour", "hours"),
+            plural(m, "minute", "minutes")
+        ),
+    }
+}
+
+/// The wall-clock time of an instant in the provider's zone, naming the zone's abbreviation when
+/// that time happens twice on that day (the night the clocks go back): "01:30 BST".
+pub(super) fn clock_words(zone: LocalZone, instant: DateTime<Utc>) -> String {
+    use chrono::TimeZone;
+    let local = instant.with_timezone(&zone.tz());
+    let time = local.format("%H:%M").to_string();
+    match zone.tz().from_local_datetime(&local.naive_local()) {
+        chrono::LocalResult::Ambiguous(..) => format!("{time} {}", local.format("%Z")),
+        _ => time,
+    }
+}
+
+/// A date as the pages show it: "Tue 6 Oct".
+pub(super) fn day_words(date: NaiveDate) -> String {
+    date.format("%a %-d %b").to_string()
+}
+
+/// When something ran, in the provider's zone: "09:00 to 10:00 on Tue 6 Oct", or with both dates
+/// when it runs past midnight, "22:00 on Tue 6 Oct to 08:30 on Wed 7 Oct".
+pub(super) fn range_words(zone: LocalZone, from: DateTime<Utc>, to: DateTime<Utc>) -> String {
+    let (start_day, end_day) = (zone.local_date(from), zone.local_date(to));
+    if start_day == end_day {
+        format!(
+            "{} to {} on {}",
+            clock_words(zone, from),
+            clock_words(zone, to),
+            day_words(start_day)
+        )
+    } else {
+        format!(
+            "{} on {} to {} on {}",
+            clock_words(zone, from),
+            day_words(start_day),
+            clock_words(zone, to),
+            day_words(end_day)
+        )
+    }
 }
 
 /// A form's fields; checkboxes repeat their name.

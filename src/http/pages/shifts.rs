@@ -73,12 +73,12 @@ pub(super) fn shift_summary(
     html! {
         p {
             strong { (local_text(state, h.first_start_utc)) " to " (local_time(state, h.last_end_utc)) }
-            " · " (record.minutes()) " minutes "
+            " · " (duration_words(record.minutes())) " "
             (status_badge(h.status))
         }
         ul {
             @for s in &record.segments {
-                li { (local_time(state, s.start_utc)) "–" (local_time(state, s.end_utc)) " " (s.service_code) ": " (people_names(reference, &s.people)) }
+                li { (local_time(state, s.start_utc)) "–" (local_time(state, s.end_utc)) " " (reference.names.service(&s.service_code)) ": " (people_names(reference, &s.people)) }
             }
         }
         @if !h.decision_reason.is_empty() {
