@@ -488,7 +488,10 @@ mod tests {
             effective_to: None,
             payer: payer.map(|p| PayerId::parse(p).unwrap()),
         };
-        let (la1, family) = (PayerId::parse("LA1").unwrap(), PayerId::parse("FAM").unwrap());
+        let (la1, family) = (
+            PayerId::parse("LA1").unwrap(),
+            PayerId::parse("FAM").unwrap(),
+        );
         let charged = |arrangements: &[(ArrangementKind, &PayerId)]| {
             let mut ctx = ctx();
             ctx.rate_card = RateCard::new([entry("24.00", None), entry("22.50", Some("LA1"))]);

@@ -250,7 +250,7 @@ fn thousands(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -456,12 +456,7 @@ mod tests {
     fn without_pay_rules_enhancements_and_sleep_ins_are_named() {
         let mut ctx = provider();
         ctx.pay_rules = PayRules::default();
-        let gaps = reference_gaps(
-            &ctx,
-            &workers(),
-            &LedgerFacts::default(),
-            d("2026-12-03"),
-        );
+        let gaps = reference_gaps(&ctx, &workers(), &LedgerFacts::default(), d("2026-12-03"));
         let texts: Vec<String> = gaps.iter().map(ToString::to_string).collect();
         assert_eq!(
             texts,
@@ -487,12 +482,7 @@ mod tests {
             effective_to: None,
         });
         ended.pay_rules.sleep_in_allowances[0].band = Some(Band::BankHoliday);
-        let gaps = reference_gaps(
-            &ended,
-            &workers(),
-            &LedgerFacts::default(),
-            d("2026-12-03"),
-        );
+        let gaps = reference_gaps(&ended, &workers(), &LedgerFacts::default(), d("2026-12-03"));
         assert!(
             matches!(&gaps[0], Gap::NoEnhancement { bands, .. } if *bands == [Band::Weekend, Band::BankHoliday]),
             "an enhancement of 0.00 for nights says none is paid: {gaps:?}"
@@ -510,12 +500,7 @@ mod tests {
         let mut ctx = provider();
         ctx.pay_elements.remove(&code("SLEEP_IN"));
         ctx.pay_rules.sleep_in_allowances.clear();
-        let gaps = reference_gaps(
-            &ctx,
-            &workers(),
-            &LedgerFacts::default(),
-            d("2026-12-03"),
-        );
+        let gaps = reference_gaps(&ctx, &workers(), &LedgerFacts::default(), d("2026-12-03"));
         assert!(
             matches!(&gaps[..], [Gap::NoSleepInAllowance { services, .. }] if *services == [code("SLEEP_IN")]),
             "{gaps:?}"
@@ -526,12 +511,7 @@ mod tests {
         night.effective_to = Some(d("2026-06-30"));
         ended.rate_card = RateCard::new([entry("PERSONAL_CARE", Unit::Hour), night]);
         assert_eq!(
-            reference_gaps(
-                &ended,
-                &workers(),
-                &LedgerFacts::default(),
-                d("2026-12-03")
-            ),
+            reference_gaps(&ended, &workers(), &LedgerFacts::default(), d("2026-12-03")),
             vec![]
         );
     }
@@ -557,10 +537,12 @@ mod tests {
         let gaps = reference_gaps(&provider(), &workers(), &ledger, d("2026-12-03"));
         assert_eq!(
             gaps.iter().map(ToString::to_string).collect::<Vec<_>>(),
-            ["unpriced: 1,840 minute(s) of approved time from 2026-10-01 to 2026-10-20 have no \
+            [
+                "unpriced: 1,840 minute(s) of approved time from 2026-10-01 to 2026-10-20 have no \
               rate and are not charged (COMMUNITY 1,800, TRAVEL 40; 2 people: A, B), and 2 \
               one-off item(s) have no fixed price; add rates to the rate card, and see tms \
-              report unpriced --from 2026-10-01 --to 2026-10-20"]
+              report unpriced --from 2026-10-01 --to 2026-10-20"
+            ]
         );
         let only_one_offs = LedgerFacts {
             unpriced_one_offs: 1,

@@ -282,7 +282,10 @@ mod tests {
             Some(&la1),
             "the council's contracted rate covers the package the person contributes to"
         );
-        assert_eq!(card_payer([(Full, &la1), (Contribution, &family)]), Some(&la1));
+        assert_eq!(
+            card_payer([(Full, &la1), (Contribution, &family)]),
+            Some(&la1)
+        );
         assert_eq!(
             card_payer([(Percentage, &la1), (Percentage, &family)]),
             None,

@@ -8,8 +8,8 @@ use sqlx::AssertSqlSafe;
 
 use super::bulk::{TableSpec, load_rows, upsert_rows};
 use super::rows::{
-    ArrangementRow, BankHolidayRow, BaseRateRow, CostCentreRow, Field, PayEnhancementRow,
-    PayerRow, PersonRow, RateCardEntryRow, ReadRow, ReferenceAuditRow, ReferenceRow, ServiceRow,
+    ArrangementRow, BankHolidayRow, BaseRateRow, CostCentreRow, Field, PayEnhancementRow, PayerRow,
+    PersonRow, RateCardEntryRow, ReadRow, ReferenceAuditRow, ReferenceRow, ServiceRow,
     SleepInAllowanceRow, TableRow, WorkerRow,
 };
 use super::{Store, StoreError, Tx, on_pool, on_tx};
@@ -206,13 +206,15 @@ pub async fn mark_worker_for_costing_from(
     worker: &str,
     from: chrono::DateTime<Utc>,
 ) -> Result<u64, StoreError> {
-    Ok(on_tx!(tx, conn => sqlx::query(include_str!("../../sql/mark_worker_for_costing_from.sql"))
+    Ok(
+        on_tx!(tx, conn => sqlx::query(include_str!("../../sql/mark_worker_for_costing_from.sql"))
         .bind(true)
         .bind(worker)
         .bind(from.timestamp())
         .execute(conn)
         .await?
-        .rows_affected()))
+        .rows_affected()),
+    )
 }
 
 /// Marks shifts whose costs a reference change may alter: all of them, or one worker's.

@@ -188,12 +188,10 @@ pub struct UnpricedTotal {
 /// order.
 pub async fn unpriced_totals(store: &Store) -> Result<Vec<UnpricedTotal>, StoreError> {
     Ok(match store {
-        Store::Sqlite(pool) => {
-            sqlx::query_as(include_str!("../../sql/sqlite/unpriced_totals.sql"))
-                .fetch_all(pool)
-                .await
-                .map_err(sum_error)?
-        }
+        Store::Sqlite(pool) => sqlx::query_as(include_str!("../../sql/sqlite/unpriced_totals.sql"))
+            .fetch_all(pool)
+            .await
+            .map_err(sum_error)?,
         Store::Postgres(pool) => {
             sqlx::query_as(include_str!("../../sql/postgres/unpriced_totals.sql"))
                 .fetch_all(pool)
@@ -205,7 +203,10 @@ pub async fn unpriced_totals(store: &Store) -> Result<Vec<UnpricedTotal>, StoreE
 
 /// The approved and waiting shifts of a worker: each one's first start and last end, in seconds
 /// since the Unix epoch.
-pub async fn worker_shift_spans(store: &Store, worker: &str) -> Result<Vec<(i64, i64)>, StoreError> {
+pub async fn worker_shift_spans(
+    store: &Store,
+    worker: &str,
+) -> Result<Vec<(i64, i64)>, StoreError> {
     Ok(
         on_pool!(store, pool => sqlx::query_as(include_str!("../../sql/worker_shift_spans.sql"))
             .bind(worker)

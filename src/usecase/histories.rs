@@ -56,9 +56,8 @@ pub(crate) fn settle_histories(merged: &mut Merged, file_rows: &HashMap<String, 
             Ok(adjustments) => {
                 for adjustment in adjustments {
                     let (index, to) = match adjustment {
-                        Adjustment::Close { index, to } | Adjustment::KeepStoredEnd { index, to } => {
-                            (index, to)
-                        }
+                        Adjustment::Close { index, to }
+                        | Adjustment::KeepStoredEnd { index, to } => (index, to),
                     };
                     let closed = rows[index].with_end(Some(to));
                     if let Adjustment::Close { .. } = adjustment {
@@ -160,9 +159,9 @@ pub(crate) fn base_rates_from_workers(
             .get(after.worker_id.as_str())
             .cloned()
             .unwrap_or_default();
-        let in_force = entries.iter().find(|e| {
-            e.effective_from <= today && e.effective_to.is_none_or(|to| today <= to)
-        });
+        let in_force = entries
+            .iter()
+            .find(|e| e.effective_from <= today && e.effective_to.is_none_or(|to| today <= to));
         if in_force.is_some_and(|e| e.base_rate_centipence == after.base_rate_centipence) {
             continue;
         }
@@ -339,8 +338,10 @@ mod tests {
         assert_eq!(out.file_rows.get("W1|2026-12-03"), Some(&2));
         assert_eq!(
             out.notes,
-            ["worker W1: base rate 12.6000 -> 13.2000 from 2026-12-03, the day of this import; \
-              pay for earlier dates is unchanged (a base-rates file sets other dates)"]
+            [
+                "worker W1: base rate 12.6000 -> 13.2000 from 2026-12-03, the day of this import; \
+              pay for earlier dates is unchanged (a base-rates file sets other dates)"
+            ]
         );
     }
 
@@ -373,7 +374,12 @@ mod tests {
         let out = base_rates_from_workers(&workers, &started_today, &rows, d("2026-12-03"));
         assert_eq!(
             out.rows,
-            vec![ReferenceRow::from(entry("W1", d("2026-12-03"), None, "12.90"))]
+            vec![ReferenceRow::from(entry(
+                "W1",
+                d("2026-12-03"),
+                None,
+                "12.90"
+            ))]
         );
     }
 

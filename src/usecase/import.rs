@@ -23,8 +23,8 @@ use crate::ledger::{
     AcceptedShift, StoredShift, WriteContext, import_claims, recost_marked, shift_batch,
 };
 use crate::store::reference::{
-    ReferenceData, bump_version, known_keys, mark_for_costing, mark_worker_for_costing_from,
-    merge, write_merged,
+    ReferenceData, bump_version, known_keys, mark_for_costing, mark_worker_for_costing_from, merge,
+    write_merged,
 };
 use crate::store::rows::{BankHolidayRow, BaseRateRow, ReferenceRow, ShiftRejectRow, TableRow};
 
@@ -566,10 +566,8 @@ pub async fn import_reference(
     for (target, rows) in by_target {
         let replace_group = target == Target::Arrangement;
         let mut m = merge(store, target, rows, replace_group).await?;
-        let settled = histories::settle_histories(
-            &mut m,
-            file_rows.get(&target).unwrap_or(&no_rows),
-        );
+        let settled =
+            histories::settle_histories(&mut m, file_rows.get(&target).unwrap_or(&no_rows));
         problems.extend(settled.problems);
         notes.extend(settled.notes);
         merged.push((target, m));

@@ -42,7 +42,12 @@ async fn import(
     .await
 }
 
-async fn imported(db: &TestDb, kind: ReferenceKind, name: &str, contents: &str) -> ReferenceSummary {
+async fn imported(
+    db: &TestDb,
+    kind: ReferenceKind,
+    name: &str,
+    contents: &str,
+) -> ReferenceSummary {
     import(db, kind, name, contents)
         .await
         .unwrap_or_else(|e| panic!("{name} imports: {e}"))
@@ -99,7 +104,11 @@ async fn a_price_rise_closes_the_open_entry_the_day_before(db: &TestDb) {
          S2,W1,2026-11-02T09:00,2026-11-02T10:00,PERSONAL_CARE,A\n"
     );
     db.import_text("shifts", "s.csv", &shifts).await;
-    assert!(charges(db).await.contains("A,2026-11-02,PERSONAL_CARE,day,1,24.0000,60,24.00"));
+    assert!(
+        charges(db)
+            .await
+            .contains("A,2026-11-02,PERSONAL_CARE,day,1,24.0000,60,24.00")
+    );
 
     // The new price alone, as a user sends it: accepted, the old entry closed the day before.
     let rise = format!("{CARD}PERSONAL_CARE,hour,day,1,25.00,2026-11-01,,\n");
@@ -107,8 +116,10 @@ async fn a_price_rise_closes_the_open_entry_the_day_before(db: &TestDb) {
     assert_eq!((summary.inserted, summary.updated), (1, 0));
     assert_eq!(
         summary.notes,
-        ["rate card PERSONAL_CARE day ratio 1 (the default card): the stored entry from \
-          2025-01-01 now ends on 2026-10-31, the day before the new entry from 2026-11-01"]
+        [
+            "rate card PERSONAL_CARE day ratio 1 (the default card): the stored entry from \
+          2025-01-01 now ends on 2026-10-31, the day before the new entry from 2026-11-01"
+        ]
     );
     assert_eq!(summary.shifts_recosted, 2, "costed shifts are recosted");
     let report = charges(db).await;
@@ -123,7 +134,12 @@ async fn a_price_rise_closes_the_open_entry_the_day_before(db: &TestDb) {
     let card = load_table::<RateCardEntryRow>(&db.store).await.unwrap();
     let old = card
         .iter()
-        .find(|e| e.service_code.as_str() == "PERSONAL_CARE" && e.ratio == 1 && e.band.as_str() == "day" && e.effective_from == date("2025-01-01"))
+        .find(|e| {
+            e.service_code.as_str() == "PERSONAL_CARE"
+                && e.ratio == 1
+                && e.band.as_str() == "day"
+                && e.effective_from == date("2025-01-01")
+        })
         .unwrap();
     assert_eq!(old.effective_to, Some(date("2026-10-31")));
 
@@ -152,9 +168,15 @@ async fn a_price_rise_closes_the_open_entry_the_day_before(db: &TestDb) {
     let audits = db.count("reference_audit").await;
     let again = imported(db, ReferenceKind::RateCard, "rise-again.csv", &rise).await;
     assert_eq!((again.inserted, again.updated, again.unchanged), (0, 0, 1));
-    let fixture = std::fs::read_to_string(crate::fixtures::rules_fixtures().join("rate-card.csv"))
-        .unwrap();
-    let whole = imported(db, ReferenceKind::RateCard, "rate-card.csv", &format!("{fixture}PERSONAL_CARE,hour,day,1,25.00,2026-11-01,,\n")).await;
+    let fixture =
+        std::fs::read_to_string(crate::fixtures::rules_fixtures().join("rate-card.csv")).unwrap();
+    let whole = imported(
+        db,
+        ReferenceKind::RateCard,
+        "rate-card.csv",
+        &format!("{fixture}PERSONAL_CARE,hour,day,1,25.00,2026-11-01,,\n"),
+    )
+    .await;
     assert_eq!((whole.inserted, whole.updated), (0, 0), "{:?}", whole.notes);
     let closed = format!("{CARD}PERSONAL_CARE,hour,day,1,24.00,2025-01-01,2026-10-31,\n");
     imported(db, ReferenceKind::RateCard, "closed.csv", &closed).await;
@@ -183,7 +205,11 @@ async fn true_overlaps_are_refused_saying_what_to_send(db: &TestDb) {
          closes only an earlier one: give row 2 effective_to 2024-12-31, or send the stored \
          entry from 2025-01-01 again in the same file"
     );
-    assert_eq!(db.count("rate_card_entry").await, entries, "nothing written");
+    assert_eq!(
+        db.count("rate_card_entry").await,
+        entries,
+        "nothing written"
+    );
     // Doing what the message says is accepted.
     let fixed = format!("{CARD}PERSONAL_CARE,hour,day,1,23.00,2024-06-01,2024-12-31,\n");
     imported(db, ReferenceKind::RateCard, "fixed.csv", &fixed).await;
@@ -209,7 +235,12 @@ async fn true_overlaps_are_refused_saying_what_to_send(db: &TestDb) {
         "{list}"
     );
     // A payer's entries are a history of their own.
-    db.import_text("payers", "payers.csv", "payer_id,name,kind\nLA1,Northshire Council,local_authority\n").await;
+    db.import_text(
+        "payers",
+        "payers.csv",
+        "payer_id,name,kind\nLA1,Northshire Council,local_authority\n",
+    )
+    .await;
     let payer = format!("{CARD}PERSONAL_CARE,hour,day,1,22.50,2026-06-01,,LA1\n");
     imported(db, ReferenceKind::RateCard, "la1.csv", &payer).await;
 
@@ -240,15 +271,21 @@ async fn a_pay_rule_change_closes_the_old_rule(db: &TestDb) {
     let summary = imported(db, ReferenceKind::PayRules, "pay-rules-2.csv", &rise).await;
     assert_eq!(
         summary.notes,
-        ["the night enhancement: the stored entry from 2025-01-01 now ends on 2026-10-31, the \
-          day before the new entry from 2026-11-01"]
+        [
+            "the night enhancement: the stored entry from 2025-01-01 now ends on 2026-10-31, the \
+          day before the new entry from 2026-11-01"
+        ]
     );
     assert!(
-        allocation(db, "2026-10").await.contains("A,2026-10,60.0000,14.10"),
+        allocation(db, "2026-10")
+            .await
+            .contains("A,2026-10,60.0000,14.10"),
         "October keeps 12.60 + 1.50"
     );
     assert!(
-        allocation(db, "2026-11").await.contains("A,2026-11,60.0000,14.60"),
+        allocation(db, "2026-11")
+            .await
+            .contains("A,2026-11,60.0000,14.60"),
         "November pays 12.60 + 2.00"
     );
 }
@@ -264,13 +301,22 @@ async fn base_rates_are_date_effective_and_recost_only_later_shifts(db: &TestDb)
     db.import_text("shifts", "s.csv", &shifts).await;
     let rise = format!("{BASE_RATES}W1,13.00,2026-11-01,\n");
     let summary = imported(db, ReferenceKind::BaseRates, "base-rates.csv", &rise).await;
-    assert_eq!(summary.shifts_recosted, 1, "only W1's shift on or after the rise");
+    assert_eq!(
+        summary.shifts_recosted, 1,
+        "only W1's shift on or after the rise"
+    );
     assert_eq!(
         summary.notes,
-        ["the base rate of worker W1: the stored entry from 1900-01-01 now ends on 2026-10-31, \
-          the day before the new entry from 2026-11-01"]
+        [
+            "the base rate of worker W1: the stored entry from 1900-01-01 now ends on 2026-10-31, \
+          the day before the new entry from 2026-11-01"
+        ]
     );
-    assert!(allocation(db, "2026-10").await.contains("A,2026-10,60.0000,12.60"));
+    assert!(
+        allocation(db, "2026-10")
+            .await
+            .contains("A,2026-10,60.0000,12.60")
+    );
     let november = allocation(db, "2026-11").await;
     assert!(november.contains("A,2026-11,60.0000,13.00"), "{november}");
     assert!(november.contains("B,2026-11,60.0000,12.80"), "{november}");
@@ -279,18 +325,40 @@ async fn base_rates_are_date_effective_and_recost_only_later_shifts(db: &TestDb)
         .into_iter()
         .map(|(key, action, _)| (key, action))
         .collect();
-    assert!(trail.contains(&("W1|1900-01-01".into(), "update".into())), "{trail:?}");
-    assert!(trail.contains(&("W1|2026-11-01".into(), "insert".into())), "{trail:?}");
+    assert!(
+        trail.contains(&("W1|1900-01-01".into(), "update".into())),
+        "{trail:?}"
+    );
+    assert!(
+        trail.contains(&("W1|2026-11-01".into(), "insert".into())),
+        "{trail:?}"
+    );
 
     assert_eq!(
-        refused(db, ReferenceKind::BaseRates, "base-rates-bad.csv", &format!("{BASE_RATES}W9,13.00,2026-11-01,\nW1,abc,2026-12-01,\n")).await,
+        refused(
+            db,
+            ReferenceKind::BaseRates,
+            "base-rates-bad.csv",
+            &format!("{BASE_RATES}W9,13.00,2026-11-01,\nW1,abc,2026-12-01,\n")
+        )
+        .await,
         "  row 2, worker_id: unknown worker 'W9'\n  row 3, base_rate: base_rate: 'abc' is not a number of pounds (write it like 24.00)"
     );
 
     // W3 leaves at the end of October: the shift after it pays nothing, and the warnings say so.
     let leaves = format!("{BASE_RATES}W3,12.80,1900-01-01,2026-10-31\n");
-    imported(db, ReferenceKind::BaseRates, "base-rates-leaver.csv", &leaves).await;
-    assert!(allocation(db, "2026-11").await.contains("B,2026-11,60.0000,0.00"));
+    imported(
+        db,
+        ReferenceKind::BaseRates,
+        "base-rates-leaver.csv",
+        &leaves,
+    )
+    .await;
+    assert!(
+        allocation(db, "2026-11")
+            .await
+            .contains("B,2026-11,60.0000,0.00")
+    );
     let said = warnings(db, date("2026-11-30")).await;
     assert!(
         said.iter().any(|w| w
@@ -313,7 +381,10 @@ async fn a_workers_file_changes_pay_from_the_day_of_the_import(db: &TestDb) {
     .await;
     let workers = std::fs::read_to_string(crate::fixtures::rules_fixtures().join("workers.csv"))
         .unwrap()
-        .replace("W1,Sam Jones,P0001,CC1,12.60", "W1,Sam Jones,P0001,CC1,13.20");
+        .replace(
+            "W1,Sam Jones,P0001,CC1,12.60",
+            "W1,Sam Jones,P0001,CC1,13.20",
+        );
     let summary = imported(db, ReferenceKind::Workers, "workers-v2.csv", &workers).await;
     assert_eq!((summary.inserted, summary.updated), (0, 1));
     assert_eq!(
@@ -325,7 +396,9 @@ async fn a_workers_file_changes_pay_from_the_day_of_the_import(db: &TestDb) {
     );
     assert_eq!(summary.shifts_recosted, 0, "no shift of W1 from today on");
     assert!(
-        allocation(db, "2026-10").await.contains("A,2026-10,60.0000,12.60"),
+        allocation(db, "2026-10")
+            .await
+            .contains("A,2026-10,60.0000,12.60"),
         "time before the change keeps its pay"
     );
     let history: Vec<(String, NaiveDate, Option<NaiveDate>, String)> =
@@ -346,7 +419,12 @@ async fn a_workers_file_changes_pay_from_the_day_of_the_import(db: &TestDb) {
     assert_eq!(
         history,
         [
-            ("W1".to_owned(), date("1900-01-01"), today.pred_opt(), "12.6000".to_owned()),
+            (
+                "W1".to_owned(),
+                date("1900-01-01"),
+                today.pred_opt(),
+                "12.6000".to_owned()
+            ),
             ("W1".to_owned(), today, None, "13.2000".to_owned()),
         ]
     );
@@ -387,7 +465,13 @@ async fn a_full_payer_beside_a_contribution_gets_its_own_rates(db: &TestDb) {
     let arrangements = "person_id,payer_id,arrangement,share_percent,weekly_amount\n\
                         C,LA1,full,,\nC,FAM-C,contribution,,20.00\n\
                         D,LA1,percentage,70,\nD,FAM-C,percentage,30,\n";
-    imported(db, ReferenceKind::Arrangements, "arrangements.csv", arrangements).await;
+    imported(
+        db,
+        ReferenceKind::Arrangements,
+        "arrangements.csv",
+        arrangements,
+    )
+    .await;
     db.import_text(
         "shifts",
         "s.csv",
@@ -446,10 +530,12 @@ async fn gaps_that_leave_money_missing_are_warned(db: &TestDb) {
     imported(db, ReferenceKind::PayRules, "pay-rules.csv", &rules).await;
     assert_eq!(
         warnings(db, night).await,
-        ["unpriced: 65 minute(s) of approved time from 2026-10-06 to 2026-10-09 have no rate and \
+        [
+            "unpriced: 65 minute(s) of approved time from 2026-10-06 to 2026-10-09 have no rate and \
           are not charged (TRAVEL 65; 2 people: A, B), and 1 one-off item(s) have no fixed \
           price; add rates to the rate card, and see tms report unpriced --from 2026-10-06 --to \
-          2026-10-09"]
+          2026-10-09"
+        ]
     );
     // Rules that have ended by the date are gaps again.
     assert_eq!(warnings(db, date("2024-12-31")).await.len(), 3);
