@@ -14,7 +14,8 @@
 //! - [`calendar`]: bank holidays, bands, periods and the nightly schedule;
 //! - [`allocate`]: exact shares of time and money between the people supported;
 //! - [`cost`]: rating and pay, turning allocated time into charge rows and pay shares, and pricing
-//!   one-off items.
+//!   one-off items; how an import settles dated entries, and the gaps in reference data that
+//!   leave money missing.
 //!
 //! Leaves of the shell that know nothing of the business: [`failpoint`] (crash points for the
 //! recovery tests), [`files`] (private, whole-file writes) and [`progress`] (progress bars).

@@ -170,6 +170,87 @@ fn exit_codes_tell_what_happened(backend: Backend) {
 }
 on_both!(exit_codes_tell_what_happened);
 
+/// Reference data that leaves money zero or missing is warned of on standard error after every
+/// import, also when it is not a terminal, and the exit code stays as it was; what an import
+/// changed beyond the file's rows is said on standard output.
+fn imports_warn_of_missing_reference_data_and_exit_as_before(backend: Backend) {
+    let Some(db) = TestDatabase::new(backend) else {
+        return;
+    };
+    let url = db.url().to_owned();
+    let out = db.dir().join("out");
+    load_reference(&url, &out);
+    let shifts = db.dir().join("shifts.csv");
+    std::fs::write(
+        &shifts,
+        "shift_ref,worker_id,start,end,service,people\n\
+         U1,W1,2026-10-06T12:00,2026-10-06T12:40,TRAVEL,A\n",
+    )
+    .unwrap();
+    let import = tms(&url, &out, &["import", "shifts", shifts.to_str().unwrap()]);
+    assert_eq!(import.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&import.stderr);
+    for warning in [
+        "warning: unpriced: 40 minute(s) of approved time from 2026-10-06 to 2026-10-06",
+        "see tms report unpriced --from 2026-10-06 --to 2026-10-06",
+        "warning: pay rules: no enhancement is in force on ",
+        "warning: pay rules: no sleep-in allowance is in force on ",
+    ] {
+        assert!(stderr.contains(warning), "{warning}: {stderr}");
+    }
+
+    let rules = db.dir().join("pay-rules.csv");
+    std::fs::write(
+        &rules,
+        "rule,band,amount,effective_from,effective_to\n\
+         enhancement,night,1.50,2025-01-01,\nenhancement,weekend,1.00,2025-01-01,\n\
+         enhancement,bank_holiday,6.00,2025-01-01,\nsleep_in_allowance,,45.00,2025-01-01,\n",
+    )
+    .unwrap();
+    let import = tms(
+        &url,
+        &out,
+        &["import", "pay-rules", rules.to_str().unwrap()],
+    );
+    assert_eq!(import.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&import.stderr);
+    assert!(!stderr.contains("warning: pay rules"), "{stderr}");
+    assert!(
+        stderr.contains("warning: unpriced: 40 minute(s)"),
+        "{stderr}"
+    );
+
+    let rise = db.dir().join("rate-card-rise.csv");
+    std::fs::write(
+        &rise,
+        "service,unit,band,ratio,rate,effective_from,effective_to,payer\n\
+         PERSONAL_CARE,hour,day,1,25.00,2026-11-01,,\nTRAVEL,hour,day,1,18.00,2025-01-01,,\n",
+    )
+    .unwrap();
+    let import = tms(&url, &out, &["import", "rate-card", rise.to_str().unwrap()]);
+    assert_eq!(
+        import.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&import.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&import.stdout);
+    assert!(
+        stdout.contains(
+            "rate-card-rise.csv: rate card PERSONAL_CARE day ratio 1 (the default card): the \
+             stored entry from 2025-01-01 now ends on 2026-10-31, the day before the new entry \
+             from 2026-11-01"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        !String::from_utf8_lossy(&import.stderr).contains("warning:"),
+        "nothing is missing any more: {}",
+        String::from_utf8_lossy(&import.stderr)
+    );
+}
+on_both!(imports_warn_of_missing_reference_data_and_exit_as_before);
+
 /// Workers in the large file; W1–W4 come from the fixtures, the rest from [`write_workers`].
 const WORKERS: usize = 200;
 

@@ -96,10 +96,7 @@ fn example_context() -> RatingContext {
 }
 
 fn worker() -> WorkerTerms {
-    WorkerTerms {
-        base_rate: rate("12.60"),
-        cost_centre: CostCentreId::parse("HOUSE1").unwrap(),
-    }
+    WorkerTerms::flat(rate("12.60"), CostCentreId::parse("HOUSE1").unwrap())
 }
 
 fn at(local: &str) -> DateTime<Utc> {

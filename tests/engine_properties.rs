@@ -331,10 +331,10 @@ impl ShiftSpec {
     }
 
     fn terms(&self) -> WorkerTerms {
-        WorkerTerms {
-            base_rate: Rate::from_centipence(scaled(self.base_rate, 4)),
-            cost_centre: CostCentreId::parse("HOUSE1").unwrap(),
-        }
+        WorkerTerms::flat(
+            Rate::from_centipence(scaled(self.base_rate, 4)),
+            CostCentreId::parse("HOUSE1").unwrap(),
+        )
     }
 }
 

@@ -15,7 +15,7 @@ use crate::domain::reference::{
 use crate::domain::time::parse_date;
 use crate::domain::{Band, CostCentreId, PayerId, Pence, PersonId, Rate, ServiceCode, WorkerId};
 use crate::store::rows::{
-    ArrangementRow, BankHolidayRow, BudgetRow, CostCentreRow, OneOffRow, OrEmpty,
+    ArrangementRow, BankHolidayRow, BaseRateRow, BudgetRow, CostCentreRow, OneOffRow, OrEmpty,
     PayEnhancementRow, PayerRow, PersonRow, RateCardEntryRow, ReferenceRow, ServiceRow,
     SleepInAllowanceRow, WorkerRow,
 };
@@ -28,6 +28,7 @@ pub enum ReferenceKind {
     CostCentres,
     Services,
     Workers,
+    BaseRates,
     People,
     Payers,
     Arrangements,
@@ -39,10 +40,11 @@ pub enum ReferenceKind {
 }
 
 impl ReferenceKind {
-    pub const ALL: [ReferenceKind; 11] = [
+    pub const ALL: [ReferenceKind; 12] = [
         ReferenceKind::CostCentres,
         ReferenceKind::Services,
         ReferenceKind::Workers,
+        ReferenceKind::BaseRates,
         ReferenceKind::People,
         ReferenceKind::Payers,
         ReferenceKind::Arrangements,
@@ -59,6 +61,7 @@ impl ReferenceKind {
             ReferenceKind::CostCentres => "cost-centres",
             ReferenceKind::Services => "services",
             ReferenceKind::Workers => "workers",
+            ReferenceKind::BaseRates => "base-rates",
             ReferenceKind::People => "people",
             ReferenceKind::Payers => "payers",
             ReferenceKind::Arrangements => "arrangements",
@@ -98,6 +101,10 @@ impl ReferenceKind {
                     "base_rate",
                 ],
                 &["date_of_birth"],
+            ),
+            ReferenceKind::BaseRates => cols(
+                &["worker_id", "base_rate", "effective_from"],
+                &["effective_to"],
             ),
             ReferenceKind::People => cols(
                 &[
@@ -147,6 +154,7 @@ impl ReferenceKind {
             self,
             ReferenceKind::Services
                 | ReferenceKind::Workers
+                | ReferenceKind::BaseRates
                 | ReferenceKind::Arrangements
                 | ReferenceKind::RateCard
                 | ReferenceKind::PayRules
@@ -357,6 +365,22 @@ fn reference_row(
                 cost_centre_id,
                 base_rate_centipence: rate(row, "base_rate", "an hour")?,
                 date_of_birth: optional_date(row, "date_of_birth")?,
+            }
+            .into()
+        }
+        ReferenceKind::BaseRates => {
+            let worker_id = id(row, "worker_id", WorkerId::parse)?;
+            must_know(&known.workers, worker_id.as_str(), "worker_id", "worker")?;
+            let (effective_from, effective_to) = (
+                date(row, "effective_from")?,
+                optional_date(row, "effective_to")?,
+            );
+            ordered_dates(effective_from, effective_to, "effective_to")?;
+            BaseRateRow {
+                worker_id,
+                effective_from,
+                effective_to,
+                base_rate_centipence: rate(row, "base_rate", "an hour")?,
             }
             .into()
         }

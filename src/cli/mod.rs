@@ -86,8 +86,8 @@ pub enum Command {
     Migrate,
     /// Import a CSV file: `shifts` or a reference kind (see docs/formats.md).
     Import {
-        /// shifts, cost-centres, services, workers, people, payers, arrangements, rate-card,
-        /// pay-rules, budgets, bank-holidays, one-offs
+        /// shifts, cost-centres, services, workers, base-rates, people, payers, arrangements,
+        /// rate-card, pay-rules, budgets, bank-holidays, one-offs
         kind: String,
         /// The file to import.
         file: PathBuf,
@@ -384,11 +384,22 @@ pub async fn import(
                 s.unchanged,
                 s.shifts_recosted
             );
+            for note in &s.notes {
+                println!("{}: {note}", s.file);
+            }
             ExitStatus::Ok
         })
     };
     match outcome {
-        Ok(status) => Ok(status),
+        Ok(status) => {
+            // Gaps that leave money zero or missing: said after every import, exit code as is.
+            let reference = reference(store, settings).await?;
+            let today = settings.zone().local_date(chrono::Utc::now());
+            for warning in crate::usecase::reference_warnings(store, &reference, today).await? {
+                eprintln!("warning: {warning}");
+            }
+            Ok(status)
+        }
         Err(ImportError::File(e)) => {
             eprintln!("error: {e}");
             Ok(ExitStatus::Refused)

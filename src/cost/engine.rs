@@ -16,7 +16,7 @@ use crate::domain::{
     Band, CostCentreId, LocalZone, PayElement, PayerId, Pence, PersonId, Rate, ServiceCode, Unit,
 };
 
-use super::pay::PayRules;
+use super::pay::{BaseRates, PayRules};
 use super::rate_card::RateCard;
 
 /// Everything the engine needs to know besides the shift: zone, calendar, services and money rules.
@@ -29,15 +29,27 @@ pub struct RatingContext {
     pub pay_elements: HashMap<ServiceCode, PayElement>,
     pub rate_card: RateCard,
     pub pay_rules: PayRules,
-    /// People with exactly one payer whose arrangement is `full`: that payer's card applies (C2).
+    /// Each person's `full` payer, alone or beside a `contribution` payer: that payer's own
+    /// entries on the card apply (C2). People whose payers share by percentage have none.
     pub full_payers: HashMap<PersonId, PayerId>,
 }
 
 /// What the engine needs to know about the worker.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WorkerTerms {
-    pub base_rate: Rate,
+    /// The worker's base hourly rates over time (K1).
+    pub base_rates: BaseRates,
     pub cost_centre: CostCentreId,
+}
+
+impl WorkerTerms {
+    /// A worker paid one base rate on every date.
+    pub fn flat(base_rate: Rate, cost_centre: CostCentreId) -> Self {
+        Self {
+            base_rates: BaseRates::flat(base_rate),
+            cost_centre,
+        }
+    }
 }
 
 /// Why a shift cannot be costed.
@@ -157,7 +169,7 @@ pub fn cost_shift(
         let first_row = rows.len();
 
         for piece in runs.chunk_by(|a, b| a.local_date == b.local_date) {
-            let piece_pay = piece_pay(ctx, element, worker.base_rate, piece)?;
+            let piece_pay = piece_pay(ctx, element, &worker.base_rates, piece)?;
             pay_total = pay_total
                 .checked_add(piece_pay)
                 .map_err(|_| MoneyError::overflow("the pay of the shift"))?;
@@ -204,18 +216,23 @@ pub fn cost_shift(
 }
 
 /// Pay for one piece of a segment (a segment split at local midnight), computed exactly over its
-/// band runs and rounded once to pence (K1). A run's product of an `i64` rate and its minutes
+/// band runs at the base rate in force on the piece's local date and rounded once to pence (K1).
+/// On a date with no base rate in force the piece pays nothing: the nightly run and every import
+/// warn of such time instead of guessing a rate. A run's product of an `i64` rate and its minutes
 /// fits in 128 bits, and a shift has at most a few thousand runs, so the sum cannot wrap; only
 /// the conversion back to pence can fail.
 fn piece_pay(
     ctx: &RatingContext,
     element: PayElement,
-    base_rate: Rate,
+    base_rates: &BaseRates,
     piece: &[BandRun],
 ) -> Result<Pence, MoneyError> {
     if !element.is_paid_by_the_minute() {
         return Ok(Pence::ZERO);
     }
+    let Some(base_rate) = piece.first().and_then(|run| base_rates.on(run.local_date)) else {
+        return Ok(Pence::ZERO);
+    };
     let mut centipence_minutes: i128 = 0;
     for run in piece {
         let hourly = ctx
@@ -361,10 +378,10 @@ mod tests {
                     .collect::<Vec<_>>(),
             )],
         };
-        let worker = WorkerTerms {
-            base_rate: Rate::parse_pounds("12.00").unwrap(),
-            cost_centre: CostCentreId::parse("CC").unwrap(),
-        };
+        let worker = WorkerTerms::flat(
+            Rate::parse_pounds("12.00").unwrap(),
+            CostCentreId::parse("CC").unwrap(),
+        );
         let costed = cost_shift(&ctx(), &shift, &worker).unwrap();
         let pay: Vec<(String, i64)> = costed
             .rows
@@ -388,10 +405,10 @@ mod tests {
             shift_ref: ShiftRef::parse("S1").unwrap(),
             segments: vec![segment("2026-12-01T09:00", "2026-12-01T10:00", &["P1"])],
         };
-        let worker = WorkerTerms {
-            base_rate: Rate::from_centipence(i64::MAX),
-            cost_centre: CostCentreId::parse("CC").unwrap(),
-        };
+        let worker = WorkerTerms::flat(
+            Rate::from_centipence(i64::MAX),
+            CostCentreId::parse("CC").unwrap(),
+        );
         let mut ctx = ctx();
         assert!(cost_shift(&ctx, &shift, &worker).is_ok());
         ctx.pay_rules
@@ -410,5 +427,104 @@ mod tests {
             ))
         );
         assert_eq!(error.field(), "worker_id");
+    }
+
+    fn one_person_shift(from: &str, to: &str) -> ShiftDraft {
+        ShiftDraft {
+            worker_id: WorkerId::parse("W1").unwrap(),
+            shift_ref: ShiftRef::parse("S1").unwrap(),
+            segments: vec![segment(from, to, &["P1"])],
+        }
+    }
+
+    fn date(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn pay_uses_the_base_rate_in_force_on_each_pieces_date() {
+        use crate::cost::pay::BaseRate;
+        let rate = |r: &str| Rate::parse_pounds(r).unwrap();
+        let worker = WorkerTerms {
+            base_rates: BaseRates::new([
+                BaseRate {
+                    rate: rate("12.00"),
+                    effective_from: crate::domain::reference::FROM_THE_BEGINNING,
+                    effective_to: Some(date("2026-11-30")),
+                },
+                BaseRate {
+                    rate: rate("15.00"),
+                    effective_from: date("2026-12-01"),
+                    effective_to: Some(date("2026-12-01")),
+                },
+            ]),
+            cost_centre: CostCentreId::parse("CC").unwrap(),
+        };
+        // 23:00-01:00 across the rise: an hour at each rate.
+        let across = one_person_shift("2026-11-30T23:00", "2026-12-01T01:00");
+        assert_eq!(
+            cost_shift(&ctx(), &across, &worker).unwrap().pay,
+            Pence::new(1_200 + 1_500)
+        );
+        // The worker has no rate on 2 December: that piece pays nothing, the hour before it is
+        // paid, and nothing panics.
+        let into_gap = one_person_shift("2026-12-01T23:00", "2026-12-02T01:00");
+        let costed = cost_shift(&ctx(), &into_gap, &worker).unwrap();
+        assert_eq!(costed.pay, Pence::new(1_500));
+        assert_eq!(costed.worked_minutes, 120, "the time is still recorded");
+    }
+
+    #[test]
+    fn c2_a_full_payer_beside_a_contribution_is_charged_its_own_rate() {
+        use crate::cost::rate_card::{RateEntry, card_payer};
+        use crate::domain::{ArrangementKind, PayerId};
+        let entry = |rate: &str, payer: Option<&str>| RateEntry {
+            service: ServiceCode::parse("PC").unwrap(),
+            unit: Unit::Hour,
+            band: Band::Day,
+            ratio: 1,
+            rate: Rate::parse_pounds(rate).unwrap(),
+            effective_from: date("2026-01-01"),
+            effective_to: None,
+            payer: payer.map(|p| PayerId::parse(p).unwrap()),
+        };
+        let (la1, family) = (
+            PayerId::parse("LA1").unwrap(),
+            PayerId::parse("FAM").unwrap(),
+        );
+        let charged = |arrangements: &[(ArrangementKind, &PayerId)]| {
+            let mut ctx = ctx();
+            ctx.rate_card = RateCard::new([entry("24.00", None), entry("22.50", Some("LA1"))]);
+            if let Some(payer) = card_payer(arrangements.iter().copied()) {
+                ctx.full_payers
+                    .insert(PersonId::parse("P1").unwrap(), payer.clone());
+            }
+            let shift = one_person_shift("2026-12-01T09:00", "2026-12-01T10:00");
+            let worker = WorkerTerms::flat(
+                Rate::parse_pounds("12.00").unwrap(),
+                CostCentreId::parse("CC").unwrap(),
+            );
+            match cost_shift(&ctx, &shift, &worker).unwrap().rows[0].charge {
+                Charge::Hour { entry_rate, .. } => entry_rate.to_string(),
+                other => panic!("charged by the hour: {other:?}"),
+            }
+        };
+        assert_eq!(
+            charged(&[
+                (ArrangementKind::Full, &la1),
+                (ArrangementKind::Contribution, &family)
+            ]),
+            "22.5000",
+            "the council's contracted rate covers the package"
+        );
+        assert_eq!(charged(&[(ArrangementKind::Full, &la1)]), "22.5000");
+        assert_eq!(
+            charged(&[
+                (ArrangementKind::Percentage, &la1),
+                (ArrangementKind::Percentage, &family)
+            ]),
+            "24.0000",
+            "percentage payers get the default card"
+        );
     }
 }

@@ -1,10 +1,86 @@
-//! Pay rules (docs/rules.md K1): band enhancements on top of a worker's base rate, and the flat
-//! sleep-in allowance. Configuration, separate from charge rates.
+//! Pay rules (docs/rules.md K1): a worker's base rates over time, band enhancements on top of
+//! them, and the flat sleep-in allowance. Configuration, separate from charge rates.
 
 use chrono::NaiveDate;
 
 use crate::domain::money::MoneyError;
+use crate::domain::reference::FROM_THE_BEGINNING;
 use crate::domain::{Band, Pence, Rate};
+
+/// One entry of a worker's base-rate history: the hourly rate from a date, to a date or
+/// open-ended (both inclusive).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BaseRate {
+    pub rate: Rate,
+    pub effective_from: NaiveDate,
+    pub effective_to: Option<NaiveDate>,
+}
+
+/// A worker's base hourly rates over time (docs/rules.md K1), in date order. Pay for a piece of
+/// time uses the rate in force on its local date; a date no entry covers has no base rate.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BaseRates {
+    entries: Vec<BaseRate>,
+}
+
+impl BaseRates {
+    /// A history of the given entries, kept in date order (checked free of overlaps at import).
+    pub fn new(entries: impl IntoIterator<Item = BaseRate>) -> Self {
+        let mut entries: Vec<BaseRate> = entries.into_iter().collect();
+        entries.sort_by_key(|e| e.effective_from);
+        Self { entries }
+    }
+
+    /// One rate in force on every date.
+    pub fn flat(rate: Rate) -> Self {
+        Self::new([BaseRate {
+            rate,
+            effective_from: FROM_THE_BEGINNING,
+            effective_to: None,
+        }])
+    }
+
+    /// The entries, in date order.
+    pub fn entries(&self) -> &[BaseRate] {
+        &self.entries
+    }
+
+    /// The entry in force on `date`, if any.
+    pub fn entry_on(&self, date: NaiveDate) -> Option<&BaseRate> {
+        self.entries
+            .iter()
+            .rev()
+            .find(|e| e.effective_from <= date)
+            .filter(|e| e.effective_to.is_none_or(|to| date <= to))
+    }
+
+    /// The rate in force on `date`, if any.
+    pub fn on(&self, date: NaiveDate) -> Option<Rate> {
+        self.entry_on(date).map(|e| e.rate)
+    }
+
+    /// The dates from the beginning on that no entry covers, as inclusive ranges; the last is
+    /// open-ended (`None`) when the history ends.
+    pub fn gaps(&self) -> Vec<(NaiveDate, Option<NaiveDate>)> {
+        let mut gaps = Vec::new();
+        // The first date not covered yet; `None` once an open-ended entry covers the rest.
+        let mut uncovered = Some(FROM_THE_BEGINNING);
+        for entry in &self.entries {
+            let Some(start) = uncovered else { break };
+            if entry.effective_from > start {
+                gaps.push((start, entry.effective_from.pred_opt()));
+            }
+            uncovered = entry
+                .effective_to
+                .and_then(|to| to.succ_opt())
+                .map(|after| after.max(start));
+        }
+        if let Some(start) = uncovered {
+            gaps.push((start, None));
+        }
+        gaps
+    }
+}
 
 /// An hourly amount added to the base rate for minutes in `band`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -196,6 +272,62 @@ mod tests {
                 )
                 .is_err(),
             "base pay plus an enhancement beyond range is an error, not a wrapped rate"
+        );
+    }
+
+    #[test]
+    fn a_base_rate_is_the_one_in_force_on_the_date_and_gaps_are_found() {
+        let rate = |r: &str| Rate::parse_pounds(r).unwrap();
+        assert_eq!(
+            BaseRates::flat(rate("12.60")).on(d("1999-01-01")),
+            Some(rate("12.60"))
+        );
+        assert!(BaseRates::flat(rate("12.60")).gaps().is_empty());
+        // Given out of order: a rise on 1 November, then the worker leaves on 31 December and
+        // comes back on 1 March with a gap between.
+        let history = BaseRates::new([
+            BaseRate {
+                rate: rate("13.00"),
+                effective_from: d("2027-03-01"),
+                effective_to: None,
+            },
+            BaseRate {
+                rate: rate("12.60"),
+                effective_from: FROM_THE_BEGINNING,
+                effective_to: Some(d("2026-10-31")),
+            },
+            BaseRate {
+                rate: rate("12.80"),
+                effective_from: d("2026-11-01"),
+                effective_to: Some(d("2026-12-31")),
+            },
+        ]);
+        assert_eq!(history.on(d("2026-10-31")), Some(rate("12.60")));
+        assert_eq!(history.on(d("2026-11-01")), Some(rate("12.80")));
+        assert_eq!(history.on(d("2026-12-31")), Some(rate("12.80")));
+        assert_eq!(history.on(d("2027-01-01")), None, "between the entries");
+        assert_eq!(history.on(d("2027-02-28")), None);
+        assert_eq!(history.on(d("2027-03-01")), Some(rate("13.00")));
+        assert_eq!(
+            history.gaps(),
+            vec![(d("2027-01-01"), Some(d("2027-02-28")))]
+        );
+        let late_start = BaseRates::new([BaseRate {
+            rate: rate("12.60"),
+            effective_from: d("2026-11-01"),
+            effective_to: Some(d("2026-11-30")),
+        }]);
+        assert_eq!(
+            late_start.gaps(),
+            vec![
+                (FROM_THE_BEGINNING, Some(d("2026-10-31"))),
+                (d("2026-12-01"), None)
+            ]
+        );
+        assert_eq!(
+            BaseRates::default().gaps(),
+            vec![(FROM_THE_BEGINNING, None)],
+            "no history at all: no date has a rate"
         );
     }
 }

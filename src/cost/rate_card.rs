@@ -1,10 +1,29 @@
 //! The rate card and the look-up of docs/rules.md C2, with per-payer overrides.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::NaiveDate;
 
-use crate::domain::{Band, PayerId, Rate, ServiceCode, Unit};
+use crate::domain::{ArrangementKind, Band, PayerId, Rate, ServiceCode, Unit};
+
+/// The payer whose own rate-card entries apply to a person (docs/rules.md C2): the person's
+/// `full` payer, whether it pays everything or the rest beside a `contribution` payer (the
+/// council's contracted rate covers the package). A person whose payers share by `percentage`,
+/// or who has no arrangement, gets the default card.
+pub fn card_payer<'a>(
+    arrangements: impl IntoIterator<Item = (ArrangementKind, &'a PayerId)>,
+) -> Option<&'a PayerId> {
+    let mut full = None;
+    for (kind, payer) in arrangements {
+        match kind {
+            ArrangementKind::Percentage => return None,
+            ArrangementKind::Full if full.is_some() => return None,
+            ArrangementKind::Full => full = Some(payer),
+            ArrangementKind::Contribution => {}
+        }
+    }
+    full
+}
 
 /// One rate-card entry (docs/rules.md C1).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -72,6 +91,25 @@ impl RateCard {
         self.by_service.contains_key(service)
     }
 
+    /// Every service on the card, in byte order.
+    pub fn services(&self) -> BTreeSet<&ServiceCode> {
+        self.by_service.keys().collect()
+    }
+
+    /// Services with a `night`-unit entry (a flat amount per night, such as a sleep-in) in
+    /// force on `date`, in byte order.
+    pub fn night_services(&self, date: NaiveDate) -> BTreeSet<&ServiceCode> {
+        self.by_service
+            .iter()
+            .filter(|(_, entries)| {
+                entries
+                    .iter()
+                    .any(|e| e.unit == Unit::Night && e.is_effective(date))
+            })
+            .map(|(service, _)| service)
+            .collect()
+    }
+
     /// Pairs of entries with the same `(service, band, ratio, payer)` whose dates overlap.
     pub fn clashes(entries: &[RateEntry]) -> Vec<(usize, usize)> {
         let mut clashes = Vec::new();
@@ -97,7 +135,7 @@ impl RateCard {
     }
 
     /// Looks up the rate for a minute with `k` people on local date `date` in band `band`
-    /// (docs/rules.md C2). `payer` is the person's single full payer, whose own entries override the
+    /// (docs/rules.md C2). `payer` is the person's [`card_payer`], whose own entries override the
     /// default card key by key. `None` means unpriced.
     pub fn lookup(
         &self,
@@ -231,5 +269,33 @@ mod tests {
         assert_eq!(RateCard::clashes(&entries), vec![(0, 1)]);
         later.effective_from = d("2027-01-01");
         assert!(RateCard::clashes(&[entry(Band::Day, 1, "24", None), later]).is_empty());
+    }
+
+    #[test]
+    fn the_full_payers_card_applies_beside_a_contribution_but_not_with_percentages() {
+        let la1 = PayerId::parse("LA1").unwrap();
+        let family = PayerId::parse("FAM").unwrap();
+        use ArrangementKind::{Contribution, Full, Percentage};
+        assert_eq!(card_payer([(Full, &la1)]), Some(&la1));
+        assert_eq!(
+            card_payer([(Contribution, &family), (Full, &la1)]),
+            Some(&la1),
+            "the council's contracted rate covers the package the person contributes to"
+        );
+        assert_eq!(
+            card_payer([(Full, &la1), (Contribution, &family)]),
+            Some(&la1)
+        );
+        assert_eq!(
+            card_payer([(Percentage, &la1), (Percentage, &family)]),
+            None,
+            "shares between payers use the default card"
+        );
+        assert_eq!(card_payer([]), None);
+        assert_eq!(
+            card_payer([(Full, &la1), (Full, &family)]),
+            None,
+            "two full payers (refused at import) choose neither"
+        );
     }
 }

@@ -184,12 +184,20 @@ pub trait Directory {
     fn has_service(&self, service: &ServiceCode) -> bool;
 }
 
+/// The first date of every history: a base rate a workers file gives a new worker applies from
+/// here, that is from the beginning (docs/formats.md, base rates).
+pub const FROM_THE_BEGINNING: NaiveDate = match NaiveDate::from_ymd_opt(1900, 1, 1) {
+    Some(date) => date,
+    None => panic!("1900-01-01 is a date"),
+};
+
 /// Which table a parsed row goes to (pay rules feed two tables).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Target {
     CostCentre,
     Service,
     Worker,
+    BaseRate,
     Person,
     Payer,
     Arrangement,
@@ -205,6 +213,7 @@ pub enum Target {
 #[derive(Clone, Debug, Default)]
 pub struct KnownKeys {
     pub cost_centres: HashSet<String>,
+    pub workers: HashSet<String>,
     pub people: HashSet<String>,
     pub payers: HashSet<String>,
     pub services: HashSet<String>,

@@ -28,11 +28,12 @@ use crate::usecase::{ImportError, ShiftImportOptions, import_reference, import_s
 const NIGHTLY_ACTOR: &str = "nightly";
 
 /// Reference kinds in an order where each file's references are already in place.
-pub const INGEST_ORDER: [ReferenceKind; 11] = [
+pub const INGEST_ORDER: [ReferenceKind; 12] = [
     ReferenceKind::CostCentres,
     ReferenceKind::Services,
     ReferenceKind::Payers,
     ReferenceKind::Workers,
+    ReferenceKind::BaseRates,
     ReferenceKind::People,
     ReferenceKind::Arrangements,
     ReferenceKind::RateCard,
@@ -227,6 +228,15 @@ pub async fn run(context: &StepContext<'_>) -> Result<StepReport, PipelineError>
             settle.as_secs()
         ));
     }
+    // Reference data that leaves money zero or missing, as it stands after tonight's files.
+    let reference = super::load_reference(context.store, context.settings).await?;
+    let gaps = crate::usecase::reference_warnings(context.store, &reference, context.business_date)
+        .await
+        .map_err(|e| match e {
+            crate::report::ReportError::Store(e) => PipelineError::Store(e),
+            other => PipelineError::Step(other.to_string()),
+        })?;
+    report.warnings.extend(gaps);
     Ok(report)
 }
 

@@ -1,7 +1,9 @@
 //! Reports: charges (one row per invoice line), allocation per person and period, rejected rows
-//! and unpriced time. The CLI and the HTTP API call these same functions.
+//! and unpriced time, and the gaps in reference data that leave money missing. The CLI, the HTTP
+//! API and the nightly run call these same functions.
 
 pub mod audit;
+pub mod gaps;
 pub mod output;
 
 use chrono::NaiveDate;

@@ -8,14 +8,13 @@ use sqlx::AssertSqlSafe;
 
 use super::bulk::{TableSpec, load_rows, upsert_rows};
 use super::rows::{
-    ArrangementRow, BankHolidayRow, CostCentreRow, Field, PayEnhancementRow, PayerRow, PersonRow,
-    RateCardEntryRow, ReadRow, ReferenceAuditRow, ReferenceRow, ServiceRow, SleepInAllowanceRow,
-    TableRow, WorkerRow,
+    ArrangementRow, BankHolidayRow, BaseRateRow, CostCentreRow, Field, PayEnhancementRow, PayerRow,
+    PersonRow, RateCardEntryRow, ReadRow, ReferenceAuditRow, ReferenceRow, ServiceRow,
+    SleepInAllowanceRow, TableRow, WorkerRow,
 };
 use super::{Store, StoreError, Tx, on_pool, on_tx};
 use crate::calendar::{BandRules, BankHolidays};
-use crate::cost::{PayRules, RateCard, RatingContext, WorkerTerms};
-use crate::domain::reference::ArrangementKind;
+use crate::cost::{BaseRates, PayRules, RateCard, RatingContext, WorkerTerms, card_payer};
 use crate::domain::reference::{KnownKeys, Target};
 use crate::domain::{CostCentreId, LocalZone, PayerId, PersonId, ServiceCode, WorkerId};
 
@@ -38,6 +37,8 @@ pub async fn load_table<R: ReadRow>(store: &Store) -> Result<Vec<R>, StoreError>
 pub struct Merged {
     /// Every row after the change, by key.
     pub rows: BTreeMap<String, ReferenceRow>,
+    /// Every row as stored before the change, by key.
+    pub stored: BTreeMap<String, ReferenceRow>,
     pub inserts: Vec<ReferenceRow>,
     /// `(before, after)` pairs.
     pub updates: Vec<(ReferenceRow, ReferenceRow)>,
@@ -47,6 +48,20 @@ pub struct Merged {
 impl Merged {
     pub fn changed(&self) -> usize {
         self.inserts.len() + self.updates.len() + self.deletes.len()
+    }
+
+    /// Puts `row` in place of the row of its key, and records the change from what is stored:
+    /// an insert, an update, or none when it is the stored row again.
+    pub fn set(&mut self, row: ReferenceRow) {
+        let key = row.key();
+        self.inserts.retain(|r| r.key() != key);
+        self.updates.retain(|(_, after)| after.key() != key);
+        match self.stored.get(&key) {
+            None => self.inserts.push(row.clone()),
+            Some(before) if *before != row => self.updates.push((before.clone(), row.clone())),
+            Some(_) => {}
+        }
+        self.rows.insert(key, row);
     }
 }
 
@@ -92,6 +107,7 @@ pub async fn merge(
     };
     let mut merged = Merged {
         rows: stored.clone(),
+        stored: stored.clone(),
         ..Merged::default()
     };
     let incoming_keys: HashSet<String> = incoming.iter().map(TableRow::key).collect();
@@ -185,6 +201,24 @@ pub async fn write_merged(
     super::bulk::insert_rows(tx, &audit).await
 }
 
+/// Marks the shifts of `worker` that end after `from` (an instant: the start of the first local
+/// date a change to the worker's pay affects), so that time before the change keeps its costs.
+pub async fn mark_worker_for_costing_from(
+    tx: &mut Tx,
+    worker: &str,
+    from: chrono::DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    Ok(
+        on_tx!(tx, conn => sqlx::query(include_str!("../../sql/mark_worker_for_costing_from.sql"))
+        .bind(true)
+        .bind(worker)
+        .bind(from.timestamp())
+        .execute(conn)
+        .await?
+        .rows_affected()),
+    )
+}
+
 /// Marks shifts whose costs a reference change may alter: all of them, or one worker's.
 pub async fn mark_for_costing(tx: &mut Tx, workers: Option<&[String]>) -> Result<u64, StoreError> {
     let affected = match workers {
@@ -266,6 +300,11 @@ pub async fn known_keys(store: &Store) -> Result<KnownKeys, StoreError> {
             .into_iter()
             .map(|r| r.payer_id.to_string())
             .collect(),
+        workers: load_table::<WorkerRow>(store)
+            .await?
+            .into_iter()
+            .map(|r| r.worker_id.to_string())
+            .collect(),
         services,
     })
 }
@@ -317,11 +356,19 @@ pub async fn load_reference(
             .insert(row.service_code.clone(), row.pay_element);
         data.services.insert(row.service_code);
     }
+    let mut histories: HashMap<WorkerId, Vec<crate::cost::BaseRate>> = HashMap::new();
+    for row in load_table::<BaseRateRow>(store).await? {
+        histories
+            .entry(row.worker_id.clone())
+            .or_default()
+            .push(row.to_base_rate());
+    }
     for row in load_table::<WorkerRow>(store).await? {
+        let history = histories.remove(&row.worker_id).unwrap_or_default();
         data.workers.insert(
             row.worker_id,
             WorkerTerms {
-                base_rate: row.base_rate_centipence,
+                base_rates: BaseRates::new(history),
                 cost_centre: row.cost_centre_id,
             },
         );
@@ -359,7 +406,8 @@ pub async fn load_reference(
     Ok(data)
 }
 
-/// People whose only arrangement is one `full` payer.
+/// Each person's payer whose own rate-card entries apply (docs/rules.md C2): their `full`
+/// payer, with or without a `contribution` payer beside it.
 fn full_payers(arrangements: Vec<ArrangementRow>) -> HashMap<PersonId, PayerId> {
     let mut by_person: HashMap<PersonId, Vec<ArrangementRow>> = HashMap::new();
     for row in arrangements {
@@ -370,9 +418,9 @@ fn full_payers(arrangements: Vec<ArrangementRow>) -> HashMap<PersonId, PayerId> 
     }
     by_person
         .into_iter()
-        .filter_map(|(person, arrangements)| match arrangements.as_slice() {
-            [only] if only.kind == ArrangementKind::Full => Some((person, only.payer_id.clone())),
-            _ => None,
+        .filter_map(|(person, arrangements)| {
+            let payer = card_payer(arrangements.iter().map(|a| (a.kind, &a.payer_id)))?;
+            Some((person, payer.clone()))
         })
         .collect()
 }

@@ -182,3 +182,44 @@ pub async fn unpriced_sums(
             .map_err(sum_error)?),
     )
 }
+
+/// Unpriced time of approved shifts for one service and person, over all dates.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct UnpricedTotal {
+    pub service_code: String,
+    pub person_id: String,
+    pub first_date: NaiveDate,
+    pub last_date: NaiveDate,
+    pub minutes: i64,
+}
+
+/// Unpriced time of approved shifts per service and person, over all dates; in no particular
+/// order.
+pub async fn unpriced_totals(store: &Store) -> Result<Vec<UnpricedTotal>, StoreError> {
+    Ok(match store {
+        Store::Sqlite(pool) => sqlx::query_as(include_str!("../../sql/sqlite/unpriced_totals.sql"))
+            .fetch_all(pool)
+            .await
+            .map_err(sum_error)?,
+        Store::Postgres(pool) => {
+            sqlx::query_as(include_str!("../../sql/postgres/unpriced_totals.sql"))
+                .fetch_all(pool)
+                .await
+                .map_err(sum_error)?
+        }
+    })
+}
+
+/// The approved and waiting shifts of a worker: each one's first start and last end, in seconds
+/// since the Unix epoch.
+pub async fn worker_shift_spans(
+    store: &Store,
+    worker: &str,
+) -> Result<Vec<(i64, i64)>, StoreError> {
+    Ok(
+        on_pool!(store, pool => sqlx::query_as(include_str!("../../sql/worker_shift_spans.sql"))
+            .bind(worker)
+            .fetch_all(pool)
+            .await?),
+    )
+}

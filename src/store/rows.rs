@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::StoreError;
 use super::bulk::{ColType, TableSpec, Value};
-use crate::cost::{Enhancement, RateEntry, SleepInAllowance};
+use crate::cost::{BaseRate, Enhancement, RateEntry, SleepInAllowance};
 use crate::domain::reference::{
     ArrangementKind, DocumentFormat, PayElement, PayerKind, Target, Unit,
 };
@@ -403,6 +403,16 @@ table_row!(
 );
 
 table_row!(
+    /// One entry of a worker's base-rate history: the hourly rate from a date (docs/rules.md K1).
+    BaseRateRow in "worker_base_rate", key 2 {
+        worker_id: WorkerId,
+        effective_from: NaiveDate,
+        effective_to: Option<NaiveDate>,
+        base_rate_centipence: Rate,
+    }
+);
+
+table_row!(
     /// A person supported.
     PersonRow in "person", key 1 {
         person_id: PersonId,
@@ -537,6 +547,17 @@ impl RateCardEntryRow {
     }
 }
 
+impl BaseRateRow {
+    /// The entry as the engine reads it.
+    pub fn to_base_rate(&self) -> BaseRate {
+        BaseRate {
+            rate: self.base_rate_centipence,
+            effective_from: self.effective_from,
+            effective_to: self.effective_to,
+        }
+    }
+}
+
 impl PayEnhancementRow {
     /// The enhancement as the pay rules read it.
     pub fn to_enhancement(&self) -> Enhancement {
@@ -620,6 +641,7 @@ reference_rows!(
     CostCentre(CostCentreRow),
     Service(ServiceRow),
     Worker(WorkerRow),
+    BaseRate(BaseRateRow),
     Person(PersonRow),
     Payer(PayerRow),
     Arrangement(ArrangementRow),
@@ -630,6 +652,76 @@ reference_rows!(
     BankHoliday(BankHolidayRow),
     OneOff(OneOffRow),
 );
+
+impl ReferenceRow {
+    /// For an entry that has a history — a rate-card entry, a pay rule or a base rate — its
+    /// dates, `(effective_from, effective_to)`.
+    pub fn dates(&self) -> Option<(NaiveDate, Option<NaiveDate>)> {
+        match self {
+            ReferenceRow::RateCardEntry(r) => Some((r.effective_from, r.effective_to)),
+            ReferenceRow::PayEnhancement(r) => Some((r.effective_from, r.effective_to)),
+            ReferenceRow::SleepInAllowance(r) => Some((r.effective_from, r.effective_to)),
+            ReferenceRow::BaseRate(r) => Some((r.effective_from, r.effective_to)),
+            _ => None,
+        }
+    }
+
+    /// The key of the history an entry belongs to — its key without `effective_from` — and how
+    /// messages name it (`rate card PERSONAL_CARE day ratio 1 (the default card)`).
+    pub fn history(&self) -> Option<(String, String)> {
+        Some(match self {
+            ReferenceRow::RateCardEntry(r) => {
+                let payer = r
+                    .payer_id
+                    .0
+                    .as_ref()
+                    .map_or_else(|| "the default card".to_owned(), |p| format!("payer {p}"));
+                (
+                    format!(
+                        "{}|{}|{}|{}",
+                        r.service_code,
+                        r.band,
+                        r.ratio,
+                        r.payer_id.as_text()
+                    ),
+                    format!(
+                        "rate card {} {} ratio {} ({payer})",
+                        r.service_code, r.band, r.ratio
+                    ),
+                )
+            }
+            ReferenceRow::PayEnhancement(r) => (
+                r.band.as_str().to_owned(),
+                format!("the {} enhancement", r.band),
+            ),
+            ReferenceRow::SleepInAllowance(r) => (
+                r.band.as_text().to_owned(),
+                match r.band.0 {
+                    Some(band) => format!("the sleep-in allowance for {band}"),
+                    None => "the sleep-in allowance for any band".to_owned(),
+                },
+            ),
+            ReferenceRow::BaseRate(r) => (
+                r.worker_id.to_string(),
+                format!("the base rate of worker {}", r.worker_id),
+            ),
+            _ => return None,
+        })
+    }
+
+    /// The entry with another end date; other rows are returned as they are.
+    pub fn with_end(&self, to: Option<NaiveDate>) -> ReferenceRow {
+        let mut row = self.clone();
+        match &mut row {
+            ReferenceRow::RateCardEntry(r) => r.effective_to = to,
+            ReferenceRow::PayEnhancement(r) => r.effective_to = to,
+            ReferenceRow::SleepInAllowance(r) => r.effective_to = to,
+            ReferenceRow::BaseRate(r) => r.effective_to = to,
+            _ => {}
+        }
+        row
+    }
+}
 
 table_row!(
     /// A new shift's record (an amendment updates the stored one in place).

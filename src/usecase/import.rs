@@ -16,7 +16,6 @@ use crate::capture::shifts::{
     Candidate, Decision, Rejection, RowProblem, SHIFT_COLUMNS, ShiftRow, assemble_shift,
     decide_worker, parse_row,
 };
-use crate::cost::RateCard;
 use crate::domain::LocalZone;
 use crate::domain::reference::ArrangementKind;
 use crate::domain::shift::ShiftStatus;
@@ -24,9 +23,12 @@ use crate::ledger::{
     AcceptedShift, StoredShift, WriteContext, import_claims, recost_marked, shift_batch,
 };
 use crate::store::reference::{
-    ReferenceData, bump_version, known_keys, mark_for_costing, merge, write_merged,
+    ReferenceData, bump_version, known_keys, mark_for_costing, mark_worker_for_costing_from, merge,
+    write_merged,
 };
-use crate::store::rows::{BankHolidayRow, ReferenceRow, ShiftRejectRow, TableRow};
+use crate::store::rows::{BankHolidayRow, BaseRateRow, ReferenceRow, ShiftRejectRow, TableRow};
+
+use super::histories;
 use crate::store::shifts::{
     ImportCounts, clear_rejects, finish_import, open_import_file, reserve_shift_ids,
 };
@@ -522,16 +524,22 @@ pub struct ReferenceSummary {
     pub kind: String,
     pub file: String,
     pub rows: u64,
+    /// Rows of the file that added, changed or left an entry as it was.
     pub inserted: usize,
     pub updated: usize,
     pub deleted: usize,
     pub unchanged: usize,
     pub shifts_recosted: u64,
+    /// What the import changed beyond the file's own rows: entries closed by a later one, and
+    /// base rates a workers file changed from today.
+    pub notes: Vec<String>,
 }
 
 /// Imports a reference file all-or-nothing: every bad row is listed and nothing is written, or
-/// the whole file is applied as audited inserts and updates in one transaction. Changes that
-/// alter costs mark the affected shifts, which are recosted straight away.
+/// the whole file is applied as audited inserts and updates in one transaction. Date-effective
+/// entries (rate card, pay rules, base rates) are settled first: a later entry closes the open
+/// one of its key the day before it starts, and true overlaps refuse the file saying what to
+/// send. Changes that alter costs mark the affected shifts, which are recosted straight away.
 #[tracing::instrument(skip_all, fields(kind = %kind, file = %display_name(path)))]
 pub async fn import_reference(
     store: &Store,
@@ -543,54 +551,95 @@ pub async fn import_reference(
     calendar: &str,
 ) -> Result<ReferenceSummary, ImportError> {
     let file = display_name(path);
-    let (rows_read, by_target) = if kind == ReferenceKind::BankHolidays
+    let (rows_read, by_target, file_rows) = if kind == ReferenceKind::BankHolidays
         && path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("json"))
     {
-        read_gov_uk(path, &file)?
+        let (rows, by_target) = read_gov_uk(path, &file)?;
+        (rows, by_target, HashMap::new())
     } else {
         read_reference_csv(store, kind, path, &file).await?
     };
+    let today = zone.local_date(chrono::Utc::now());
     let mut merged = Vec::new();
+    let mut problems = Vec::new();
+    let mut notes = Vec::new();
+    let no_rows = HashMap::new();
     for (target, rows) in by_target {
         let replace_group = target == Target::Arrangement;
-        merged.push((target, merge(store, target, rows, replace_group).await?));
+        let mut m = merge(store, target, rows, replace_group).await?;
+        let settled =
+            histories::settle_histories(&mut m, file_rows.get(&target).unwrap_or(&no_rows));
+        problems.extend(settled.problems);
+        notes.extend(settled.notes);
+        merged.push((target, m));
     }
-    let problems = check_merged(kind, &merged);
+    let mut changed_from_today = Vec::new();
+    if kind == ReferenceKind::Workers
+        && let Some((_, workers)) = merged.iter().find(|(t, _)| *t == Target::Worker)
+    {
+        let history = crate::store::reference::load_table::<BaseRateRow>(store).await?;
+        let derived = histories::base_rates_from_workers(
+            workers,
+            &history,
+            file_rows.get(&Target::Worker).unwrap_or(&no_rows),
+            today,
+        );
+        let mut m = merge(store, Target::BaseRate, derived.rows, false).await?;
+        let settled = histories::settle_histories(&mut m, &derived.file_rows);
+        problems.extend(settled.problems);
+        notes.extend(derived.notes);
+        notes.extend(settled.notes);
+        changed_from_today = derived.changed_from_today;
+        merged.push((Target::BaseRate, m));
+    }
+    problems.extend(check_merged(&merged));
     if !problems.is_empty() {
         return Err(refused(&file, problems));
     }
     let changed: usize = merged.iter().map(|(_, m)| m.changed()).sum();
+    let sent = |target: &Target, row: &ReferenceRow| {
+        file_rows
+            .get(target)
+            .is_some_and(|rows| rows.contains_key(&row.key()))
+    };
     let mut summary = ReferenceSummary {
         kind: kind.to_string(),
         file: file.clone(),
         rows: rows_read,
-        inserted: merged.iter().map(|(_, m)| m.inserts.len()).sum(),
-        updated: merged.iter().map(|(_, m)| m.updates.len()).sum(),
+        inserted: merged
+            .iter()
+            .map(|(t, m)| m.inserts.iter().filter(|r| sent(t, r)).count())
+            .sum(),
+        updated: merged
+            .iter()
+            .map(|(t, m)| m.updates.iter().filter(|(_, r)| sent(t, r)).count())
+            .sum(),
         deleted: merged.iter().map(|(_, m)| m.deletes.len()).sum(),
         unchanged: 0,
         shifts_recosted: 0,
+        notes,
     };
+    if file_rows.is_empty() {
+        // GOV.UK's JSON has no rows to point at: every change is the file's.
+        summary.inserted = merged.iter().map(|(_, m)| m.inserts.len()).sum();
+        summary.updated = merged.iter().map(|(_, m)| m.updates.len()).sum();
+    }
     summary.unchanged = (rows_read as usize).saturating_sub(summary.inserted + summary.updated);
     if changed > 0 {
         let mut tx = store.begin().await?;
         bump_version(&mut tx).await?;
         for (target, m) in &merged {
-            write_merged(&mut tx, *target, kind.as_str(), m, &file, actor).await?;
+            let audit_kind = if *target == Target::BaseRate {
+                ReferenceKind::BaseRates.as_str()
+            } else {
+                kind.as_str()
+            };
+            write_merged(&mut tx, *target, audit_kind, m, &file, actor).await?;
         }
         if kind.affects_costing() {
-            let changed_workers: Vec<String> = merged
-                .iter()
-                .flat_map(|(_, m)| {
-                    m.updates.iter().filter_map(|(_, after)| match after {
-                        ReferenceRow::Worker(worker) => Some(worker.worker_id.to_string()),
-                        _ => None,
-                    })
-                })
-                .collect();
-            let scope = (kind == ReferenceKind::Workers).then_some(changed_workers.as_slice());
-            mark_for_costing(&mut tx, scope).await?;
+            mark_affected(&mut tx, kind, &merged, &changed_from_today, today, zone).await?;
         }
         tx.commit().await?;
         if kind.affects_costing() {
@@ -609,24 +658,90 @@ pub async fn import_reference(
     Ok(summary)
 }
 
+/// Marks the shifts a change can alter: a worker's from the first date their pay changes (all
+/// of them when their cost centre moves), and every shift for the other kinds.
+async fn mark_affected(
+    tx: &mut crate::store::Tx,
+    kind: ReferenceKind,
+    merged: &[(Target, crate::store::reference::Merged)],
+    changed_from_today: &[String],
+    today: chrono::NaiveDate,
+    zone: LocalZone,
+) -> Result<(), StoreError> {
+    if !matches!(kind, ReferenceKind::Workers | ReferenceKind::BaseRates) {
+        mark_for_costing(tx, None).await?;
+        return Ok(());
+    }
+    let mut from: BTreeMap<String, Option<chrono::NaiveDate>> = BTreeMap::new();
+    for (target, m) in merged {
+        match target {
+            Target::Worker => {
+                for worker in histories::moved_workers(m) {
+                    from.insert(worker, None);
+                }
+            }
+            Target::BaseRate => {
+                for (worker, date) in histories::base_rates_affected_from(m) {
+                    from.entry(worker).or_insert(Some(date));
+                }
+            }
+            _ => {}
+        }
+    }
+    for worker in changed_from_today {
+        from.entry(worker.clone()).or_insert(Some(today));
+    }
+    for (worker, date) in from {
+        match date {
+            None => {
+                mark_for_costing(tx, Some(std::slice::from_ref(&worker))).await?;
+            }
+            Some(date) => {
+                let start = zone.first_instant_at_or_after(date.and_time(chrono::NaiveTime::MIN));
+                mark_worker_for_costing_from(tx, &worker, start).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The gaps in reference data that leave money zero or missing, as warnings: what `tms import`
+/// prints after every import and the nightly ingest step reports. `date` is the day the rules
+/// must be in force on: today for an import, the business date for a night.
+pub async fn reference_warnings(
+    store: &Store,
+    reference: &ReferenceData,
+    date: chrono::NaiveDate,
+) -> Result<Vec<String>, crate::report::ReportError> {
+    let gaps = crate::report::gaps::gaps(store, reference, date).await?;
+    Ok(gaps.iter().map(ToString::to_string).collect())
+}
+
 type TargetRows = BTreeMap<Target, Vec<ReferenceRow>>;
+
+/// The file's row of each key it sends, per table.
+type FileRows = HashMap<Target, HashMap<String, u64>>;
 
 async fn read_reference_csv(
     store: &Store,
     kind: ReferenceKind,
     path: &Path,
     file: &str,
-) -> Result<(u64, TargetRows), ImportError> {
+) -> Result<(u64, TargetRows, FileRows), ImportError> {
     let mut input = CsvInput::open(path, &kind.columns())?;
     let mut known = known_keys(store).await?;
     let mut problems = Vec::new();
     let mut by_target: TargetRows = BTreeMap::new();
-    let mut seen: HashMap<(Target, String), u64> = HashMap::new();
+    let mut seen: FileRows = HashMap::new();
     while let Some(row) = input.next_row() {
         match parse_reference_row(kind, &row, &known) {
             Ok(parsed) => {
                 let (target, key) = (parsed.target(), parsed.key());
-                if let Some(first) = seen.insert((target, key.clone()), row.row_no) {
+                if let Some(first) = seen
+                    .entry(target)
+                    .or_default()
+                    .insert(key.clone(), row.row_no)
+                {
                     problems.push(format!(
                         "row {}: repeats the key {key} of row {first}",
                         row.row_no
@@ -641,13 +756,14 @@ async fn read_reference_csv(
     if !problems.is_empty() {
         return Err(refused(file, problems));
     }
-    Ok((input.rows_read(), by_target))
+    Ok((input.rows_read(), by_target, seen))
 }
 
 /// Lets later rows of the same file refer to keys defined earlier in it.
 fn register_key(known: &mut crate::domain::reference::KnownKeys, row: &ReferenceRow) {
     match row {
         ReferenceRow::CostCentre(r) => known.cost_centres.insert(r.cost_centre_id.to_string()),
+        ReferenceRow::Worker(r) => known.workers.insert(r.worker_id.to_string()),
         ReferenceRow::Person(r) => known.people.insert(r.person_id.to_string()),
         ReferenceRow::Payer(r) => known.payers.insert(r.payer_id.to_string()),
         ReferenceRow::Service(r) => known.services.insert(r.service_code.to_string()),
@@ -696,85 +812,14 @@ fn refused(file: &str, problems: Vec<String>) -> ImportError {
     }
 }
 
-/// Whole-table rules checked after the file is merged over what is stored.
-fn check_merged(
-    kind: ReferenceKind,
-    merged: &[(Target, crate::store::reference::Merged)],
-) -> Vec<String> {
-    let mut problems = Vec::new();
-    for (target, m) in merged {
-        match target {
-            Target::RateCardEntry => problems.extend(rate_card_clashes(m)),
-            Target::PayEnhancement | Target::SleepInAllowance => {
-                problems.extend(date_clashes(m, *target))
-            }
-            Target::Arrangement => problems.extend(arrangement_problems(m)),
-            _ => {}
-        }
-    }
-    let _ = kind;
-    problems
-}
-
-fn rate_card_clashes(m: &crate::store::reference::Merged) -> Vec<String> {
-    let entries: Vec<(String, crate::cost::RateEntry)> = m
-        .rows
+/// Whole-table rules checked after the file is merged over what is stored (the histories of
+/// dated entries are settled before, in `histories`).
+fn check_merged(merged: &[(Target, crate::store::reference::Merged)]) -> Vec<String> {
+    merged
         .iter()
-        .filter_map(|(key, row)| match row {
-            ReferenceRow::RateCardEntry(entry) => Some((key.clone(), entry.to_entry())),
-            _ => None,
-        })
-        .collect();
-    let plain: Vec<crate::cost::RateEntry> = entries.iter().map(|(_, e)| e.clone()).collect();
-    RateCard::clashes(&plain)
-        .into_iter()
-        .map(|(a, b)| {
-            let (x, y) = (&entries[a].1, &entries[b].1);
-            let payer = x
-                .payer
-                .as_ref()
-                .map_or_else(|| "the default card".to_owned(), |p| format!("payer {p}"));
-            format!(
-                "rate card entries for {} {} ratio {} ({payer}) overlap: from {} and from {}",
-                x.service, x.band, x.ratio, x.effective_from, y.effective_from
-            )
-        })
+        .filter(|(target, _)| *target == Target::Arrangement)
+        .flat_map(|(_, m)| arrangement_problems(m))
         .collect()
-}
-
-fn date_clashes(m: &crate::store::reference::Merged, target: Target) -> Vec<String> {
-    let what = if target == Target::PayEnhancement {
-        "enhancements"
-    } else {
-        "sleep-in allowances"
-    };
-    let mut by_band: BTreeMap<String, Vec<(chrono::NaiveDate, Option<chrono::NaiveDate>)>> =
-        BTreeMap::new();
-    for row in m.rows.values() {
-        let (band, from, to) = match row {
-            ReferenceRow::PayEnhancement(r) => (r.band.as_str(), r.effective_from, r.effective_to),
-            ReferenceRow::SleepInAllowance(r) => {
-                (r.band.as_text(), r.effective_from, r.effective_to)
-            }
-            _ => continue,
-        };
-        by_band.entry(band.to_owned()).or_default().push((from, to));
-    }
-    let mut problems = Vec::new();
-    for (band, mut spans) in by_band {
-        spans.sort();
-        for pair in spans.windows(2) {
-            if pair[0].1.is_none_or(|to| to >= pair[1].0) {
-                let band = if band.is_empty() {
-                    "any band".to_owned()
-                } else {
-                    band.clone()
-                };
-                problems.push(format!("two {what} for {band} overlap from {}", pair[1].0));
-            }
-        }
-    }
-    problems
 }
 
 fn arrangement_problems(m: &crate::store::reference::Merged) -> Vec<String> {

@@ -958,3 +958,47 @@ async fn a_run_killed_holding_the_lease_is_taken_over_at_once(backend: Backend) 
     assert_eq!(waiting.status.code(), Some(5), "{}", text(&waiting));
 }
 on_both!(a_run_killed_holding_the_lease_is_taken_over_at_once);
+
+/// A night over reference data with gaps that leave money zero or missing — no pay rules, a
+/// service on shifts with no rate — says so in the ingest step's warnings, and still ends done.
+async fn a_night_warns_of_reference_data_that_leaves_money_missing(backend: Backend) {
+    let Some(env) = Env::fresh(backend) else {
+        return;
+    };
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rules");
+    let files: Vec<std::path::PathBuf> =
+        ["cost-centres", "services", "workers", "people", "rate-card"]
+            .iter()
+            .map(|kind| fixtures.join(format!("{kind}.csv")))
+            .collect();
+    env.drop_in_inbox(&files);
+    std::fs::write(
+        env.path("inbox/shifts-2026-10.csv"),
+        "shift_ref,worker_id,start,end,service,people\n\
+         U1,W1,2026-10-06T12:00,2026-10-06T12:40,TRAVEL,A\n\
+         S1,W3,2026-10-07T23:00,2026-10-08T07:00,SLEEP_IN,B\n",
+    )
+    .expect("shift file");
+    let run = env.tms(&["run", "nightly", "--date", "2026-10-31"]).await;
+    let out = text(&run);
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "warnings do not fail a night: {out}"
+    );
+    for warning in [
+        "  - ingest: unpriced: 40 minute(s) of approved time from 2026-10-06 to 2026-10-06 have \
+         no rate and are not charged (TRAVEL 40; 1 person: A)",
+        "  - ingest: pay rules: no enhancement is in force on 2026-10-31 for night, weekend or \
+         bank_holiday time",
+        "  - ingest: pay rules: no sleep-in allowance is in force on 2026-10-31, so a night of \
+         SLEEP_IN pays the worker £0.00",
+    ] {
+        assert!(out.contains(warning), "{warning}\n{out}");
+    }
+    let stored = env
+        .texts("select warnings from job_run where step = 'ingest'")
+        .await;
+    assert!(stored[0].contains("no sleep-in allowance"), "{stored:?}");
+}
+on_both!(a_night_warns_of_reference_data_that_leaves_money_missing);

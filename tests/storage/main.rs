@@ -8,6 +8,7 @@ mod fixtures;
 
 mod cleanup;
 mod copy;
+mod histories;
 mod imports;
 mod mime;
 mod money;

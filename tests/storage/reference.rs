@@ -85,8 +85,9 @@ async fn reimport_is_idempotent_and_changes_are_audited(db: &TestDb) {
         Format::Csv,
     );
     assert!(
-        cost.contains("A,2026-10,60.0000,13.20"),
-        "the new base rate recosts the worker's shifts: {cost}"
+        cost.contains("A,2026-10,60.0000,12.60"),
+        "a workers file's new base rate applies from the day of the import, so October keeps \
+         its pay: {cost}"
     );
 }
 on_both!(reimport_is_idempotent_and_changes_are_audited);
@@ -127,12 +128,12 @@ async fn overlapping_rate_card_entries_are_refused(db: &TestDb) {
             .await,
         ExitStatus::Refused
     );
-    let clash_with_stored = format!("{CARD}PERSONAL_CARE,hour,day,1,25.00,2026-11-01,,\n");
+    let clash_with_stored = format!("{CARD}PERSONAL_CARE,hour,day,2,15.00,2024-06-01,,\n");
     assert_eq!(
         db.import_text("rate-card", "clash2.csv", &clash_with_stored)
             .await,
         ExitStatus::Refused,
-        "the stored 24.00 entry is open-ended"
+        "a new open-ended entry may not start before the stored one"
     );
     assert_eq!(db.count("rate_card_entry").await, 9);
     let next_year = format!(
@@ -141,7 +142,7 @@ async fn overlapping_rate_card_entries_are_refused(db: &TestDb) {
     assert_eq!(
         db.import_text("rate-card", "rise.csv", &next_year).await,
         ExitStatus::Ok,
-        "closing the old entry first makes room"
+        "closing the old entry in the same file still works"
     );
     db.import_text("shifts", "s.csv", &format!("{SHIFTS}S1,W1,2026-10-30T09:00,2026-10-30T10:00,PERSONAL_CARE,A\nS2,W1,2026-11-02T09:00,2026-11-02T10:00,PERSONAL_CARE,A\n")).await;
     let report = charges(db).await;
