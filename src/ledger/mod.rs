@@ -171,7 +171,8 @@ pub(crate) fn span(candidate: &Candidate) -> (DateTime<Utc>, DateTime<Utc>) {
 }
 
 /// Lays out the rows of accepted shifts, given the ids reserved for the new ones (one per new
-/// shift, in order).
+/// shift, in order). Earlier rejects of the same worker and shift reference are resolved by the
+/// batch, as accepted from `source_file` (or by the actor, when there is no file).
 pub fn shift_batch(
     shifts: &[AcceptedShift],
     rejects: Vec<ShiftRejectRow>,
@@ -196,6 +197,15 @@ pub fn shift_batch(
             (ShiftRows::Segments, amended_ids),
         ],
         costed_with: shifts.iter().map(|s| s.reference_version).min(),
+        resolves: batch::Resolves {
+            keys: Vec::with_capacity(shifts.len()),
+            by: if source_file.is_empty() {
+                ctx.actor.to_owned()
+            } else {
+                source_file.to_owned()
+            },
+            at: Some(now),
+        },
         ..Batch::default()
     };
     for accepted in shifts {
@@ -256,6 +266,10 @@ pub fn shift_batch(
             detail: String::new(),
         });
         batch.shifts.push(shift_id);
+        batch.resolves.keys.push((
+            candidate.draft.worker_id.to_string(),
+            candidate.draft.shift_ref.to_string(),
+        ));
         batch.segments.extend(segment_values(shift_id, candidate));
         batch.allocation.extend(allocation_values(
             shift_id,

@@ -13,6 +13,7 @@ pub mod batch;
 pub mod bulk;
 pub(crate) mod change_tx;
 pub mod claims;
+pub mod closed;
 pub mod copy;
 pub mod reference;
 pub mod reports;
