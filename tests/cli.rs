@@ -776,13 +776,13 @@ fn files_and_folders_tms_writes_are_private() {
             std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
         }
     }
-    run(&["run", "nightly", "--date", "2026-11-01"]);
-    run(&["run", "nightly", "--date", "2026-11-02", "--dry-run"]);
+    run(&["run", "nightly", "--date", "2026-11-05"]);
+    run(&["run", "nightly", "--date", "2026-11-06", "--dry-run"]);
 
     for expected in [
         data.join("tms.db"),
-        data.join("inbox/done/2026-11-01/shifts-late.csv"),
-        data.join("inbox/rejects/2026-11-01/shifts-late.csv"),
+        data.join("inbox/done/2026-11-05/shifts-late.csv"),
+        data.join("inbox/rejects/2026-11-05/shifts-late.csv"),
         out.join("rejects"),
         out.join("periods/2026-10/charges.csv"),
         out.join("outbox"),

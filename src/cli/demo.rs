@@ -67,6 +67,8 @@ pub async fn run(settings: &Settings, args: DemoArgs) -> anyhow::Result<ExitStat
     let last = (0..args.months.saturating_sub(1))
         .fold(args.from, |p, _| p.next())
         .last_day();
+    // The night the last month closes: its last day and the close delay after it.
+    let night = last + chrono::Duration::days(settings.runner.period_close_days.max(0));
     // The files go through the inbox and the nightly pipeline, as a provider's would.
     let mut run_settings = settings.clone();
     run_settings.runner.settle_seconds = 0;
@@ -79,13 +81,13 @@ pub async fn run(settings: &Settings, args: DemoArgs) -> anyhow::Result<ExitStat
             .with_context(|| format!("copying {} to the inbox", path.display()))?;
     }
     println!(
-        "Files copied to the inbox {}; running the nightly pipeline for {last}",
+        "Files copied to the inbox {}; running the nightly pipeline for {night}",
         inbox.display()
     );
     println!();
     let store = open_store(settings).await?;
     let request = crate::pipeline::RunRequest {
-        business_date: last,
+        business_date: night,
         only: None,
         // Running the demo again re-runs every step (none issues documents yet) rather than
         // finding the night done.

@@ -99,7 +99,7 @@ pub enum Command {
         #[arg(long)]
         all: bool,
     },
-    /// Reports: charges, allocation, rejects, unpriced.
+    /// Reports: charges, allocation, rejects, unpriced, late changes.
     #[command(subcommand)]
     Report(ReportCommand),
     /// Generate a synthetic provider, import it with the same commands a user runs, and summarise.
@@ -145,11 +145,24 @@ pub enum ReportCommand {
         #[arg(long, value_enum, default_value_t = Format::Csv)]
         format: Format,
     },
-    /// Rejected shift rows, optionally of one file.
+    /// Rejected shift rows still open, optionally of one file (`--all`: resolved ones too).
     Rejects {
         /// Only the rejects of the file imported under this name (shifts-2026-10.csv).
         #[arg(long)]
         file: Option<String>,
+        /// Also rows resolved by a later accepted shift, with when and by what.
+        #[arg(long)]
+        all: bool,
+        /// How the report is written.
+        #[arg(long, value_enum, default_value_t = Format::Csv)]
+        format: Format,
+    },
+    /// What changed in a closed period since it closed, per person and payer, shift and
+    /// one-off item.
+    LateChanges {
+        /// YYYY-MM
+        #[arg(long)]
+        period: Period,
         /// How the report is written.
         #[arg(long, value_enum, default_value_t = Format::Csv)]
         format: Format,
@@ -443,7 +456,7 @@ async fn run_report(
             let rows = crate::report::allocation_totals(store, period).await?;
             (crate::report::allocation_table(period, &rows), format)
         }
-        ReportCommand::Rejects { file, format } => {
+        ReportCommand::Rejects { file, all, format } => {
             if let Some(file) = &file
                 && !crate::store::reports::imported_under(store, file).await?
             {
@@ -451,9 +464,25 @@ async fn run_report(
                 return Ok(ExitStatus::Usage);
             }
             (
-                crate::report::rejects(store, file.as_deref()).await?,
+                if all {
+                    crate::report::all_rejects(store, file.as_deref(), settings.zone()).await?
+                } else {
+                    crate::report::rejects(store, file.as_deref()).await?
+                },
                 format,
             )
+        }
+        ReportCommand::LateChanges { period, format } => {
+            let reference = reference(store, settings).await?;
+            let Some(changes) =
+                crate::report::closed::late_changes(store, &reference, period).await?
+            else {
+                eprintln!(
+                    "error: {period} has not closed, so nothing has changed since: its charges are in `tms report charges` (a period closes runner.period_close_days days after its last day)"
+                );
+                return Ok(ExitStatus::Usage);
+            };
+            (crate::report::closed::late_changes_table(&changes), format)
         }
         ReportCommand::Unpriced { from, to, format } => {
             let reference = reference(store, settings).await?;

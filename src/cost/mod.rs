@@ -8,6 +8,7 @@ pub mod gaps;
 pub mod lines;
 pub mod one_off;
 pub mod pay;
+pub mod payers;
 pub mod rate_card;
 
 pub use dated::{Adjustment, Conflict, DatedEntry, settle};
@@ -18,4 +19,5 @@ pub use gaps::{Gap, LedgerFacts, UnpaidTime, UnpricedTime, reference_gaps};
 pub use lines::{ChargeKey, ChargeLine, group_lines, line_amount};
 pub use one_off::price_one_off;
 pub use pay::{BaseRate, BaseRates, Enhancement, PayRules, SleepInAllowance};
+pub use payers::{PayerShare, divide as divide_between_payers};
 pub use rate_card::{RateCard, RateChoice, RateEntry, card_payer};

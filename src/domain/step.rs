@@ -15,8 +15,10 @@ pub enum Step {
     Ingest,
     /// Allocate and rate shifts whose costs are out of date, partition by partition.
     Allocate,
-    /// Write the closed period's charges and allocation reports.
+    /// Write the closed period's charges and allocation reports, and record what it closed with.
     PeriodCharges,
+    /// Compare every closed period with what it closed with, and warn of changes since.
+    LateChanges,
     /// Store the run report and queue it for finance.
     Report,
     /// Send the email outbox.
@@ -61,10 +63,11 @@ pub struct StepInfo {
 
 impl Step {
     /// Every step, in the order a run takes them.
-    pub const ALL: [Step; 5] = [
+    pub const ALL: [Step; 6] = [
         Step::Ingest,
         Step::Allocate,
         Step::PeriodCharges,
+        Step::LateChanges,
         Step::Report,
         Step::SendOutbox,
     ];
@@ -103,6 +106,18 @@ impl Step {
                 totals: StepTotals::PeriodCharges {
                     counts: PeriodChargesCounts::ZERO,
                     charges: Pence::ZERO,
+                },
+            },
+            Step::LateChanges => StepInfo {
+                step: self,
+                name: "late-changes",
+                cadence: Cadence::Nightly,
+                partitioning: Partitioning::Whole,
+                issues_documents: false,
+                reported_when_done: true,
+                totals: StepTotals::LateChanges {
+                    counts: LateChangesCounts::ZERO,
+                    net_change: Pence::ZERO,
                 },
             },
             Step::Report => StepInfo {
@@ -253,6 +268,22 @@ step_counts! {
 }
 
 step_counts! {
+    /// What the late-changes step found in the closed periods.
+    LateChangesCounts {
+        /// One-off items whose charges changed.
+        one_offs_changed,
+        /// People whose charges, or their division between payers, changed.
+        people_changed,
+        /// Closed periods checked.
+        periods,
+        /// Closed periods whose charges changed.
+        periods_changed,
+        /// Shifts whose charges changed.
+        shifts_changed,
+    }
+}
+
+step_counts! {
     /// What the send-outbox step did with the outbox.
     SendOutboxCounts {
         /// Messages that could not be sent and wait for the next run.
@@ -276,6 +307,11 @@ pub enum StepTotals {
         counts: PeriodChargesCounts,
         charges: Pence,
     },
+    LateChanges {
+        counts: LateChangesCounts,
+        /// The charges of the closed periods now, less what they closed with.
+        net_change: Pence,
+    },
     Report,
     SendOutbox(SendOutboxCounts),
 }
@@ -296,6 +332,7 @@ impl StepTotals {
             StepTotals::Ingest(_) => Step::Ingest,
             StepTotals::Allocate { .. } => Step::Allocate,
             StepTotals::PeriodCharges { .. } => Step::PeriodCharges,
+            StepTotals::LateChanges { .. } => Step::LateChanges,
             StepTotals::Report => Step::Report,
             StepTotals::SendOutbox(_) => Step::SendOutbox,
         }
@@ -307,6 +344,7 @@ impl StepTotals {
             StepTotals::Ingest(counts) => counts.counts(),
             StepTotals::Allocate { counts, .. } => counts.counts(),
             StepTotals::PeriodCharges { counts, .. } => counts.counts(),
+            StepTotals::LateChanges { counts, .. } => counts.counts(),
             StepTotals::Report => Vec::new(),
             StepTotals::SendOutbox(counts) => counts.counts(),
         }
@@ -320,6 +358,7 @@ impl StepTotals {
                 ..
             } => Some(("charges month to date", *charges_month_to_date)),
             StepTotals::PeriodCharges { charges, .. } => Some(("charges", *charges)),
+            StepTotals::LateChanges { net_change, .. } => Some(("net change", *net_change)),
             StepTotals::Ingest(_) | StepTotals::Report | StepTotals::SendOutbox(_) => None,
         }
     }
@@ -343,6 +382,7 @@ impl StepTotals {
                 StepTotals::Ingest(c) => c.count_mut(name),
                 StepTotals::Allocate { counts, .. } => counts.count_mut(name),
                 StepTotals::PeriodCharges { counts, .. } => counts.count_mut(name),
+                StepTotals::LateChanges { counts, .. } => counts.count_mut(name),
                 StepTotals::Report => None,
                 StepTotals::SendOutbox(c) => c.count_mut(name),
             };
@@ -359,7 +399,10 @@ impl StepTotals {
                 charges_month_to_date: money,
                 ..
             }
-            | StepTotals::PeriodCharges { charges: money, .. } => *money = amount,
+            | StepTotals::PeriodCharges { charges: money, .. }
+            | StepTotals::LateChanges {
+                net_change: money, ..
+            } => *money = amount,
             StepTotals::Ingest(_) | StepTotals::Report | StepTotals::SendOutbox(_) => {
                 if amount != Pence::ZERO {
                     return Err(TotalsError::UnexpectedAmount {

@@ -192,7 +192,8 @@ pub(crate) fn span(candidate: &Candidate) -> (DateTime<Utc>, DateTime<Utc>) {
 }
 
 /// Lays out the rows of accepted shifts, given the ids reserved for the new ones (one per new
-/// shift, in order).
+/// shift, in order). Earlier rejects of the same worker and shift reference are resolved by the
+/// batch, as accepted from `source_file` (or by the actor, when there is no file).
 pub fn shift_batch(
     shifts: &[AcceptedShift],
     rejects: Vec<ShiftRejectRow>,
@@ -217,6 +218,15 @@ pub fn shift_batch(
             (ShiftRows::Segments, amended_ids),
         ],
         costed_with: shifts.iter().map(|s| s.reference_version).min(),
+        resolves: batch::Resolves {
+            keys: Vec::with_capacity(shifts.len()),
+            by: if source_file.is_empty() {
+                ctx.actor.to_owned()
+            } else {
+                source_file.to_owned()
+            },
+            at: Some(now),
+        },
         ..Batch::default()
     };
     for accepted in shifts {
@@ -281,6 +291,10 @@ pub fn shift_batch(
             after_content: Some(content_of(ctx.status, &segments).to_json()),
         });
         batch.shifts.push(shift_id);
+        batch.resolves.keys.push((
+            candidate.draft.worker_id.to_string(),
+            candidate.draft.shift_ref.to_string(),
+        ));
         batch.segments.extend(segments);
         batch.allocation.extend(allocation_values(
             shift_id,

@@ -13,7 +13,7 @@
 //! - [`report`] and [`summary`]: the run report, stored, queued and rendered;
 //! - [`scheduler`]: the schedule `tms serve` runs the pipeline on;
 //! - the steps: [`ingest`], [`allocate`] (with [`worker`] for its partitions), [`period`],
-//!   [`send`]; [`dry_run`] runs them all on a copy.
+//!   [`late_changes`], [`send`]; [`dry_run`] runs them all on a copy.
 //!
 //! What each step is — its name, cadence, partitions, whether it issues documents and the
 //! totals it reports — is [`Step::info`], in `domain`, where the store reads it too.
@@ -23,6 +23,7 @@ pub mod dry_run;
 pub mod error;
 pub mod holder;
 pub mod ingest;
+pub mod late_changes;
 pub mod period;
 pub mod plan;
 pub mod report;

@@ -11,7 +11,7 @@ use tracing::Instrument;
 use super::error::PipelineError;
 use super::plan::{RunKey, RunRequest, forced, plan};
 use super::report::{RunReport, describe_replaced, failure_report, night_report, queue_report_in};
-use super::{allocate, dry_run, holder, ingest, period, send};
+use super::{allocate, dry_run, holder, ingest, late_changes, period, send};
 use crate::config::Settings;
 use crate::domain::step::{Partitioning, Step, StepReport};
 use crate::store::runs::{
@@ -339,23 +339,43 @@ async fn run_steps(
     }))
 }
 
-/// Runs a step and records it done, with the report step's effects, in one transaction.
+/// What a step hands back: its report, and the periods it closes, which are recorded in the
+/// transaction that marks it done.
+pub(crate) struct StepOutput {
+    pub report: StepReport,
+    pub closings: Vec<crate::store::closed::Closing>,
+}
+
+impl From<StepReport> for StepOutput {
+    fn from(report: StepReport) -> StepOutput {
+        StepOutput {
+            report,
+            closings: Vec::new(),
+        }
+    }
+}
+
+/// Runs a step and records it done, with the report step's effects and the periods the step
+/// closes, in one transaction.
 async fn run_and_record(
     context: &StepContext<'_>,
     step: Step,
     job_run_id: i64,
 ) -> Result<StepReport, PipelineError> {
-    let report = run_step(context, step).await?;
+    let output = run_step(context, step).await?;
     let mut tx = context.store.begin().await?;
     if step == Step::Report {
         queue_report_in(&mut tx, context).await?;
+    }
+    for closing in &output.closings {
+        crate::store::closed::record_in(&mut tx, closing).await?;
     }
     finish_job_run_in(
         &mut tx,
         context.lease,
         job_run_id,
         JobStatus::Done,
-        &report,
+        &output.report,
         None,
         Utc::now(),
     )
@@ -363,19 +383,20 @@ async fn run_and_record(
     crate::failpoint::hit("step.before_done");
     tx.commit().await?;
     crate::failpoint::hit("step.done");
-    Ok(report)
+    Ok(output.report)
 }
 
-async fn run_step(context: &StepContext<'_>, step: Step) -> Result<StepReport, PipelineError> {
+async fn run_step(context: &StepContext<'_>, step: Step) -> Result<StepOutput, PipelineError> {
     context.check_lease()?;
-    match step {
-        Step::Ingest => ingest::run(context).await,
-        Step::Allocate => allocate::run(context).await,
-        Step::PeriodCharges => period::run(context).await,
+    Ok(match step {
+        Step::Ingest => ingest::run(context).await?.into(),
+        Step::Allocate => allocate::run(context).await?.into(),
+        Step::PeriodCharges => period::run(context).await?,
+        Step::LateChanges => late_changes::run(context).await?,
         // Its effect is written with its record: see `run_and_record`.
-        Step::Report => Ok(StepReport::empty(step)),
-        Step::SendOutbox => send::run(context).await,
-    }
+        Step::Report => StepReport::empty(step).into(),
+        Step::SendOutbox => send::run(context).await?.into(),
+    })
 }
 
 /// Reference data as it stands now (an ingest may just have changed it).

@@ -62,7 +62,11 @@ async fn work_in(
             }
             super::allocate::partition_report(share, warnings)
         }
-        Step::Ingest | Step::PeriodCharges | Step::Report | Step::SendOutbox => {
+        Step::Ingest
+        | Step::PeriodCharges
+        | Step::LateChanges
+        | Step::Report
+        | Step::SendOutbox => {
             return Err(PipelineError::Step(format!(
                 "{} is not split into partitions, yet a partition of it was claimed",
                 claim.step

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod gaps;
+pub mod closed;
 pub mod output;
 
 use chrono::NaiveDate;
@@ -14,7 +15,7 @@ use crate::allocate::TICKS_PER_MINUTE;
 use crate::calendar::Period;
 use crate::cost::{ChargeKey, ChargeLine, EngineError, price_one_off};
 use crate::domain::money::{MoneyError, div_round_half_away};
-use crate::domain::{Pence, PersonId, Rate, ServiceCode};
+use crate::domain::{LocalZone, Pence, PersonId, Rate, ServiceCode};
 use crate::store::reference::ReferenceData;
 use crate::store::reports::{self, ChargeSum, RejectRow};
 use crate::store::{Store, StoreError};
@@ -137,6 +138,18 @@ pub async fn charge_lines(
         .map(charge_line)
         .collect::<Result<Vec<_>, _>>()?;
     let one_offs = reports::one_offs(store, from, to, person).await?;
+    let (priced, unpriced) = price_one_offs(reference, one_offs)?;
+    lines.extend(priced);
+    sort_lines(&mut lines);
+    Ok((lines, unpriced))
+}
+
+/// One-off items priced from the rate card (`fixed` lines), and those without a fixed price.
+fn price_one_offs(
+    reference: &ReferenceData,
+    one_offs: Vec<reports::OneOff>,
+) -> Result<(Vec<ChargeLine>, Vec<UnpricedOneOff>), ReportError> {
+    let mut lines = Vec::new();
     let mut unpriced = Vec::new();
     for one_off in one_offs {
         let (person_id, service, date) =
@@ -161,6 +174,12 @@ pub async fn charge_lines(
             }
         }
     }
+    Ok((lines, unpriced))
+}
+
+/// Puts invoice lines in the charges report's order: person, date, service, band and ratio in
+/// byte order, then the rest of the key.
+fn sort_lines(lines: &mut [ChargeLine]) {
     lines.sort_by(|a, b| {
         let k = |l: &ChargeLine| {
             (
@@ -176,7 +195,6 @@ pub async fn charge_lines(
         };
         k(a).cmp(&k(b))
     });
-    Ok((lines, unpriced))
 }
 
 /// The charges report as docs/formats.md lays it out.
@@ -265,12 +283,56 @@ pub fn allocation_table(period: Period, rows: &[AllocationTotal]) -> Table {
     table
 }
 
-/// Rejected rows, optionally of one file.
+/// Rejected rows still open (no accepted shift of the same worker and reference since),
+/// optionally of one file.
 pub async fn rejects(store: &Store, file: Option<&str>) -> Result<Table, ReportError> {
-    let rows = reports::rejects(store, file).await?;
+    let rows = reports::rejects(store, file, false).await?;
     Ok(rejects_table(
         rows.into_iter().map(RejectRecord::from).collect(),
     ))
+}
+
+/// Every rejected row, open or resolved, optionally of one file: the rejects report with
+/// `resolved` (when, in the provider's zone, or empty while open) and `resolved_by` (the file
+/// that was accepted, or who submitted the shift).
+pub async fn all_rejects(
+    store: &Store,
+    file: Option<&str>,
+    zone: LocalZone,
+) -> Result<Table, ReportError> {
+    let rows = reports::rejects(store, file, true).await?;
+    let mut table = Table::new(&[
+        "file",
+        "row",
+        "worker_id",
+        "shift_ref",
+        "field",
+        "reason",
+        "resolved",
+        "resolved_by",
+    ]);
+    for row in rows {
+        let resolved = row
+            .resolved_at
+            .and_then(crate::store::bulk::instant_from_seconds)
+            .map(|at| {
+                at.with_timezone(&zone.tz())
+                    .format("%Y-%m-%dT%H:%M%:z")
+                    .to_string()
+            })
+            .unwrap_or_default();
+        table.push(vec![
+            Cell::text(row.file),
+            Cell::Number(row.row),
+            Cell::text(row.worker_id),
+            Cell::text(row.shift_ref),
+            Cell::plain(row.field),
+            Cell::text(row.reason),
+            Cell::plain(resolved),
+            Cell::text(row.resolved_by),
+        ]);
+    }
+    Ok(table)
 }
 
 /// The rejected rows of one import, in row order.

@@ -57,9 +57,20 @@ impl ShiftRows {
     }
 }
 
+/// Rejected rows resolved by the shifts a batch accepts: a reject stays open until the same
+/// worker and shift reference is accepted later.
+#[derive(Clone, Debug, Default)]
+pub struct Resolves {
+    /// Worker and shift reference of every shift accepted (new, amended or unchanged).
+    pub keys: Vec<(String, String)>,
+    /// What accepted them: the file they were imported from, or who submitted them.
+    pub by: String,
+    pub at: Option<DateTime<Utc>>,
+}
+
 /// One transaction's writes, run in this order: the fence, the reference version, the claims,
 /// then deletes, amendments, the inserts (new shifts, audit rows, segments, allocation rows),
-/// the rejects, and the costing marks.
+/// the rejects, the rejects the batch resolves, and the costing marks.
 #[derive(Clone, Debug, Default)]
 pub struct Batch {
     /// The rows of these shifts to remove.
@@ -71,6 +82,8 @@ pub struct Batch {
     pub allocation: Vec<AllocationLedgerRow>,
     /// Rejected file rows, written over any earlier reject of the same row.
     pub rejects: Vec<ShiftRejectRow>,
+    /// Earlier rejects of the shifts the batch accepts, resolved by it.
+    pub resolves: Resolves,
     /// Shifts whose allocation rows are now current.
     pub costed: Vec<i64>,
     /// A partition claim the writer must still hold: checked (and extended) first, so a worker
@@ -117,6 +130,20 @@ impl Batch {
         fn kept<R: Clone>(rows: &[R], keep: impl Fn(&R) -> bool) -> Vec<R> {
             rows.iter().filter(|r| keep(r)).cloned().collect()
         }
+        let lost_keys: std::collections::HashSet<(&str, &str)> = lost
+            .iter()
+            .map(|l| (l.worker_id.as_str(), l.shift_ref.as_str()))
+            .collect();
+        let resolves = Resolves {
+            keys: self
+                .resolves
+                .keys
+                .iter()
+                .filter(|(w, r)| !lost_keys.contains(&(w.as_str(), r.as_str())))
+                .cloned()
+                .collect(),
+            ..self.resolves.clone()
+        };
         let mut rejects = self.rejects.clone();
         rejects.extend(lost.iter().flat_map(|l| {
             let (field, reason) = l.field_and_reason();
@@ -146,6 +173,7 @@ impl Batch {
             segments: kept(&self.segments, |r| keep(&r.shift_id)),
             allocation: kept(&self.allocation, |r| keep(&r.shift_id)),
             rejects,
+            resolves,
             costed: self.costed.iter().copied().filter(keep).collect(),
             fence: None,
             shifts: self.shifts.iter().copied().filter(keep).collect(),
@@ -245,6 +273,7 @@ pub async fn write_in(tx: &mut Tx, batch: &Batch) -> Result<Written, StoreError>
     insert_rows(tx, &batch.segments).await?;
     insert_rows(tx, &batch.allocation).await?;
     upsert_rows(tx, &batch.rejects).await?;
+    resolve_in(tx, &batch.resolves).await?;
     let marks = if stale {
         batch.marked()
     } else {
@@ -258,6 +287,80 @@ pub async fn write_in(tx: &mut Tx, batch: &Batch) -> Result<Written, StoreError>
     )
     .await?;
     Ok(Written { lost, stale })
+}
+
+/// Resolves the open rejects of the accepted shifts, through sqlx: one statement on PostgreSQL,
+/// one per shift on SQLite when any reject is open.
+async fn resolve_in(tx: &mut Tx, resolves: &Resolves) -> Result<(), StoreError> {
+    let Some(at) = resolves.at.as_ref().filter(|_| !resolves.keys.is_empty()) else {
+        return Ok(());
+    };
+    match tx {
+        Tx::Postgres(t) => {
+            let (workers, refs): (Vec<&str>, Vec<&str>) = resolves
+                .keys
+                .iter()
+                .map(|(w, r)| (w.as_str(), r.as_str()))
+                .unzip();
+            sqlx::query(include_str!("../../sql/postgres/resolve_rejects.sql"))
+                .bind(&workers)
+                .bind(&refs)
+                .bind(instant_seconds(at))
+                .bind(resolves.by.as_str())
+                .execute(&mut **t)
+                .await?;
+        }
+        Tx::Sqlite(t) => {
+            let open: i64 = sqlx::query_scalar(include_str!("../../sql/open_rejects_exist.sql"))
+                .fetch_one(&mut **t)
+                .await?;
+            if open == 0 {
+                return Ok(());
+            }
+            for (worker, shift_ref) in &resolves.keys {
+                sqlx::query(include_str!("../../sql/resolve_rejects.sql"))
+                    .bind(worker.as_str())
+                    .bind(shift_ref.as_str())
+                    .bind(instant_seconds(at))
+                    .bind(resolves.by.as_str())
+                    .execute(&mut **t)
+                    .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Resolves the open rejects of the accepted shifts on the batch connection, when any reject is
+/// open.
+fn resolve_sqlite(tx: &rusqlite::Transaction<'_>, resolves: &Resolves) -> Result<(), StoreError> {
+    let Some(at) = resolves.at.as_ref().filter(|_| !resolves.keys.is_empty()) else {
+        return Ok(());
+    };
+    let open: i64 = tx
+        .prepare_cached(include_str!("../../sql/open_rejects_exist.sql"))
+        .map_err(sqlite_error)?
+        .query_row([], |r| r.get(0))
+        .map_err(sqlite_error)?;
+    if open == 0 {
+        return Ok(());
+    }
+    let mut statement = tx
+        .prepare_cached(&numbered_to_anonymous(include_str!(
+            "../../sql/resolve_rejects.sql"
+        )))
+        .map_err(sqlite_error)?;
+    for (worker, shift_ref) in &resolves.keys {
+        statement
+            .execute(rusqlite::params![
+                worker,
+                shift_ref,
+                instant_seconds(at),
+                resolves.by
+            ])
+            .map_err(sqlite_error)?;
+    }
+    Ok(())
 }
 
 fn check_amended(amend: &Amend, updated: u64) -> Result<(), StoreError> {
@@ -456,6 +559,7 @@ pub(crate) fn write_sqlite_in(
     insert_each(tx, &batch.segments, false)?;
     insert_each(tx, &batch.allocation, false)?;
     insert_each(tx, &batch.rejects, true)?;
+    resolve_sqlite(tx, &batch.resolves)?;
     {
         let mut statement = tx
             .prepare_cached("update shift set needs_costing = ?1 where shift_id = ?2")

@@ -14,6 +14,7 @@ pub mod batch;
 pub mod bulk;
 pub(crate) mod change_tx;
 pub mod claims;
+pub mod closed;
 pub mod copy;
 pub mod names;
 pub mod reference;

@@ -49,6 +49,11 @@ pub struct RejectRow {
     pub shift_ref: String,
     pub field: String,
     pub reason: String,
+    /// When a later accepted shift of the same worker and reference resolved it (Unix
+    /// seconds); `None` while it is open.
+    pub resolved_at: Option<i64>,
+    /// What accepted that shift: the file it was imported from, or who submitted it.
+    pub resolved_by: String,
 }
 
 /// Time of one approved shift that no rate applies to, summed per line.
@@ -67,7 +72,7 @@ pub struct UnpricedSum {
 /// Turns a database's refusal to sum past 64 bits (SQLite's "integer overflow", PostgreSQL's
 /// "bigint out of range", SQLSTATE 22003) into [`StoreError::TotalOutOfRange`]; other errors
 /// pass.
-fn sum_error(error: sqlx::Error) -> StoreError {
+pub(crate) fn sum_error(error: sqlx::Error) -> StoreError {
     let out_of_range = error.as_database_error().is_some_and(|db| {
         db.code().as_deref() == Some("22003") || db.message().contains("integer overflow")
     });
@@ -133,11 +138,16 @@ pub async fn allocation_sums(
 }
 
 /// Stored reject rows of every import, or (with `Some`) of the imports of one file name, in the
-/// order the files were imported and then by row.
-pub async fn rejects(store: &Store, file: Option<&str>) -> Result<Vec<RejectRow>, StoreError> {
+/// order the files were imported and then by row: the open ones, or (with `resolved`) all.
+pub async fn rejects(
+    store: &Store,
+    file: Option<&str>,
+    resolved: bool,
+) -> Result<Vec<RejectRow>, StoreError> {
     Ok(
         on_pool!(store, pool => sqlx::query_as(include_str!("../../sql/report_rejects.sql"))
             .bind(file.unwrap_or(""))
+            .bind(resolved)
             .fetch_all(pool)
             .await?),
     )

@@ -824,6 +824,56 @@ table_row!(
     }
 );
 
+table_row!(
+    /// A closed period and the totals its files held (migration 0007).
+    ClosedPeriodRow in "closed_period", key 1 {
+        /// `YYYY-MM`.
+        period: String,
+        closed_at: DateTime<Utc>,
+        /// `closed`, or `adopted` for a period closed before totals were kept.
+        how: String,
+        charge_lines: i64,
+        people: i64,
+        amount_pence: Pence,
+    }
+);
+
+table_row!(
+    /// A payer's share of a person's charges in a closed period; `payer_id` empty where the
+    /// person has no arrangement.
+    ClosedPeriodTotalRow in "closed_period_total", key 3 {
+        period: String,
+        person_id: String,
+        payer_id: String,
+        amount_pence: Pence,
+    }
+);
+
+table_row!(
+    /// An approved shift's charges to a person in a closed period.
+    ClosedPeriodShiftRow in "closed_period_shift", key 3 {
+        period: String,
+        shift_id: i64,
+        person_id: String,
+        worker_id: String,
+        shift_ref: String,
+        content_hash: String,
+        first_date: NaiveDate,
+        amount_pence: Pence,
+    }
+);
+
+table_row!(
+    /// A priced one-off item in a closed period.
+    ClosedPeriodOneOffRow in "closed_period_one_off", key 4 {
+        period: String,
+        person_id: String,
+        service_code: String,
+        charge_date: NaiveDate,
+        amount_pence: Pence,
+    }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

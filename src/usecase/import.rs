@@ -193,6 +193,7 @@ pub async fn import_shifts(
         counts: &mut counts,
         accepted: Vec::new(),
         rejects: Vec::new(),
+        unchanged: Vec::new(),
         segments: 0,
         spare_ids: VecDeque::new(),
         write_time: std::time::Duration::ZERO,
@@ -210,6 +211,7 @@ pub async fn import_shifts(
                     decider.apply(decision, stored);
                     if decider.segments >= WRITE_BATCH_SEGMENTS
                         || decider.rejects.len() >= WRITE_BATCH_SEGMENTS
+                        || decider.unchanged.len() >= WRITE_BATCH_SEGMENTS
                     {
                         decider.flush(store, write, &file).await?;
                         decider.drain().await?;
@@ -261,6 +263,8 @@ struct Decider<'a> {
     counts: &'a mut ImportCounts,
     accepted: Vec<AcceptedShift>,
     rejects: Vec<ShiftRejectRow>,
+    /// Shifts accepted unchanged since the last batch: their earlier rejects are resolved with it.
+    unchanged: Vec<(String, String)>,
     segments: usize,
     /// Reserved shift ids not used yet, in order.
     spare_ids: VecDeque<i64>,
@@ -342,6 +346,11 @@ impl Decider<'_> {
                     .is_some_and(|known| known.content_hash == candidate.content_hash)
                 {
                     self.counts.shifts_unchanged += 1;
+                    // Accepted as stored: it resolves earlier rejects of the shift all the same.
+                    self.unchanged.push((
+                        candidate.draft.worker_id.to_string(),
+                        candidate.draft.shift_ref.to_string(),
+                    ));
                     return;
                 }
                 match self.cost(candidate, stored) {
@@ -411,6 +420,7 @@ impl Decider<'_> {
         }
         let ids: Vec<i64> = self.spare_ids.drain(..new_count).collect();
         let mut batch = shift_batch(&accepted, rejects, write, file, &ids);
+        batch.resolves.keys.append(&mut self.unchanged);
         import_claims(&mut batch, &accepted, self.import_file_id);
         drop(accepted);
         self.drain().await?;

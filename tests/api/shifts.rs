@@ -798,6 +798,45 @@ async fn a_bulk_upload_is_a_csv_import(db: &TestDb) {
     api.stop().await;
 }
 
+on_both!(an_api_submission_resolves_the_rejects_of_its_shift);
+async fn an_api_submission_resolves_the_rejects_of_its_shift(db: &TestDb) {
+    let api = Api::start(db).await;
+    let csv = "shift_ref,worker_id,start,end,service,people,miles,notes\n\
+               U1,W1,2026-10-06T09:00,2026-10-06T10:00,PERSONAL_CARE,A;B,,\n\
+               U3,W2,2026-10-06T09:00,2026-10-06T08:00,PERSONAL_CARE,A,,\n";
+    let (status, result) = upload_csv(&api, "manager", "monday.csv", csv).await;
+    assert_eq!(status, StatusCode::OK, "{result}");
+    let open = |table: tms::report::Table| -> Vec<String> {
+        table.rows.iter().map(|r| format!("{:?}", r[3])).collect()
+    };
+    let rejects = tms::report::rejects(&db.store, None).await.expect("report");
+    assert_eq!(open(rejects), [r#"Text("U3")"#]);
+
+    // The manager records the corrected shift through the API, under the same reference.
+    let mut body = shift(Some("W2"), "2026-10-06T09:00", "2026-10-06T10:00", &["A"]);
+    body["shift_ref"] = json!("U3");
+    let reply = api.submit("manager", "u3-corrected", &body).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    let rejects = tms::report::rejects(&db.store, None).await.expect("report");
+    assert!(rejects.rows.is_empty(), "{:?}", rejects.rows);
+    let all = tms::report::all_rejects(&db.store, None, db.settings.zone())
+        .await
+        .expect("report");
+    assert_eq!(all.rows.len(), 1);
+    assert_eq!(all.rows[0][3], tms::report::Cell::text("U3"));
+    assert_eq!(
+        all.rows[0][7],
+        tms::report::Cell::text("manager:CC1"),
+        "resolved by whoever submitted the shift"
+    );
+    assert!(
+        matches!(&all.rows[0][6], tms::report::Cell::Plain(at) if at.starts_with("20")),
+        "{:?}",
+        all.rows[0][6]
+    );
+    api.stop().await;
+}
+
 on_both!(an_upload_answers_for_its_own_import_only);
 async fn an_upload_answers_for_its_own_import_only(db: &TestDb) {
     let api = Api::start(db).await;

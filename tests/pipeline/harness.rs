@@ -84,6 +84,9 @@ impl Env {
             .env("TMS_PATHS__OUTPUT_DIR", self.path("out"))
             .env("TMS_RUNNER__INBOX_DIR", self.path("inbox"))
             .env("TMS_RUNNER__SETTLE_SECONDS", "0")
+            // Each case's nights close the month that ends on them (`extra_env` may set the
+            // default delay back).
+            .env("TMS_RUNNER__PERIOD_CLOSE_DAYS", "0")
             .env("TMS_RUNNER__REPORT_TO", "finance@example.org")
             .env("TMS_EMAIL__OUTBOX_DIR", self.path("outbox"))
             .env("TMS_EMAIL__TRANSPORT", "file")

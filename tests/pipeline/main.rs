@@ -5,6 +5,7 @@
 #[path = "../support/mod.rs"]
 pub mod support;
 
+mod closed;
 mod harness;
 
 #[path = "../storage/mime.rs"]

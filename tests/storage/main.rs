@@ -7,6 +7,7 @@ pub mod support;
 mod fixtures;
 
 mod cleanup;
+mod closed;
 mod copy;
 mod histories;
 mod imports;
@@ -15,5 +16,6 @@ mod money;
 mod outbox;
 mod properties;
 mod reference;
+mod rejects;
 mod rules_examples;
 mod runs;

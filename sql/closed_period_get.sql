@@ -1,0 +1,2 @@
+select period, closed_at, how, charge_lines, people, amount_pence
+from closed_period where period = $1
