@@ -133,7 +133,13 @@ fn exit_codes_tell_what_happened(backend: Backend) {
             &url,
             &out,
             &[
-                "report", "charges", "--from", "2026-10-01", "--to", "2026-10-31", "--person",
+                "report",
+                "charges",
+                "--from",
+                "2026-10-01",
+                "--to",
+                "2026-10-31",
+                "--person",
                 person,
             ],
         )
@@ -149,7 +155,11 @@ fn exit_codes_tell_what_happened(backend: Backend) {
         "a known person with no charges is an empty report: {}",
         String::from_utf8_lossy(&known_without_charges.stderr)
     );
-    let no_file = tms(&url, &out, &["report", "rejects", "--file", "shifts-1999.csv"]);
+    let no_file = tms(
+        &url,
+        &out,
+        &["report", "rejects", "--file", "shifts-1999.csv"],
+    );
     let stderr = String::from_utf8_lossy(&no_file.stderr);
     assert_eq!(no_file.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("shifts-1999.csv"), "{stderr}");
@@ -157,7 +167,11 @@ fn exit_codes_tell_what_happened(backend: Backend) {
     assert!(known_file.status.success());
     let rejects = String::from_utf8_lossy(&known_file.stdout).into_owned();
     assert!(
-        rejects.lines().count() > 1 && rejects.lines().skip(1).all(|l| l.starts_with("shifts.csv,")),
+        rejects.lines().count() > 1
+            && rejects
+                .lines()
+                .skip(1)
+                .all(|l| l.starts_with("shifts.csv,")),
         "the file's rejected rows: {rejects}"
     );
 
@@ -837,11 +851,7 @@ fn every_command_and_option_says_what_it_does() {
     command.build();
     let mut missing = Vec::new();
     walk(&command, "tms", &mut missing);
-    assert!(
-        missing.is_empty(),
-        "without help:\n{}",
-        missing.join("\n")
-    );
+    assert!(missing.is_empty(), "without help:\n{}", missing.join("\n"));
     let role = command
         .find_subcommand("token")
         .and_then(|t| t.find_subcommand("create"))
@@ -883,10 +893,7 @@ fn an_unreachable_database_is_named_within_five_seconds() {
     // Accepted by the kernel, never answered.
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let silent_port = silent.local_addr().unwrap().port();
-    for (port, says, within) in [
-        (closed, "", 5),
-        (silent_port, "no answer within 5 s", 8),
-    ] {
+    for (port, says, within) in [(closed, "", 5), (silent_port, "no answer within 5 s", 8)] {
         let url = format!("postgres://tms:s3cret-pass@127.0.0.1:{port}/tms");
         let started = std::time::Instant::now();
         let o = tms(&url, dir.path(), &["report", "unpriced"]);
@@ -915,7 +922,15 @@ fn an_unreachable_database_is_named_within_five_seconds() {
 fn demo(url: &str, dir: &Path) -> String {
     let o = Command::new(env!("CARGO_BIN_EXE_tms"))
         .args([
-            "demo", "--people", "8", "--workers", "12", "--months", "1", "--from", "2026-10",
+            "demo",
+            "--people",
+            "8",
+            "--workers",
+            "12",
+            "--months",
+            "1",
+            "--from",
+            "2026-10",
         ])
         .env("TMS_DATABASE__URL", url)
         .env("TMS_PATHS__DATA_DIR", dir.join("data"))
@@ -943,7 +958,9 @@ fn shift_counts(stdout: &str) -> [u64; 5] {
         .filter(|w| !w.is_empty() && w.chars().any(|c| c.is_ascii_digit()))
         .map(|w| w.replace(',', "").parse().unwrap())
         .collect();
-    numbers.try_into().unwrap_or_else(|n| panic!("{line}: {n:?}"))
+    numbers
+        .try_into()
+        .unwrap_or_else(|n| panic!("{line}: {n:?}"))
 }
 
 fn a_demo_run_again_finds_every_shift_unchanged(backend: Backend) {
@@ -1031,7 +1048,14 @@ fn the_readme_examples_import_in_their_order(backend: Backend) {
         db.url(),
         &out,
         &[
-            "report", "charges", "--from", "2026-10-01", "--to", "2026-10-31", "--format", "json",
+            "report",
+            "charges",
+            "--from",
+            "2026-10-01",
+            "--to",
+            "2026-10-31",
+            "--format",
+            "json",
         ],
     );
     let lines: serde_json::Value = serde_json::from_slice(&charges.stdout).unwrap();
@@ -1056,7 +1080,12 @@ fn audit_trails_show_who_changed_what_and_when(backend: Backend) {
     let out = db.dir().join("out");
     load_reference(&url, &out);
     let shifts = format!("{FIXTURES}/shifts.csv");
-    assert_eq!(tms(&url, &out, &["import", "shifts", &shifts]).status.code(), Some(3));
+    assert_eq!(
+        tms(&url, &out, &["import", "shifts", &shifts])
+            .status
+            .code(),
+        Some(3)
+    );
     // EX1 shortened by a quarter of an hour, with a care note.
     let amended = db.dir().join("shifts-amended.csv");
     std::fs::write(
@@ -1088,13 +1117,16 @@ fn audit_trails_show_who_changed_what_and_when(backend: Backend) {
     assert!(rows[0].starts_with("changed_at"), "{table}");
     let create: Vec<&&str> = rows.iter().filter(|r| r.contains(" create ")).collect();
     assert!(
-        create.iter().any(|r| r.contains("status") && r.contains("approved")),
+        create
+            .iter()
+            .any(|r| r.contains("status") && r.contains("approved")),
         "{table}"
     );
     assert!(
         create
             .iter()
-            .any(|r| r.contains("segment 1") && r.contains("2026-10-06 09:00–10:00 PERSONAL_CARE A;B;C")),
+            .any(|r| r.contains("segment 1")
+                && r.contains("2026-10-06 09:00–10:00 PERSONAL_CARE A;B;C")),
         "{table}"
     );
     let amend = rows
@@ -1122,8 +1154,14 @@ fn audit_trails_show_who_changed_what_and_when(backend: Backend) {
     let trail: serde_json::Value = serde_json::from_str(&json).unwrap();
     let changes = trail["changes"].as_array().unwrap();
     assert_eq!(changes.len(), 2, "{json}");
-    assert_eq!(changes[1]["before"]["segments"][0]["end"], "2026-10-06T10:00+01:00");
-    assert_eq!(changes[1]["after"]["segments"][0]["end"], "2026-10-06T09:45+01:00");
+    assert_eq!(
+        changes[1]["before"]["segments"][0]["end"],
+        "2026-10-06T10:00+01:00"
+    );
+    assert_eq!(
+        changes[1]["after"]["segments"][0]["end"],
+        "2026-10-06T09:45+01:00"
+    );
     assert!(!json.contains("kitchen"), "{json}");
 
     for (args, names) in [
@@ -1145,17 +1183,31 @@ fn audit_trails_show_who_changed_what_and_when(backend: Backend) {
          W1,Sam Jones,P0001,CC1,12.90,1990-05-01\n",
     )
     .unwrap();
-    assert!(tms(&url, &out, &["import", "workers", workers.to_str().unwrap()]).status.success());
+    assert!(
+        tms(
+            &url,
+            &out,
+            &["import", "workers", workers.to_str().unwrap()]
+        )
+        .status
+        .success()
+    );
     let (code, table, stderr) = audit(&["reference", "workers", "W1"]);
     assert_eq!(code, Some(0), "{stderr}");
     let update: Vec<&str> = table.lines().filter(|l| l.contains(" update ")).collect();
     assert_eq!(update.len(), 1, "only the rate changed: {table}");
     assert!(
-        update[0].contains("base_rate") && update[0].contains("12.6000") && update[0].contains("12.9000"),
+        update[0].contains("base_rate")
+            && update[0].contains("12.6000")
+            && update[0].contains("12.9000"),
         "{table}"
     );
     assert!(update[0].contains("workers-2.csv"), "{table}");
-    assert!(table.lines().any(|l| l.contains(" insert ") && l.contains("Sam Jones")));
+    assert!(
+        table
+            .lines()
+            .any(|l| l.contains(" insert ") && l.contains("Sam Jones"))
+    );
     // A key's first parts find every record under it.
     let (code, table, _) = audit(&["reference", "rate-card", "PERSONAL_CARE", "--format", "csv"]);
     assert_eq!(code, Some(0));
@@ -1165,6 +1217,9 @@ fn audit_trails_show_who_changed_what_and_when(backend: Backend) {
         .filter_map(|l| l.split(',').nth(4))
         .collect();
     assert!(keys.len() > 1, "{table}");
-    assert!(keys.iter().all(|k| k.starts_with("PERSONAL_CARE|")), "{keys:?}");
+    assert!(
+        keys.iter().all(|k| k.starts_with("PERSONAL_CARE|")),
+        "{keys:?}"
+    );
 }
 on_both!(audit_trails_show_who_changed_what_and_when);

@@ -10,8 +10,7 @@ use crate::capture::ReferenceKind;
 use crate::config::Settings;
 use crate::report::Format;
 use crate::report::audit::{
-    reference_audit, reference_json, reference_table, shift_audit_by_name, shift_json,
-    shift_table,
+    reference_audit, reference_json, reference_table, shift_audit_by_name, shift_json, shift_table,
 };
 
 /// `tms audit ...`
@@ -56,9 +55,7 @@ pub async fn audit(settings: &Settings, command: AuditCommand) -> anyhow::Result
             format,
         } => {
             if !shift.contains('/') {
-                eprintln!(
-                    "error: '{shift}': name the shift as WORKER/SHIFT_REF, e.g. W0001/S1234"
-                );
+                eprintln!("error: '{shift}': name the shift as WORKER/SHIFT_REF, e.g. W0001/S1234");
                 return Ok(ExitStatus::Usage);
             }
             let store = open_store(settings).await?;

@@ -70,15 +70,21 @@ pub enum TokenCommand {
 fn role_parser() -> impl clap::builder::TypedValueParser<Value = Role> {
     use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
     let help = |role: Role| match role {
-        Role::Worker => "a support worker: records and corrects their own shifts (--subject WORKER)",
+        Role::Worker => {
+            "a support worker: records and corrects their own shifts (--subject WORKER)"
+        }
         Role::Manager => {
             "a manager: approves and corrects their cost centres' shifts, reads their charges (--subject COST_CENTRE...)"
         }
         Role::Finance => "finance: every shift, charge and audit trail (no --subject)",
-        Role::Family => "a family or circle of support: reads their people's charges (--subject PERSON...)",
+        Role::Family => {
+            "a family or circle of support: reads their people's charges (--subject PERSON...)"
+        }
     };
-    PossibleValuesParser::new(Role::ALL.map(|role| PossibleValue::new(role.as_str()).help(help(role))))
-        .map(|name| name.parse::<Role>().expect("one of the listed roles"))
+    PossibleValuesParser::new(
+        Role::ALL.map(|role| PossibleValue::new(role.as_str()).help(help(role))),
+    )
+    .map(|name| name.parse::<Role>().expect("one of the listed roles"))
 }
 
 /// Runs the server until Ctrl-C or SIGTERM.

@@ -233,7 +233,9 @@ async fn run_steps(
         let key_text = key.to_string();
         let forced = request.force.contains(&step);
         let existing = job_run(store, step, &key_text).await?;
-        let replacing = existing.as_ref().is_some_and(|r| r.status == JobStatus::Done);
+        let replacing = existing
+            .as_ref()
+            .is_some_and(|r| r.status == JobStatus::Done);
         if let Some(done) = existing.as_ref().filter(|r| r.status == JobStatus::Done) {
             if !forced {
                 tracing::info!(step = step.name(), key = %key_text, "already done; skipped");

@@ -379,8 +379,14 @@ pub fn reference_table(entries: &[ReferenceAuditEntry], zone: LocalZone) -> Tabl
 
 /// The changes to reference records as JSON: each change whole, the record before and after
 /// with its columns as stored.
-pub fn reference_json(kind: &str, key: &str, entries: &[ReferenceAuditEntry], zone: LocalZone) -> Value {
-    let record = |r: Option<&Map<String, Value>>| r.map_or(Value::Null, |m| Value::Object(m.clone()));
+pub fn reference_json(
+    kind: &str,
+    key: &str,
+    entries: &[ReferenceAuditEntry],
+    zone: LocalZone,
+) -> Value {
+    let record =
+        |r: Option<&Map<String, Value>>| r.map_or(Value::Null, |m| Value::Object(m.clone()));
     let changes: Vec<Value> = entries
         .iter()
         .map(|e| {

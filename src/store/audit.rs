@@ -36,7 +36,7 @@ pub struct ContentSegment {
 }
 
 impl ContentSegment {
-    /// A segment from its stored columns: instants in seconds, people `;`-separated.
+    /// A segment from its stored columns, people `;`-separated.
     pub fn new(
         start: DateTime<Utc>,
         end: DateTime<Utc>,
@@ -265,17 +265,15 @@ pub async fn shift_id_of(
 }
 
 /// Every stored change to a shift, oldest first.
-pub async fn shift_trail(
-    store: &Store,
-    shift_id: i64,
-) -> Result<Vec<ShiftAuditEntry>, StoreError> {
+pub async fn shift_trail(store: &Store, shift_id: i64) -> Result<Vec<ShiftAuditEntry>, StoreError> {
     let rows: Vec<ShiftAuditStored> = on_pool!(store, pool => sqlx::query_as(include_str!("../../sql/shift_audit_trail.sql"))
         .bind(shift_id)
         .fetch_all(pool)
         .await?);
     rows.into_iter()
         .map(|r| {
-            let content = |text: Option<String>| text.as_deref().map(ShiftContent::from_json).transpose();
+            let content =
+                |text: Option<String>| text.as_deref().map(ShiftContent::from_json).transpose();
             Ok(ShiftAuditEntry {
                 version: r.version,
                 action: r.action,

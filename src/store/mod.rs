@@ -30,10 +30,10 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, Postgres};
-use sqlx::{ConnectOptions, Connection};
 use sqlx::sqlite::{
     Sqlite, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
 };
+use sqlx::{ConnectOptions, Connection};
 use sqlx::{PgPool, SqlitePool, Transaction};
 
 pub use bulk::{ColType, TableSpec, Value};

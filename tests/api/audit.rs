@@ -35,12 +35,20 @@ async fn a_shifts_changes_show_who_made_them_with_before_and_after(db: &TestDb) 
         .await;
     assert_eq!(amended.status, StatusCode::OK, "{}", amended.text);
     let approved = api
-        .send("manager", Method::POST, &format!("{path}/approve"), &[], None)
+        .send(
+            "manager",
+            Method::POST,
+            &format!("{path}/approve"),
+            &[],
+            None,
+        )
         .await;
     assert_eq!(approved.status, StatusCode::OK, "{}", approved.text);
 
     let audit_path = format!("/api/v1/audit/shifts/W1/{shift_ref}");
-    let reply = api.send("finance", Method::GET, &audit_path, &[], None).await;
+    let reply = api
+        .send("finance", Method::GET, &audit_path, &[], None)
+        .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     let trail = reply.json();
     assert_eq!(trail["shift_id"], id);
@@ -80,7 +88,10 @@ async fn a_shifts_changes_show_who_made_them_with_before_and_after(db: &TestDb) 
         changes[2]["before"]["segments"], changes[2]["after"]["segments"],
         "an approval leaves the segments as they were"
     );
-    assert_eq!(changes[2]["after"]["segments"], changes[1]["after"]["segments"]);
+    assert_eq!(
+        changes[2]["after"]["segments"],
+        changes[1]["after"]["segments"]
+    );
     // Care notes are kept, but shown only when asked for.
     assert!(!reply.text.contains("upset"), "{}", reply.text);
     assert!(after.get("notes").is_none(), "{after}");
@@ -106,7 +117,13 @@ async fn a_shifts_changes_show_who_made_them_with_before_and_after(db: &TestDb) 
         assert!(!refused.text.contains("W1"), "{}", refused.text);
     }
     let missing = api
-        .send("finance", Method::GET, "/api/v1/audit/shifts/W1/NOPE", &[], None)
+        .send(
+            "finance",
+            Method::GET,
+            "/api/v1/audit/shifts/W1/NOPE",
+            &[],
+            None,
+        )
         .await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND, "{}", missing.text);
     api.stop().await;
@@ -144,11 +161,23 @@ async fn a_reference_records_changes_show_the_record_before_and_after(db: &TestD
     );
 
     let not_a_kind = api
-        .send("finance", Method::GET, "/api/v1/audit/reference/nonsense/A", &[], None)
+        .send(
+            "finance",
+            Method::GET,
+            "/api/v1/audit/reference/nonsense/A",
+            &[],
+            None,
+        )
         .await;
     assert_eq!(not_a_kind.status, StatusCode::BAD_REQUEST);
     let no_key = api
-        .send("finance", Method::GET, "/api/v1/audit/reference/people/Z9", &[], None)
+        .send(
+            "finance",
+            Method::GET,
+            "/api/v1/audit/reference/people/Z9",
+            &[],
+            None,
+        )
         .await;
     assert_eq!(no_key.status, StatusCode::NOT_FOUND);
     let manager = api.send("manager", Method::GET, &path, &[], None).await;
