@@ -380,7 +380,15 @@ pub fn clash_span(
 ) -> String {
     let (from, to) = (zone.local(start), zone.local(end));
     let date = |d: chrono::NaiveDate| d.format("%a %-d %b").to_string();
-    let time = |t: chrono::NaiveDateTime| t.format("%H:%M").to_string();
+    // A time in the hour the clocks repeat says which of the two it is: "01:30 GMT".
+    let time = |instant: chrono::DateTime<chrono::Utc>| {
+        use chrono::TimeZone;
+        let local = instant.with_timezone(&zone.tz());
+        match zone.tz().from_local_datetime(&local.naive_local()) {
+            chrono::LocalResult::Ambiguous(..) => local.format("%H:%M %Z").to_string(),
+            _ => local.format("%H:%M").to_string(),
+        }
+    };
     // A shift ending at midnight ends on the day it started.
     let ends_that_day = to.date() == from.date()
         || (to.date() == from.date().succ_opt().unwrap_or(from.date())
@@ -388,19 +396,19 @@ pub fn clash_span(
     if !ends_that_day {
         return format!(
             "from {} on {} to {} on {}",
-            time(from),
+            time(start),
             date(from.date()),
-            time(to),
+            time(end),
             date(to.date())
         );
     }
     if day == Some(from.date()) {
-        format!("from {} to {} that day", time(from), time(to))
+        format!("from {} to {} that day", time(start), time(end))
     } else {
         format!(
             "from {} to {} on {}",
-            time(from),
-            time(to),
+            time(start),
+            time(end),
             date(from.date())
         )
     }
@@ -582,4 +590,78 @@ async fn decide(
         )
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, NaiveDate, Utc};
+
+    use super::*;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn a_clashing_shift_is_said_by_its_times_and_day() {
+        let zone = LocalZone::default();
+        let day = |d: u32| NaiveDate::from_ymd_opt(2026, 10, d);
+        // 09:00 to 11:00 BST on Monday 12 October.
+        let (start, end) = (at("2026-10-12T08:00:00Z"), at("2026-10-12T10:00:00Z"));
+        assert_eq!(
+            clash_span(zone, day(12), start, end),
+            "from 09:00 to 11:00 that day"
+        );
+        assert_eq!(
+            clash_span(zone, day(11), start, end),
+            "from 09:00 to 11:00 on Mon 12 Oct"
+        );
+        assert_eq!(
+            clash_span(
+                zone,
+                day(13),
+                at("2026-10-13T21:00:00Z"),
+                at("2026-10-14T06:00:00Z")
+            ),
+            "from 22:00 on Tue 13 Oct to 07:00 on Wed 14 Oct"
+        );
+        // Ending at midnight is ending that day.
+        assert_eq!(
+            clash_span(
+                zone,
+                day(12),
+                at("2026-10-12T21:00:00Z"),
+                at("2026-10-12T23:00:00Z")
+            ),
+            "from 22:00 to 00:00 that day"
+        );
+        // The hour the clocks repeat says which 01:30 it was.
+        assert_eq!(
+            clash_span(
+                zone,
+                day(25),
+                at("2026-10-25T01:30:00Z"),
+                at("2026-10-25T03:00:00Z")
+            ),
+            "from 01:30 GMT to 03:00 that day"
+        );
+        assert_eq!(
+            clash_span(
+                zone,
+                day(25),
+                at("2026-10-25T00:30:00Z"),
+                at("2026-10-25T01:40:00Z")
+            ),
+            "from 01:30 BST to 01:40 GMT that day"
+        );
+        assert_eq!(
+            clash_span(
+                zone,
+                day(25),
+                at("2026-10-25T00:30:00Z"),
+                at("2026-10-25T01:30:00Z")
+            ),
+            "from 01:30 BST to 01:30 GMT that day"
+        );
+    }
 }

@@ -33,15 +33,20 @@ impl<'a> Worker<'a> {
             .expect("page text")
     }
 
-    /// Posts the form with `pairs` (the CSRF value added); answers with the status, the
-    /// `Location` of a redirect and the page.
+    /// Posts the new-shift form with `pairs` (the CSRF value added); answers with the status,
+    /// the `Location` of a redirect and the page.
     async fn post(&self, pairs: &[(&str, &str)]) -> (u16, String, String) {
+        self.post_to("/shifts", pairs).await
+    }
+
+    /// Posts a form to `path`, as [`Worker::post`] does.
+    async fn post_to(&self, path: &str, pairs: &[(&str, &str)]) -> (u16, String, String) {
         let mut all = vec![("csrf", self.csrf.as_str())];
         all.extend_from_slice(pairs);
         let response = self
             .api
             .client
-            .post(format!("{}/shifts", self.api.base))
+            .post(format!("{}{path}", self.api.base))
             .header("cookie", &self.cookie)
             .header("content-type", "application/x-www-form-urlencoded")
             .body(serde_urlencoded::to_string(&all).expect("form"))
@@ -315,6 +320,69 @@ async fn the_repeated_hour_is_offered_as_its_two_readings(db: &TestDb) {
         list.contains("Sun 25 Oct, 01:30 to 03:00 · 2 hours 30 minutes"),
         "the first 01:30 was stored: {list}"
     );
+    // A shift stored at the second 01:30 (of 31 October 2027) is corrected with that reading
+    // chosen, through the same check.
+    let stored = api
+        .submit(
+            "worker",
+            "gmt",
+            &serde_json::json!({"segments": [{"start": "2027-10-31T01:30+00:00", "end": "2027-10-31T02:30",
+                "service": "PERSONAL_CARE", "people": ["B"]}]}),
+        )
+        .await;
+    assert_eq!(stored.status.as_u16(), 201, "{}", stored.text);
+    let id = stored.json()["shift_id"].as_i64().expect("id");
+    let edit = worker.get(&format!("/shifts/{id}/edit")).await;
+    let second = edit
+        .find("id=\"seg0_start_reading-second\"")
+        .expect("the readings are offered when correcting");
+    let radio = &edit[edit[..second].rfind('<').expect("tag")..];
+    let radio = &radio[..radio.find('>').expect("tag end")];
+    assert!(
+        radio.contains("checked"),
+        "the stored reading is chosen: {radio}"
+    );
+    let correction = [
+        ("version", "1"),
+        ("date", "2027-10-31"),
+        ("segments", "1"),
+        ("seg0_start", "01:30"),
+        ("seg0_start_reading", "second"),
+        ("seg0_end", "03:00"),
+        ("seg0_service", "PERSONAL_CARE"),
+        ("seg0_people", "B"),
+    ];
+    let path = format!("/shifts/{id}");
+    let check = [&correction[..], &[("action", "check")]].concat();
+    let (status, _, page) = worker.post_to(&path, &check).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        text(&page).contains("Length 1 hour 30 minutes"),
+        "{}",
+        text(&page)
+    );
+    let fingerprint = hidden(&page, "checked");
+    let save = [
+        &correction[..],
+        &[("checked", fingerprint.as_str()), ("action", "save")],
+    ]
+    .concat();
+    let (status, location, page) = worker.post_to(&path, &save).await;
+    assert_eq!(
+        (status, location.as_str()),
+        (303, "/shifts?done=corrected"),
+        "{page}"
+    );
+    let read = api
+        .send(
+            "worker",
+            reqwest::Method::GET,
+            &path.replace("/shifts", "/api/v1/shifts"),
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(read.json()["minutes"], 90, "{}", read.text);
     api.stop().await;
 }
 

@@ -659,6 +659,9 @@ pub(super) fn shift_form_page(
     page(title, Some(caller), content)
 }
 
+/// The heading and title of the check before saving.
+const CHECK_TITLE: &str = "Check the shift before you save it";
+
 /// The check before saving: the shift as the server read it, the lengths of its parts and of
 /// the whole, a question for any part that runs past midnight or lasts over 12 hours, and the
 /// form's answers carried unchanged to "Save shift" or back to "Change the shift".
@@ -674,7 +677,7 @@ fn check_page(
     let confirm_error = form.error("confirm");
     let content = html! {
         (error_summary(&form.errors))
-        h1 { "Check the shift before you save it" }
+        h1 { (CHECK_TITLE) }
         @for part in &review.parts {
             h2 { "Part " (part.number) }
             dl class="review" {
@@ -879,7 +882,7 @@ pub(super) async fn handle_shift_form(
                 form.errors.clear();
                 return html_response(
                     StatusCode::OK,
-                    check_page(state, caller, &form, &review, &action, title),
+                    check_page(state, caller, &form, &review, &action, CHECK_TITLE),
                 );
             }
             if !confirmed {
@@ -895,7 +898,7 @@ pub(super) async fn handle_shift_form(
                         &form,
                         &review,
                         &action,
-                        &format!("{title} (check the answers)"),
+                        &format!("{CHECK_TITLE} (check the answers)"),
                     ),
                 );
             }
