@@ -349,6 +349,9 @@ async fn handle(
         .await
         .map(|summary| {
             record.rows_read = summary.rows as i64;
+            // What the file changed beyond its rows (entries closed by a later one, base rates
+            // changed from today) is said in the report.
+            record.detail = summary.notes.join("; ");
         }),
     };
     match result {
@@ -553,6 +556,9 @@ fn report_of(
                 "{}: {} row(s) rejected ({} shift(s)); the file and its report are in rejects/{date}/{named}",
                 f.file_name, f.rows_rejected, f.shifts_rejected
             )),
+            ImportOutcome::Imported if !f.detail.is_empty() => {
+                warnings.push(format!("{}: {}", f.file_name, f.detail))
+            }
             ImportOutcome::Imported => {}
         }
     }
@@ -583,6 +589,10 @@ mod tests {
             Some("pay-rules")
         );
         assert_eq!(kind_of("payers.csv").map(FileKind::name), Some("payers"));
+        assert_eq!(
+            kind_of("base-rates-2026-11.csv").map(FileKind::name),
+            Some("base-rates")
+        );
         assert_eq!(kind_of("shiftsheet.csv"), None);
         assert_eq!(kind_of("shifts.xlsx"), None);
         assert_eq!(kind_of("notes.csv"), None);
@@ -594,6 +604,7 @@ mod tests {
             kind_of("shifts.csv"),
             kind_of("rate-card.csv"),
             kind_of("workers.csv"),
+            kind_of("base-rates.csv"),
             kind_of("payers.csv"),
             kind_of("cost-centres.csv"),
         ];
@@ -601,7 +612,14 @@ mod tests {
         let names: Vec<&str> = kinds.into_iter().flatten().map(FileKind::name).collect();
         assert_eq!(
             names,
-            ["cost-centres", "payers", "workers", "rate-card", "shifts"]
+            [
+                "cost-centres",
+                "payers",
+                "workers",
+                "base-rates",
+                "rate-card",
+                "shifts"
+            ]
         );
         assert_eq!(INGEST_ORDER.len(), ReferenceKind::ALL.len());
         for kind in ReferenceKind::ALL {
@@ -677,6 +695,14 @@ mod tests {
                 detail: "no kind".into(),
                 ..IngestFile::default()
             },
+            IngestFile {
+                file_name: "rate-card.csv".into(),
+                kind: "rate-card".into(),
+                outcome: ImportOutcome::Imported,
+                rows_read: 1,
+                detail: "the stored entry from 2025-01-01 now ends on 2026-10-31".into(),
+                ..IngestFile::default()
+            },
         ];
         let report = report_of(
             &files,
@@ -686,11 +712,17 @@ mod tests {
         let StepTotals::Ingest(counts) = report.totals else {
             panic!("ingest's totals: {:?}", report.totals);
         };
-        assert_eq!(counts.files, 2);
+        assert_eq!(counts.files, 3);
         assert_eq!(counts.files_refused, 1);
         assert_eq!(counts.shifts_new, 6);
         assert_eq!(counts.rows_rejected, 2);
-        assert_eq!(report.warnings.len(), 2);
+        assert_eq!(counts.reference_rows, 1);
+        assert_eq!(report.warnings.len(), 3);
         assert!(report.warnings[0].contains("2 row(s) rejected"));
+        assert_eq!(
+            report.warnings[2],
+            "rate-card.csv: the stored entry from 2025-01-01 now ends on 2026-10-31",
+            "what a reference file changed beyond its rows is said"
+        );
     }
 }

@@ -1001,5 +1001,37 @@ async fn a_night_warns_of_reference_data_that_leaves_money_missing(backend: Back
         .texts("select warnings from job_run where step = 'ingest'")
         .await;
     assert!(stored[0].contains("no sleep-in allowance"), "{stored:?}");
+
+    // The next night a price rise and a changed base rate arrive: the report says what they
+    // changed beyond their rows.
+    std::fs::write(
+        env.path("inbox/rate-card-2026-11.csv"),
+        "service,unit,band,ratio,rate,effective_from,effective_to,payer\n\
+         PERSONAL_CARE,hour,day,1,25.00,2026-11-01,,\n",
+    )
+    .expect("rate card");
+    let workers = std::fs::read_to_string(fixtures.join("workers.csv"))
+        .expect("workers")
+        .replace(
+            "W1,Sam Jones,P0001,CC1,12.60",
+            "W1,Sam Jones,P0001,CC1,13.20",
+        );
+    std::fs::write(env.path("inbox/workers-2026-11.csv"), workers).expect("workers");
+    let today = tms::domain::LocalZone::default().local_date(chrono::Utc::now());
+    let run = env.tms(&["run", "nightly", "--date", "2026-11-30"]).await;
+    let out = text(&run);
+    assert_eq!(run.status.code(), Some(0), "{out}");
+    for note in [
+        "  - ingest: rate-card-2026-11.csv: rate card PERSONAL_CARE day ratio 1 (the default \
+         card): the stored entry from 2025-01-01 now ends on 2026-10-31, the day before the new \
+         entry from 2026-11-01"
+            .to_owned(),
+        format!(
+            "  - ingest: workers-2026-11.csv: worker W1: base rate 12.6000 -> 13.2000 from \
+             {today}, the day of this import"
+        ),
+    ] {
+        assert!(out.contains(&note), "{note}\n{out}");
+    }
 }
 on_both!(a_night_warns_of_reference_data_that_leaves_money_missing);
