@@ -33,6 +33,7 @@ async fn import(
     let path = db.write(name, contents);
     import_reference(
         &db.store,
+        "cli:test",
         kind,
         &path,
         db.settings.zone(),
