@@ -13,6 +13,6 @@ pub use engine::{
 };
 pub use lines::{ChargeKey, ChargeLine, group_lines, line_amount};
 pub use one_off::price_one_off;
-pub use payers::{PayerShare, divide as divide_between_payers};
 pub use pay::{Enhancement, PayRules, SleepInAllowance};
+pub use payers::{PayerShare, divide as divide_between_payers};
 pub use rate_card::{RateCard, RateChoice, RateEntry};
