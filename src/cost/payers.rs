@@ -59,7 +59,10 @@ pub fn divide(
         .map(|a| a.share_basis_points.unwrap_or(0).max(0))
         .collect();
     if !percentage.is_empty() && weights.iter().any(|&w| w > 0) {
-        for (payer, amount) in percentage.iter().zip(largest_remainder(left.get(), &weights)) {
+        for (payer, amount) in percentage
+            .iter()
+            .zip(largest_remainder(left.get(), &weights))
+        {
             shares.push(PayerShare {
                 payer: Some(payer.payer_id.clone()),
                 amount: Pence::new(amount),
@@ -90,7 +93,12 @@ mod tests {
     use super::*;
     use crate::domain::PersonId;
 
-    fn arrangement(payer: &str, kind: ArrangementKind, bp: Option<i64>, weekly: Option<i64>) -> Arrangement {
+    fn arrangement(
+        payer: &str,
+        kind: ArrangementKind,
+        bp: Option<i64>,
+        weekly: Option<i64>,
+    ) -> Arrangement {
         Arrangement {
             person_id: PersonId::parse("P1").unwrap(),
             payer_id: PayerId::parse(payer).unwrap(),
@@ -114,8 +122,14 @@ mod tests {
     #[test]
     fn a_full_payer_pays_everything_and_no_payer_leaves_it_uncovered() {
         let full = [arrangement("LA1", ArrangementKind::Full, None, None)];
-        assert_eq!(shares(&divide(Pence::new(12_345), &full, 31).unwrap()), [("LA1".into(), 12_345)]);
-        assert_eq!(shares(&divide(Pence::new(12_345), &[], 31).unwrap()), [(String::new(), 12_345)]);
+        assert_eq!(
+            shares(&divide(Pence::new(12_345), &full, 31).unwrap()),
+            [("LA1".into(), 12_345)]
+        );
+        assert_eq!(
+            shares(&divide(Pence::new(12_345), &[], 31).unwrap()),
+            [(String::new(), 12_345)]
+        );
         assert!(divide(Pence::ZERO, &full, 31).unwrap().is_empty());
     }
 
@@ -137,7 +151,10 @@ mod tests {
         ];
         let divided = divide(Pence::new(100), &thirds, 30).unwrap();
         assert_eq!(divided.iter().map(|s| s.amount.get()).sum::<i64>(), 100);
-        assert_eq!(shares(&divided), [("A".into(), 33), ("B".into(), 33), ("C".into(), 34)]);
+        assert_eq!(
+            shares(&divided),
+            [("A".into(), 33), ("B".into(), 33), ("C".into(), 34)]
+        );
     }
 
     #[test]
@@ -147,7 +164,10 @@ mod tests {
             arrangement("FAM", ArrangementKind::Contribution, None, Some(2_500)),
         ];
         // £25.00 a week for 31 days: 2500 × 31 ÷ 7 = 11071.43 → £110.71.
-        assert_eq!(contribution_for(Pence::new(2_500), 31).unwrap(), Pence::new(11_071));
+        assert_eq!(
+            contribution_for(Pence::new(2_500), 31).unwrap(),
+            Pence::new(11_071)
+        );
         assert_eq!(
             shares(&divide(Pence::new(50_000), &with_contribution, 31).unwrap()),
             [("FAM".into(), 11_071), ("LA1".into(), 38_929)]

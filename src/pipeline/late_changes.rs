@@ -87,9 +87,8 @@ pub(crate) async fn run(context: &StepContext<'_>) -> Result<StepOutput, Pipelin
 /// `3 shifts changed in closed period 2026-10: +£117.70 ...`: one period's late changes in a
 /// line of the run report.
 pub fn warning(changes: &LateChanges) -> String {
-    let plural = |n: usize, one: &str, many: &str| {
-        format!("{n} {}", if n == 1 { one } else { many })
-    };
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     let mut what = Vec::new();
     if changes.shifts > 0 {
         what.push(plural(changes.shifts, "shift", "shifts"));
@@ -145,8 +144,9 @@ mod tests {
             "3 shifts changed in closed period 2026-10: +£117.70 against what it closed with; tms report late-changes --period 2026-10 lists them"
         );
         assert!(
-            warning(&changes(1, 1, 1, -2_100))
-                .starts_with("1 shift and 1 one-off item changed in closed period 2026-10: -£21.00 ")
+            warning(&changes(1, 1, 1, -2_100)).starts_with(
+                "1 shift and 1 one-off item changed in closed period 2026-10: -£21.00 "
+            )
         );
         assert!(
             warning(&changes(0, 0, 2, 0)).starts_with(

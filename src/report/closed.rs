@@ -102,7 +102,8 @@ pub async fn period_charges(
     )?;
     let mut per_person: BTreeMap<&str, i128> = BTreeMap::new();
     for line in &lines {
-        *per_person.entry(line.key.person_id.as_str()).or_default() += i128::from(line.amount.get());
+        *per_person.entry(line.key.person_id.as_str()).or_default() +=
+            i128::from(line.amount.get());
     }
     let arrangements = arrangements_by_person(store).await?;
     let mut payers = Vec::new();
@@ -154,15 +155,21 @@ struct ShiftSum {
 
 type LineKey = (String, NaiveDate, String, String, i64, String, i64, i64);
 
+/// Each shift's charges to each person, by shift id and person.
+type ShiftSums = BTreeMap<(i64, String), ShiftSum>;
+
+/// A one-off item's amount when the period closed and now, by person, service and date.
+type OneOffAmounts<'a> = BTreeMap<(&'a str, &'a str, NaiveDate), (Option<Pence>, Option<Pence>)>;
+
 /// The invoice lines of per-shift sums (summed over the shifts, as the charges report sums
 /// them) and each shift's charges to each person (its own lines, each rounded once).
 fn lines_and_shift_sums(
     sums: Vec<ShiftChargeSum>,
     overflow: &dyn Fn() -> String,
-) -> Result<(Vec<ChargeLine>, BTreeMap<(i64, String), ShiftSum>), ReportError> {
+) -> Result<(Vec<ChargeLine>, ShiftSums), ReportError> {
     let too_much = || ReportError::Money(MoneyError::overflow(overflow()));
     let mut by_line: BTreeMap<LineKey, (i64, i64)> = BTreeMap::new();
-    let mut by_shift: BTreeMap<(i64, String), ShiftSum> = BTreeMap::new();
+    let mut by_shift: ShiftSums = BTreeMap::new();
     for sum in sums {
         let key: LineKey = (
             sum.person_id.clone(),
@@ -204,7 +211,10 @@ fn lines_and_shift_sums(
     let lines = by_line
         .into_iter()
         .map(
-            |((person_id, local_date, service_code, band, ratio, charge_unit, rate, divisor), (minutes, units))| {
+            |(
+                (person_id, local_date, service_code, band, ratio, charge_unit, rate, divisor),
+                (minutes, units),
+            )| {
                 charge_line(ChargeSum {
                     person_id,
                     local_date,
@@ -495,8 +505,7 @@ pub fn compare(closed: &Closed, now: &PeriodCharges) -> Result<LateChanges, Mone
     }
 
     // One-off items, by person, service and date.
-    let mut items: BTreeMap<(&str, &str, NaiveDate), (Option<Pence>, Option<Pence>)> =
-        BTreeMap::new();
+    let mut items: OneOffAmounts<'_> = BTreeMap::new();
     for o in &closed.one_offs {
         items
             .entry((o.person_id.as_str(), o.service_code.as_str(), o.charge_date))
@@ -534,15 +543,24 @@ pub fn compare(closed: &Closed, now: &PeriodCharges) -> Result<LateChanges, Mone
     }
 
     changes.sort_by(|a, b| {
-        (&a.person_id, a.item, &a.payer_id, a.date, &a.worker_id, &a.shift_ref, &a.service).cmp(&(
-            &b.person_id,
-            b.item,
-            &b.payer_id,
-            b.date,
-            &b.worker_id,
-            &b.shift_ref,
-            &b.service,
-        ))
+        (
+            &a.person_id,
+            a.item,
+            &a.payer_id,
+            a.date,
+            &a.worker_id,
+            &a.shift_ref,
+            &a.service,
+        )
+            .cmp(&(
+                &b.person_id,
+                b.item,
+                &b.payer_id,
+                b.date,
+                &b.worker_id,
+                &b.shift_ref,
+                &b.service,
+            ))
     });
     Ok(LateChanges {
         period: now.period,
@@ -604,4 +622,3 @@ pub async fn late_changes(
     let now = period_charges(store, reference, period).await?;
     Ok(Some(compare(&closed, &now)?))
 }
-

@@ -7,7 +7,9 @@ use chrono::NaiveDate;
 
 use super::bulk::{insert_rows, instant_from_seconds};
 use super::reports::sum_error;
-use super::rows::{ClosedPeriodOneOffRow, ClosedPeriodRow, ClosedPeriodShiftRow, ClosedPeriodTotalRow};
+use super::rows::{
+    ClosedPeriodOneOffRow, ClosedPeriodRow, ClosedPeriodShiftRow, ClosedPeriodTotalRow,
+};
 use super::{Store, StoreError, Tx, on_pool, on_tx};
 use crate::domain::Pence;
 
@@ -170,7 +172,16 @@ pub async fn load(store: &Store, period: &str) -> Result<Option<Closed>, StoreEr
         shifts: shifts
             .into_iter()
             .map(
-                |(shift_id, person_id, worker_id, shift_ref, content_hash, first_date, amount, status_now)| {
+                |(
+                    shift_id,
+                    person_id,
+                    worker_id,
+                    shift_ref,
+                    content_hash,
+                    first_date,
+                    amount,
+                    status_now,
+                )| {
                     ClosedShift {
                         row: ClosedPeriodShiftRow {
                             period: period.to_owned(),

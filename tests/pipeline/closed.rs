@@ -80,7 +80,9 @@ async fn a_shift_to_shorten(env: &Env) -> (String, String, String, String) {
             continue;
         }
         let mut amended: Vec<String> = row.iter().map(str::to_owned).collect();
-        amended[end] = (to - chrono::Duration::minutes(30)).format(format).to_string();
+        amended[end] = (to - chrono::Duration::minutes(30))
+            .format(format)
+            .to_string();
         let mut out = csv::Writer::from_writer(Vec::new());
         out.write_record(&header).expect("header");
         let header_line = String::from_utf8(out.into_inner().expect("flush")).expect("utf-8");
@@ -188,7 +190,8 @@ async fn a_late_change_is_reported_and_the_closed_files_stay(backend: Backend) {
     assert_eq!(report.status.code(), Some(0), "{}", text(&report));
     let rows: serde_json::Value = serde_json::from_slice(&report.stdout).expect("json");
     let rows = rows.as_array().expect("an array");
-    let shift_rows: Vec<&serde_json::Value> = rows.iter().filter(|r| r["item"] == "shift").collect();
+    let shift_rows: Vec<&serde_json::Value> =
+        rows.iter().filter(|r| r["item"] == "shift").collect();
     assert!(!shift_rows.is_empty(), "{rows:?}");
     for r in &shift_rows {
         assert_eq!(r["worker_id"], worker.as_str());
@@ -205,9 +208,15 @@ async fn a_late_change_is_reported_and_the_closed_files_stay(backend: Backend) {
         .filter(|r| r["item"] == "payer")
         .map(|r| pence(&r["difference"]))
         .sum();
-    assert_eq!(payer_net, net, "the payers' differences add up to the change");
+    assert_eq!(
+        payer_net, net,
+        "the payers' differences add up to the change"
+    );
     for r in rows {
-        assert_eq!(pence(&r["now"]) - pence(&r["closed"]), pence(&r["difference"]));
+        assert_eq!(
+            pence(&r["now"]) - pence(&r["closed"]),
+            pence(&r["difference"])
+        );
     }
 }
 on_both!(a_late_change_is_reported_and_the_closed_files_stay);

@@ -143,7 +143,11 @@ async fn a_closed_period_keeps_its_files_and_reports_late_changes(db: &TestDb) {
     let status = db
         .import("shifts", &rules_fixtures().join("shifts.csv"))
         .await;
-    assert_eq!(status, ExitStatus::Rejected, "examples 8a and 8b are rejected");
+    assert_eq!(
+        status,
+        ExitStatus::Rejected,
+        "examples 8a and 8b are rejected"
+    );
 
     // The night of 31 October closes September: October waits five days for late timesheets.
     let october = db.settings.paths.output_dir.join("periods/2026-10");
@@ -203,9 +207,14 @@ async fn a_closed_period_keeps_its_files_and_reports_late_changes(db: &TestDb) {
              WAKING_NIGHT,hour,weekend,1,25.00,2025-01-01,,\n\
              ASSESSMENT,fixed,day,1,50.00,2025-01-01,,\n",
         ),
-        ("one-offs", "person_id,service,date\nC,ASSESSMENT,2026-10-15\n"),
+        (
+            "one-offs",
+            "person_id,service,date\nC,ASSESSMENT,2026-10-15\n",
+        ),
     ] {
-        let status = db.import_text(kind, &format!("{kind}-late.csv"), text).await;
+        let status = db
+            .import_text(kind, &format!("{kind}-late.csv"), text)
+            .await;
         assert_eq!(status, ExitStatus::Ok, "importing {kind}");
     }
     // As a manager's withdrawal records it.
@@ -225,7 +234,10 @@ async fn a_closed_period_keeps_its_files_and_reports_late_changes(db: &TestDb) {
         warnings(db, Step::LateChanges, "2026-11-06").await,
         [expected]
     );
-    assert!(report.contains(&format!("  - late-changes: {expected}")), "{report}");
+    assert!(
+        report.contains(&format!("  - late-changes: {expected}")),
+        "{report}"
+    );
     assert!(
         report.lines().any(|l| l.starts_with("  late-changes 2026-11-06")
             && l.contains("one offs changed 1, people changed 5, periods 2, periods changed 1, shifts changed 4, net change £16.00")),
@@ -244,10 +256,14 @@ async fn a_closed_period_keeps_its_files_and_reports_late_changes(db: &TestDb) {
     // The report lists per person and payer what was closed, what it is now, and each shift and
     // item behind it.
     let reference = db.reference().await;
-    let changes = tms::report::closed::late_changes(&db.store, &reference, "2026-10".parse().expect("period"))
-        .await
-        .expect("the report")
-        .expect("October has closed");
+    let changes = tms::report::closed::late_changes(
+        &db.store,
+        &reference,
+        "2026-10".parse().expect("period"),
+    )
+    .await
+    .expect("the report")
+    .expect("October has closed");
     let table = tms::report::closed::late_changes_table(&changes);
     let rows = late_rows(&render(&table, Format::Csv));
     let pounds = |pence: i64| Pence::new(pence).to_string();
@@ -258,16 +274,36 @@ async fn a_closed_period_keeps_its_files_and_reports_late_changes(db: &TestDb) {
     assert_eq!(
         rows,
         [
-            format!("A|LA1|payer|||||changed|{}|{}|3.00", pounds(council_closed), pounds(council_closed + 300)),
+            format!(
+                "A|LA1|payer|||||changed|{}|{}|3.00",
+                pounds(council_closed),
+                pounds(council_closed + 300)
+            ),
             "A||shift|W1|EX2|2026-10-06||withdrawn|21.00|0.00|-21.00".to_owned(),
             "A||shift|W1|L1|2026-10-20||added|0.00|24.00|24.00".to_owned(),
-            format!("B||payer|||||changed|{}|{}|-21.00", pounds(closed["B"]), pounds(closed["B"] - 2_100)),
+            format!(
+                "B||payer|||||changed|{}|{}|-21.00",
+                pounds(closed["B"]),
+                pounds(closed["B"] - 2_100)
+            ),
             "B||shift|W1|EX2|2026-10-06||withdrawn|21.00|0.00|-21.00".to_owned(),
-            format!("C||payer|||||changed|{}|{}|50.00", pounds(closed["C"]), pounds(closed["C"] + 5_000)),
+            format!(
+                "C||payer|||||changed|{}|{}|50.00",
+                pounds(closed["C"]),
+                pounds(closed["C"] + 5_000)
+            ),
             "C||one-off|||2026-10-15|ASSESSMENT|added|0.00|50.00|50.00".to_owned(),
-            format!("D||payer|||||changed|{}|{}|-27.00", pounds(closed["D"]), pounds(closed["D"] - 2_700)),
+            format!(
+                "D||payer|||||changed|{}|{}|-27.00",
+                pounds(closed["D"]),
+                pounds(closed["D"] - 2_700)
+            ),
             "D||shift|W1|EX3|2026-10-23||amended|103.00|76.00|-27.00".to_owned(),
-            format!("E||payer|||||changed|{}|{}|11.00", pounds(closed["E"]), pounds(closed["E"] + 1_100)),
+            format!(
+                "E||payer|||||changed|{}|{}|11.00",
+                pounds(closed["E"]),
+                pounds(closed["E"] + 1_100)
+            ),
             "E||shift|W2|EX4|2026-10-24||recosted|264.00|275.00|11.00".to_owned(),
         ]
     );
@@ -330,7 +366,9 @@ async fn a_closed_period_keeps_its_files_and_reports_late_changes(db: &TestDb) {
     );
     night(db, &settings, "2026-11-09", &[]).await;
     assert!(
-        warnings(db, Step::LateChanges, "2026-11-09").await.is_empty(),
+        warnings(db, Step::LateChanges, "2026-11-09")
+            .await
+            .is_empty(),
         "nothing changed since the totals were taken"
     );
 }
@@ -373,7 +411,13 @@ async fn a_period_closes_with_each_payers_share(db: &TestDb) {
     let shares: Vec<(String, String, i64)> = closed
         .totals
         .iter()
-        .map(|t| (t.person_id.clone(), t.payer_id.clone(), t.amount_pence.get()))
+        .map(|t| {
+            (
+                t.person_id.clone(),
+                t.payer_id.clone(),
+                t.amount_pence.get(),
+            )
+        })
         .collect();
     // B's charges split half and half, the odd penny (if any) to LA10, first in byte order.
     let b = by_person["B"];
