@@ -50,18 +50,27 @@ impl Merged {
         self.inserts.len() + self.updates.len() + self.deletes.len()
     }
 
-    /// Puts `row` in place of the row of its key, and records the change from what is stored:
-    /// an insert, an update, or none when it is the stored row again.
-    pub fn set(&mut self, row: ReferenceRow) {
-        let key = row.key();
-        self.inserts.retain(|r| r.key() != key);
-        self.updates.retain(|(_, after)| after.key() != key);
-        match self.stored.get(&key) {
-            None => self.inserts.push(row.clone()),
-            Some(before) if *before != row => self.updates.push((before.clone(), row.clone())),
-            Some(_) => {}
+    /// Puts each row in place of the row of its key, and records the change from what is
+    /// stored: an insert, an update, or none when it is the stored row again.
+    pub fn set_all(&mut self, rows: Vec<ReferenceRow>) {
+        if rows.is_empty() {
+            return;
         }
-        self.rows.insert(key, row);
+        let keys: HashSet<String> = rows.iter().map(TableRow::key).collect();
+        self.inserts.retain(|r| !keys.contains(&r.key()));
+        self.updates
+            .retain(|(_, after)| !keys.contains(&after.key()));
+        for row in rows {
+            let key = row.key();
+            match self.stored.get(&key) {
+                None => self.inserts.push(row.clone()),
+                Some(before) if *before != row => {
+                    self.updates.push((before.clone(), row.clone()));
+                }
+                Some(_) => {}
+            }
+            self.rows.insert(key, row);
+        }
     }
 }
 

@@ -44,6 +44,8 @@ pub const WRITE_BATCH_SEGMENTS: usize = 10_000;
 const SHIFT_IDS_PER_RESERVATION: usize = 50_000;
 /// Bad rows listed in a refused reference file's message.
 const PROBLEMS_SHOWN_MAX: usize = 50;
+/// What a reference import changed beyond its rows, said one line each up to this many.
+const NOTES_SHOWN_MAX: usize = 10;
 
 /// Why an import stopped.
 #[derive(Debug, thiserror::Error)]
@@ -608,6 +610,7 @@ pub async fn import_reference(
     if !problems.is_empty() {
         return Err(refused(&file, problems));
     }
+    let notes = histories::shown(notes, NOTES_SHOWN_MAX);
     let changed: usize = merged.iter().map(|(_, m)| m.changed()).sum();
     let sent = |target: &Target, row: &ReferenceRow| {
         file_rows

@@ -554,3 +554,57 @@ async fn gaps_that_leave_money_missing_are_warned(db: &TestDb) {
     );
 }
 on_both!(gaps_that_leave_money_missing_are_warned);
+
+/// A database from before base rates had dates: each stored worker's rate becomes their rate
+/// from the beginning when it is upgraded, so no stored cost changes.
+async fn workers_stored_before_the_upgrade_keep_their_rate_from_the_beginning(
+    backend: crate::support::Backend,
+) {
+    use std::str::FromStr;
+    let Some(database) = crate::support::TestDatabase::new(backend) else {
+        return;
+    };
+    let before = [
+        "insert into cost_centre (cost_centre_id, name) values ('CC1', 'Maple House')",
+        "insert into worker (worker_id, name, payroll_number, cost_centre_id, \
+         base_rate_centipence) values ('W1', 'Sam Jones', 'P0001', 'CC1', 126000)",
+    ];
+    match backend {
+        crate::support::Backend::Sqlite => {
+            let options = sqlx::sqlite::SqliteConnectOptions::from_str(database.url())
+                .unwrap()
+                .create_if_missing(true);
+            let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+            sqlx::migrate!("./migrations/sqlite")
+                .run_to(6, &pool)
+                .await
+                .unwrap();
+            for sql in before {
+                sqlx::query(sql).execute(&pool).await.unwrap();
+            }
+            pool.close().await;
+        }
+        crate::support::Backend::Postgres => {
+            let pool = sqlx::PgPool::connect(database.url()).await.unwrap();
+            sqlx::migrate!("./migrations/postgres")
+                .run_to(6, &pool)
+                .await
+                .unwrap();
+            for sql in before {
+                sqlx::query(sql).execute(&pool).await.unwrap();
+            }
+            pool.close().await;
+        }
+    }
+    let store = tms::store::Store::open_and_migrate(database.url(), 2)
+        .await
+        .unwrap();
+    let history = load_table::<BaseRateRow>(&store).await.unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].worker_id.as_str(), "W1");
+    assert_eq!(history[0].effective_from, date("1900-01-01"));
+    assert_eq!(history[0].effective_to, None);
+    assert_eq!(history[0].base_rate_centipence.to_string(), "12.6000");
+    store.close().await;
+}
+on_both!(workers_stored_before_the_upgrade_keep_their_rate_from_the_beginning);
