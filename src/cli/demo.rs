@@ -100,7 +100,7 @@ pub async fn run(settings: &Settings, args: DemoArgs) -> anyhow::Result<ExitStat
         status == ExitStatus::Ok,
         "the demo's nightly run did not finish cleanly"
     );
-    print_shift_counts(&store, last).await?;
+    print_shift_counts(&store, night).await?;
     let rejected_files: Vec<String> = files
         .shifts
         .iter()
