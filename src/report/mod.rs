@@ -3,8 +3,8 @@
 //! API and the nightly run call these same functions.
 
 pub mod audit;
-pub mod gaps;
 pub mod closed;
+pub mod gaps;
 pub mod output;
 
 use chrono::NaiveDate;
