@@ -40,7 +40,7 @@ pub enum TokenCommand {
         label: String,
         /// When it stops working: a duration like 90d, 12h or 30m (one minute to five years), a
         /// future date (YYYY-MM-DD, the start of that day), or `never`. Without it the token lasts
-        /// its role's default life ([tokens] in the settings: 90 days for workers and families,
+        /// its role's default life (the settings' tokens section: 90 days for workers and families,
         /// 30 for managers and finance).
         #[arg(long)]
         expires: Option<String>,
