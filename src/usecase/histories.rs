@@ -257,19 +257,6 @@ pub(crate) fn base_rates_affected_from(merged: &Merged) -> BTreeMap<String, Naiv
     first
 }
 
-/// The first `max` notes, then how many more there were: a pay rise for every worker closes an
-/// entry each, which the reference audit trail lists one by one.
-pub(crate) fn shown(mut notes: Vec<String>, max: usize) -> Vec<String> {
-    if notes.len() > max {
-        let more = notes.len() - max;
-        notes.truncate(max);
-        notes.push(format!(
-            "… and {more} more like these (the reference audit trail has each one)"
-        ));
-    }
-    notes
-}
-
 /// Workers whose cost centre a workers file changed: all their shifts are costed to the new one.
 pub(crate) fn moved_workers(workers: &Merged) -> Vec<String> {
     workers
@@ -426,18 +413,5 @@ mod tests {
                 ("W3".to_owned(), d("2026-07-01")),
             ])
         );
-    }
-
-    #[test]
-    fn long_lists_of_notes_end_with_how_many_more() {
-        let notes: Vec<String> = (1..=12).map(|i| format!("note {i}")).collect();
-        let shown = shown(notes.clone(), 10);
-        assert_eq!(shown.len(), 11);
-        assert_eq!(shown[9], "note 10");
-        assert_eq!(
-            shown[10],
-            "… and 2 more like these (the reference audit trail has each one)"
-        );
-        assert_eq!(super::shown(notes[..3].to_vec(), 10), notes[..3]);
     }
 }

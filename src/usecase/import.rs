@@ -610,7 +610,9 @@ pub async fn import_reference(
     if !problems.is_empty() {
         return Err(refused(&file, problems));
     }
-    let notes = histories::shown(notes, NOTES_SHOWN_MAX);
+    let notes = at_most(notes, NOTES_SHOWN_MAX, |more| {
+        format!("… and {more} more like these (the reference audit trail has each one)")
+    });
     let changed: usize = merged.iter().map(|(_, m)| m.changed()).sum();
     let sent = |target: &Target, row: &ReferenceRow| {
         file_rows
@@ -810,19 +812,28 @@ fn read_gov_uk(path: &Path, file: &str) -> Result<(u64, TargetRows), ImportError
 
 fn refused(file: &str, problems: Vec<String>) -> ImportError {
     let count = problems.len();
-    let mut list: Vec<String> = problems
-        .into_iter()
-        .take(PROBLEMS_SHOWN_MAX)
-        .map(|p| format!("  {p}"))
-        .collect();
-    if count > PROBLEMS_SHOWN_MAX {
-        list.push(format!("  … and {} more", count - PROBLEMS_SHOWN_MAX));
-    }
+    let list = at_most(
+        problems.into_iter().map(|p| format!("  {p}")).collect(),
+        PROBLEMS_SHOWN_MAX,
+        |more| format!("  … and {more} more"),
+    );
     ImportError::Refused {
         file: file.to_owned(),
         count,
         list: list.join("\n"),
     }
+}
+
+/// The first `max` lines, then `more(n)` saying how many were left out: a refused file's
+/// problems, or what an import changed beyond its rows (a pay rise for every worker closes an
+/// entry each, which the reference audit trail lists one by one).
+fn at_most(mut lines: Vec<String>, max: usize, more: impl Fn(usize) -> String) -> Vec<String> {
+    if lines.len() > max {
+        let left_out = lines.len() - max;
+        lines.truncate(max);
+        lines.push(more(left_out));
+    }
+    lines
 }
 
 /// Whole-table rules checked after the file is merged over what is stored (the histories of
@@ -882,4 +893,44 @@ fn arrangement_problems(m: &crate::store::reference::Merged) -> Vec<String> {
         }
     }
     problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_lists_end_with_how_many_more() {
+        let notes: Vec<String> = (1..=12).map(|i| format!("note {i}")).collect();
+        let shown = at_most(notes.clone(), 10, |n| format!("… and {n} more"));
+        assert_eq!(shown.len(), 11);
+        assert_eq!(shown[9], "note 10");
+        assert_eq!(shown[10], "… and 2 more");
+        assert_eq!(
+            at_most(notes[..3].to_vec(), 10, |_| unreachable!()),
+            notes[..3]
+        );
+        assert_eq!(
+            at_most(notes[..10].to_vec(), 10, |_| unreachable!()),
+            notes[..10]
+        );
+    }
+
+    #[test]
+    fn a_refused_file_lists_its_first_problems_and_counts_them_all() {
+        let problems: Vec<String> = (1..=PROBLEMS_SHOWN_MAX + 2)
+            .map(|i| format!("row {i}, name: empty"))
+            .collect();
+        let ImportError::Refused { file, count, list } = refused("people.csv", problems) else {
+            panic!("refused");
+        };
+        assert_eq!(
+            (file.as_str(), count),
+            ("people.csv", PROBLEMS_SHOWN_MAX + 2)
+        );
+        let lines: Vec<&str> = list.lines().collect();
+        assert_eq!(lines.len(), PROBLEMS_SHOWN_MAX + 1);
+        assert_eq!(lines[0], "  row 1, name: empty");
+        assert_eq!(lines[PROBLEMS_SHOWN_MAX], "  … and 2 more");
+    }
 }

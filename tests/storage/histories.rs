@@ -569,32 +569,32 @@ async fn workers_stored_before_the_upgrade_keep_their_rate_from_the_beginning(
         "insert into worker (worker_id, name, payroll_number, cost_centre_id, \
          base_rate_centipence) values ('W1', 'Sam Jones', 'P0001', 'CC1', 126000)",
     ];
+    // The schema as it was before base rates had dates (migration 6), with a worker in it.
+    macro_rules! before_base_rate_history {
+        ($pool:expr, $migrations:literal) => {{
+            let pool = $pool;
+            sqlx::migrate!($migrations).run_to(6, &pool).await.unwrap();
+            for sql in before {
+                sqlx::query(sql).execute(&pool).await.unwrap();
+            }
+            pool.close().await;
+        }};
+    }
     match backend {
-        crate::support::Backend::Sqlite => {
-            let options = sqlx::sqlite::SqliteConnectOptions::from_str(database.url())
-                .unwrap()
-                .create_if_missing(true);
-            let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
-            sqlx::migrate!("./migrations/sqlite")
-                .run_to(6, &pool)
-                .await
-                .unwrap();
-            for sql in before {
-                sqlx::query(sql).execute(&pool).await.unwrap();
-            }
-            pool.close().await;
-        }
-        crate::support::Backend::Postgres => {
-            let pool = sqlx::PgPool::connect(database.url()).await.unwrap();
-            sqlx::migrate!("./migrations/postgres")
-                .run_to(6, &pool)
-                .await
-                .unwrap();
-            for sql in before {
-                sqlx::query(sql).execute(&pool).await.unwrap();
-            }
-            pool.close().await;
-        }
+        crate::support::Backend::Sqlite => before_base_rate_history!(
+            sqlx::SqlitePool::connect_with(
+                sqlx::sqlite::SqliteConnectOptions::from_str(database.url())
+                    .unwrap()
+                    .create_if_missing(true),
+            )
+            .await
+            .unwrap(),
+            "./migrations/sqlite"
+        ),
+        crate::support::Backend::Postgres => before_base_rate_history!(
+            sqlx::PgPool::connect(database.url()).await.unwrap(),
+            "./migrations/postgres"
+        ),
     }
     let store = tms::store::Store::open_and_migrate(database.url(), 2)
         .await
